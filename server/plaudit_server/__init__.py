@@ -1,0 +1,74 @@
+"""Plaudit server: ratings, reviews and fan comments for any shop."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config, errors
+from .errors import Problem
+
+__all__ = ["create_app"]
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: does no work at import time, nothing global is mutated."""
+    app = Flask(__name__, instance_relative_config=True)
+    config.load(app, test_config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    from . import db as db_setup
+    from .api import admin, public
+    from .extensions import db, limiter
+    from .openapi import PlauditApi
+    from .ops import bp as ops_bp
+
+    db.init_app(app)
+    db_setup.init_app(app)
+    limiter.init_app(app)
+    api = PlauditApi(app)
+    api.register_blueprint(public.bp)
+    api.register_blueprint(admin.bp)
+    app.register_blueprint(ops_bp)
+    errors.init_app(app)
+
+    app.before_request(_assign_request_id)
+    app.before_request(_require_json)
+    app.after_request(_send_request_id)
+
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else "req_" + secrets.token_hex(8)
+
+
+def _require_json() -> None:
+    """Writes are JSON only: a clear 415 for anything else (and no form-based CSRF)."""
+    api_write = request.path.startswith("/api/") and request.method in _BODY_METHODS
+    if api_write and not request.is_json:
+        raise Problem(415, "Send the request body as JSON (Content-Type: application/json).")
+
+
+def _send_request_id(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    return response

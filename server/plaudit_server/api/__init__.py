@@ -1,0 +1,1 @@
+"""HTTP API blueprints: ``public`` for the widget, ``admin`` for secret-key clients."""

@@ -1,0 +1,237 @@
+"""Admin endpoints for shops' back ends and the SDK: ``Authorization: Bearer sk_live_...``.
+
+A key belongs to one site; every lookup goes through ``services.tenancy.owned`` so
+another site's ids answer 404. No CORS here: a secret key has no business in a browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, request
+from flask_smorest import Blueprint
+
+from ..errors import Problem
+from ..extensions import db
+from ..idempotency import idempotent
+from ..models import Comment, Review, Status
+from ..schemas import (
+    AdminCommentCreate,
+    AdminCommentList,
+    AdminCommentSchema,
+    AdminCommentsQuery,
+    AdminReviewList,
+    AdminReviewSchema,
+    AdminReviewsQuery,
+    CommentPatch,
+    ModerateBody,
+    ModerateResult,
+    ReviewPatch,
+    SitePatch,
+    SiteSchema,
+    StatsSchema,
+)
+from ..services import comments, moderation, reviews, sites, stats
+from ..services.tenancy import owned
+
+bp = Blueprint(
+    "admin",
+    __name__,
+    url_prefix="/api/v1/admin",
+    description="Moderate, reply and read statistics with a site's secret key.",
+)
+
+
+@bp.before_request
+def authenticate() -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    site = None
+    if scheme.lower() == "bearer" and secret.strip():
+        site = sites.site_for_key(db.session, secret.strip())
+    if site is None:
+        raise Problem(
+            401,
+            "Missing or invalid secret key: send `Authorization: Bearer sk_live_...`.",
+            headers={"WWW-Authenticate": 'Bearer realm="plaudit"'},
+        )
+    g.site = site
+    g.idempotency_scope = f"admin:{site.id}"
+
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _no_content() -> Response:
+    return Response(status=204)
+
+
+# ---------------------------------------------------------------- reviews
+
+
+@bp.route("/reviews", methods=["GET"])
+@bp.arguments(AdminReviewsQuery, location="query")
+@bp.response(200, AdminReviewList)
+@bp.doc(security=[{"secretKey": []}])
+def list_reviews(query: dict[str, Any]) -> dict[str, Any]:
+    """All of the site's reviews, any status; `sort=updated` with `updated_since` syncs."""
+    items, next_cursor = reviews.admin_reviews(db.session, g.site, query)
+    return {"reviews": items, "next_cursor": next_cursor}
+
+
+@bp.route("/reviews/<review_id>", methods=["GET"])
+@bp.response(200, AdminReviewSchema)
+@bp.doc(security=[{"secretKey": []}])
+def get_review(review_id: str) -> Review:
+    """One review, admin form."""
+    return owned(db.session, Review, g.site, review_id)
+
+
+@bp.route("/reviews/<review_id>", methods=["PATCH"])
+@idempotent
+@bp.arguments(ReviewPatch)
+@bp.response(200, AdminReviewSchema)
+@bp.doc(security=[{"secretKey": []}])
+def update_review(changes: dict[str, Any], review_id: str) -> Review:
+    """Change the status, set or remove (`null`) the shop's public reply."""
+    review = reviews.update_review(db.session, g.site, review_id, changes)
+    db.session.commit()
+    return review
+
+
+@bp.route("/reviews/<review_id>", methods=["DELETE"])
+@bp.response(204)
+@bp.doc(security=[{"secretKey": []}])
+def delete_review(review_id: str) -> Response:
+    """Delete for good, with the review's votes and comments."""
+    if not moderation.delete_review(db.session, g.site, review_id):
+        raise Problem(404, f"There is no review {review_id!r}.")
+    db.session.commit()
+    return _no_content()
+
+
+@bp.route("/reviews/moderate", methods=["POST"])
+@idempotent
+@bp.arguments(ModerateBody)
+@bp.response(200, ModerateResult)
+@bp.doc(security=[{"secretKey": []}])
+def moderate_reviews(data: dict[str, Any]) -> dict[str, int]:
+    """Set the status of up to 500 reviews at once.
+
+    `updated` counts the given ids that belong to the site (now all in `status`); ids
+    that do not exist or belong to another site are ignored.
+    """
+    count = moderation.set_review_status(
+        db.session, g.site, set(data["ids"]), Status(data["status"])
+    )
+    db.session.commit()
+    return {"updated": count}
+
+
+# ---------------------------------------------------------------- comments
+
+
+@bp.route("/comments", methods=["GET"])
+@bp.arguments(AdminCommentsQuery, location="query")
+@bp.response(200, AdminCommentList)
+@bp.doc(security=[{"secretKey": []}])
+def list_comments(query: dict[str, Any]) -> dict[str, Any]:
+    """All of the site's comments, any status."""
+    items, next_cursor = comments.admin_comments(db.session, g.site, query)
+    return {"comments": items, "next_cursor": next_cursor}
+
+
+@bp.route("/comments", methods=["POST"])
+@idempotent
+@bp.arguments(AdminCommentCreate)
+@bp.response(201, AdminCommentSchema)
+@bp.doc(security=[{"secretKey": []}])
+def create_comment(data: dict[str, Any]) -> Comment:
+    """A reply from the shop itself: published at once, `is_owner` true."""
+    comment = comments.submit_comment(
+        db.session, g.site, data["product"], data, visitor_hash=None, is_owner=True
+    )
+    db.session.commit()
+    return comment
+
+
+@bp.route("/comments/<comment_id>", methods=["GET"])
+@bp.response(200, AdminCommentSchema)
+@bp.doc(security=[{"secretKey": []}])
+def get_comment(comment_id: str) -> Comment:
+    """One comment, admin form."""
+    return owned(db.session, Comment, g.site, comment_id)
+
+
+@bp.route("/comments/<comment_id>", methods=["PATCH"])
+@idempotent
+@bp.arguments(CommentPatch)
+@bp.response(200, AdminCommentSchema)
+@bp.doc(security=[{"secretKey": []}])
+def update_comment(changes: dict[str, Any], comment_id: str) -> Comment:
+    """Change a comment's status."""
+    comment = owned(db.session, Comment, g.site, comment_id)
+    if "status" in changes:
+        moderation.set_comment_status(db.session, g.site, [comment.id], Status(changes["status"]))
+    db.session.commit()
+    db.session.refresh(comment)
+    return comment
+
+
+@bp.route("/comments/<comment_id>", methods=["DELETE"])
+@bp.response(204)
+@bp.doc(security=[{"secretKey": []}])
+def delete_comment(comment_id: str) -> Response:
+    """Delete a comment for good, with the replies under it."""
+    if not moderation.delete_comment(db.session, g.site, comment_id):
+        raise Problem(404, f"There is no comment {comment_id!r}.")
+    db.session.commit()
+    return _no_content()
+
+
+@bp.route("/comments/moderate", methods=["POST"])
+@idempotent
+@bp.arguments(ModerateBody)
+@bp.response(200, ModerateResult)
+@bp.doc(security=[{"secretKey": []}])
+def moderate_comments(data: dict[str, Any]) -> dict[str, int]:
+    """Set the status of up to 500 comments at once (counted as for reviews)."""
+    count = moderation.set_comment_status(
+        db.session, g.site, set(data["ids"]), Status(data["status"])
+    )
+    db.session.commit()
+    return {"updated": count}
+
+
+# ---------------------------------------------------------------- site and stats
+
+
+@bp.route("/site", methods=["GET"])
+@bp.response(200, SiteSchema)
+@bp.doc(security=[{"secretKey": []}])
+def get_site() -> Any:
+    """The key's own site and its settings."""
+    return g.site
+
+
+@bp.route("/site", methods=["PATCH"])
+@idempotent
+@bp.arguments(SitePatch)
+@bp.response(200, SiteSchema)
+@bp.doc(security=[{"secretKey": []}])
+def update_site(changes: dict[str, Any]) -> Any:
+    """Change the name, allowed origins, moderation policy or blocked words."""
+    site = sites.update_site(g.site, changes)
+    db.session.commit()
+    return site
+
+
+@bp.route("/stats", methods=["GET"])
+@bp.response(200, StatsSchema)
+@bp.doc(security=[{"secretKey": []}])
+def get_stats() -> dict[str, Any]:
+    """Counts by status, the site-wide average and published reviews per day (90 days)."""
+    return stats.site_stats(db.session, g.site)

@@ -1,0 +1,87 @@
+"""Configuration: defaults, then the environment, then a test's overrides."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # the contract's body limit; larger is a 413
+    # flask-limiter: limits are declared on the views; these tune the extension.
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_SUBMISSIONS_PER_VISITOR": "10/minute;60/hour",
+    "RATELIMIT_SUBMISSIONS_PER_SITE": "300/minute",
+    "RATELIMIT_VOTES_PER_VISITOR": "60/minute",
+    # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
+    # 0 trusts none: otherwise anyone could reset their per-visitor limits by spoofing it.
+    "TRUSTED_PROXIES": 0,
+    "PUBLIC_CACHE_MAX_AGE": 10,
+    # flask-smorest / OpenAPI
+    "API_TITLE": "Plaudit",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` as platforms hand them out.
+
+    SQLAlchemy removed the ``postgres`` alias and would pick psycopg2 for a bare
+    ``postgresql://``; the server ships psycopg 3, so name it explicitly.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _env_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise RuntimeError(f"expected a boolean, got {value!r}")
+
+
+def load(app: Flask, overrides: dict[str, Any] | None) -> None:
+    """Fill ``app.config``; fail at start-up, not at the first request, when it is wrong."""
+    app.config.from_mapping(DEFAULTS)
+    env = os.environ
+    if "DATABASE_URL" in env:
+        app.config["DATABASE_URL"] = env["DATABASE_URL"]
+    if "REDIS_URL" in env:
+        app.config["REDIS_URL"] = env["REDIS_URL"]
+    if "SECRET_KEY" in env:
+        app.config["SECRET_KEY"] = env["SECRET_KEY"]
+    if "RATELIMIT_ENABLED" in env:
+        app.config["RATELIMIT_ENABLED"] = _env_bool(env["RATELIMIT_ENABLED"])
+    if "TRUSTED_PROXIES" in env:
+        app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
+    # Anything else: PLAUDIT_<KEY>=<json or string>, e.g. PLAUDIT_PUBLIC_CACHE_MAX_AGE=30.
+    app.config.from_prefixed_env("PLAUDIT")
+    if overrides:
+        app.config.update(overrides)
+
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing:
+            app.config["SECRET_KEY"] = "dev-only-secret-key"
+        else:
+            raise RuntimeError(
+                "SECRET_KEY is not set. Set it in the environment to a long random string, "
+                'e.g. SECRET_KEY="$(python -c "import secrets; print(secrets.token_hex(32))")"'
+            )
+
+    url = app.config.get("DATABASE_URL") or "sqlite:///plaudit.sqlite3"
+    app.config["DATABASE_URL"] = normalise_database_url(url)
+    app.config.setdefault("SQLALCHEMY_ENGINES", {})
+    app.config["SQLALCHEMY_ENGINES"].setdefault(
+        "default", {"url": app.config["DATABASE_URL"], "pool_pre_ping": True}
+    )

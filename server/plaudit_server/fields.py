@@ -1,0 +1,151 @@
+"""Strict marshmallow fields for untrusted input.
+
+marshmallow's defaults are lenient in ways that hurt here: ``Integer`` takes ``"5"`` and
+truncates ``4.7``, ``Boolean`` takes ``"yes"`` and ``1``, ``String`` keeps NUL bytes and
+lone surrogates that make PostgreSQL and SQLite writes fail. These fields accept exactly
+what the contract says and nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import marshmallow as ma
+
+from .timeutil import isoformat
+
+# C0 and C1 control characters except tab, newline and carriage return, DEL, lone
+# surrogates, and the non-characters U+FFFE/U+FFFF.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+class Text(ma.fields.String):
+    """Plain text: trimmed, NFC-normalised, control characters refused, length checked
+    on the normalised value (what is stored is what was measured)."""
+
+    default_error_messages = {
+        "control": "Must not contain control characters.",
+        "too_short": "Must not be empty.",
+        "too_long": "Must be at most {max} characters.",
+    }
+
+    def __init__(self, *, max_length: int, min_length: int = 1, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"].setdefault("maxLength", max_length)
+        super().__init__(**kwargs)
+        self.min_length = min_length
+        self.max_length = max_length
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _FORBIDDEN.search(text):
+            raise self.make_error("control")
+        text = unicodedata.normalize("NFC", text.strip())
+        if len(text) < self.min_length:
+            raise self.make_error("too_short")
+        if len(text) > self.max_length:
+            raise self.make_error("too_long", max=self.max_length)
+        return text
+
+
+class OptionalText(Text):
+    """Text that may be null; an empty or blank string also means "none"."""
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_none", True)
+        kwargs.setdefault("load_default", None)
+        super().__init__(max_length=max_length, min_length=0, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return text or None
+
+
+class StrictInteger(ma.fields.Integer):
+    """A JSON integer: ``5``, not ``"5"``, ``5.0``, ``4.7`` or ``true``."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON boolean: ``true`` or ``false`` only."""
+
+    truthy = {True}
+    falsy = {False}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid", input=value)
+
+
+class QueryInteger(ma.fields.Integer):
+    """An integer in a query string: decimal digits only (no ``4.7``, no ``1e3``)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]{1,9}", value):
+            raise self.make_error("invalid")
+        return int(value)
+
+
+class UTCDateTime(ma.fields.DateTime):
+    """ISO 8601 out with a trailing ``Z``; in, a time without zone is taken as UTC."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else isoformat(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, str) and value.endswith(("z", "Z")):
+            value = value[:-1] + "+00:00"
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+
+
+PRODUCT_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+SITE_RE = re.compile(r"[a-z0-9-]{3,64}")
+OBJECT_ID_RE = re.compile(r"[a-z]{2,5}_[0-9A-Z]{26}")
+
+product_id_validator = ma.validate.Regexp(
+    PRODUCT_RE, error="Must be 1-128 characters of A-Z a-z 0-9 . _ : -"
+)
+
+
+class Origin(ma.fields.String):
+    """A web origin (scheme, host, optional port), normalised as browsers send it."""
+
+    default_error_messages = {"invalid_origin": "Must be an origin such as https://shop.example"}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError as exc:
+            raise self.make_error("invalid_origin") from exc
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.username
+            or parts.password
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+            or not re.fullmatch(r"[a-z0-9.\-\[\]:]+", parts.hostname)
+        ):
+            raise self.make_error("invalid_origin")
+        default_port = {"http": 80, "https": 443}[parts.scheme]
+        host = parts.hostname
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        if port is not None and port != default_port:
+            return f"{parts.scheme}://{host}:{port}"
+        return f"{parts.scheme}://{host}"

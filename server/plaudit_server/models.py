@@ -1,0 +1,262 @@
+"""The database schema as SQLAlchemy 2 typed models.
+
+Summaries are not computed on read: each product row carries counters (published count,
+rating sum, one bucket per star) that the moderation service moves in the same
+transaction as the change that moves them. See ``services/summaries.py``.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .ids import new_id
+from .timeutil import utcnow
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC.
+
+    SQLite has no time zones and PostgreSQL's ``timestamptz`` would make ``date()`` depend
+    on the session time zone; naive UTC behaves the same on both, so day buckets in the
+    statistics and keyset comparisons in cursors agree across databases.
+    """
+
+    impl = sa.DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    # Stable constraint names, so Alembic can drop and alter them on every backend.
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Status(enum.StrEnum):
+    """Moderation status of a review or a comment. Only ``published`` is ever public."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    REJECTED = "rejected"
+    SPAM = "spam"
+
+
+class Moderation(enum.StrEnum):
+    """``post`` publishes at once unless a spam check flags it; ``pre`` holds everything."""
+
+    POST = "post"
+    PRE = "pre"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    # Stored by value as a short string with a CHECK, never as a native or magic number.
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+site_owners = sa.Table(
+    "site_owners",
+    Base.metadata,
+    sa.Column("site_id", sa.ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("owner_id", sa.ForeignKey("owners.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("site"))
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    allowed_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    moderation: Mapped[Moderation] = mapped_column(
+        _enum(Moderation, "moderation"), default=Moderation.POST
+    )
+    blocked_words: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    owners: Mapped[list[Owner]] = relationship(secondary=site_owners, back_populates="sites")
+    api_keys: Mapped[list[ApiKey]] = relationship(
+        back_populates="site", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Owner(Base):
+    """A person who signs in to the admin page; may own several sites."""
+
+    __tablename__ = "owners"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("own"))
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sites: Mapped[list[Site]] = relationship(secondary=site_owners, back_populates="owners")
+
+
+class ApiKey(Base):
+    """A secret key; only its SHA-256 is stored, so a database leak leaks no key."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("key"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="default")
+    # The first characters of the key, so an owner can tell keys apart in a list.
+    prefix: Mapped[str] = mapped_column(sa.String(20))
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    site: Mapped[Site] = relationship(back_populates="api_keys")
+
+
+class Product(Base):
+    """A shop's product, created on first use; carries the summary counters."""
+
+    __tablename__ = "products"
+    __table_args__ = (sa.UniqueConstraint("site_id", "external_id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("prd"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    stars_1: Mapped[int] = mapped_column(default=0, server_default="0")
+    stars_2: Mapped[int] = mapped_column(default=0, server_default="0")
+    stars_3: Mapped[int] = mapped_column(default=0, server_default="0")
+    stars_4: Mapped[int] = mapped_column(default=0, server_default="0")
+    stars_5: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        # Public lists: one index per sort order, each matching its ORDER BY exactly, so
+        # a keyset page costs the same wherever it starts.
+        sa.Index(None, "product_id", "status", "created_at", "id"),
+        sa.Index(None, "product_id", "status", "rating", "created_at", "id"),
+        sa.Index(None, "product_id", "status", "helpful_count", "created_at", "id"),
+        # Admin lists and incremental sync.
+        sa.Index(None, "site_id", "created_at", "id"),
+        sa.Index(None, "site_id", "status", "created_at", "id"),
+        sa.Index(None, "site_id", "updated_at", "id"),
+        # Duplicate-text spam check.
+        sa.Index(None, "site_id", "visitor_hash", "body_hash"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("rev"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(sa.SmallInteger)
+    title: Mapped[str | None] = mapped_column(sa.String(120))
+    body: Mapped[str] = mapped_column(sa.Text)
+    author_name: Mapped[str] = mapped_column(sa.String(80))
+    author_email: Mapped[str | None] = mapped_column(sa.String(254))
+    verified_buyer: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"))
+    spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    body_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    helpful_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    unhelpful_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    reply_body: Mapped[str | None] = mapped_column(sa.Text)
+    reply_created_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+
+class Comment(Base):
+    __tablename__ = "comments"
+    __table_args__ = (
+        sa.Index(None, "product_id", "review_id", "status", "created_at", "id"),
+        sa.Index(None, "site_id", "created_at", "id"),
+        sa.Index(None, "site_id", "status", "created_at", "id"),
+        sa.Index(None, "site_id", "updated_at", "id"),
+        sa.Index(None, "parent_id"),
+        sa.Index(None, "review_id"),
+        sa.Index(None, "site_id", "visitor_hash", "body_hash"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("cmt"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    review_id: Mapped[str | None] = mapped_column(sa.ForeignKey("reviews.id", ondelete="CASCADE"))
+    parent_id: Mapped[str | None] = mapped_column(sa.ForeignKey("comments.id", ondelete="CASCADE"))
+    # 0 for a top-level comment; replies nest at most to depth 2 (three levels).
+    depth: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
+    body: Mapped[str] = mapped_column(sa.Text)
+    author_name: Mapped[str] = mapped_column(sa.String(80))
+    author_email: Mapped[str | None] = mapped_column(sa.String(254))
+    is_owner: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"))
+    spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    body_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+
+class Vote(Base):
+    """One helpful/unhelpful vote per visitor and review; a second vote changes it."""
+
+    __tablename__ = "votes"
+
+    review_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
+    )
+    visitor_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a request carrying an ``Idempotency-Key``, kept for 24 h."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    # Null while the first request is still running.
+    response_status: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

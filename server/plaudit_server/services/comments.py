@@ -1,0 +1,159 @@
+"""Fan comments: a product's discussion and review threads, nested at most 3 levels."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..errors import validation_error
+from ..models import Comment, Product, Review, Site, Status
+from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
+from ..timeutil import utcnow
+from . import moderation, spam, summaries
+from .reviews import initial_status, like_pattern
+
+MAX_DEPTH = 2  # depth 0, 1, 2: three levels
+
+THREAD_ORDER = SortOrder((Comment.created_at, Comment.id), descending=False)
+ADMIN_ORDERS = {
+    "newest": SortOrder((Comment.created_at, Comment.id), descending=True),
+    "oldest": THREAD_ORDER,
+    "updated": SortOrder((Comment.updated_at, Comment.id), descending=False),
+}
+
+
+def submit_comment(
+    session: Session,
+    site: Site,
+    product_external_id: str,
+    data: dict[str, Any],
+    *,
+    visitor_hash: str | None,
+    is_owner: bool = False,
+) -> Comment:
+    """A visitor's comment, or (``is_owner``) the shop's own reply, published at once."""
+    product = summaries.get_or_create_product(session, site, product_external_id)
+    review_id = data.get("review_id")
+    parent_id = data.get("parent_id")
+    visible = None if is_owner else Status.PUBLISHED  # the shop may answer from the queue
+    depth = 0
+    if review_id is not None:
+        stmt = sa.select(Review.id).where(Review.id == review_id, Review.product_id == product.id)
+        if visible:
+            stmt = stmt.where(Review.status == visible)
+        if session.scalar(stmt) is None:
+            raise validation_error("review_id", "No such review on this product.")
+    if parent_id is not None:
+        stmt = sa.select(Comment).where(Comment.id == parent_id, Comment.product_id == product.id)
+        if visible:
+            stmt = stmt.where(Comment.status == visible)
+        parent = session.scalar(stmt)
+        if parent is None:
+            raise validation_error("parent_id", "No such comment on this product.")
+        if review_id is not None and parent.review_id != review_id:
+            raise validation_error("parent_id", "The parent comment answers another review.")
+        review_id = parent.review_id
+        depth = parent.depth + 1
+        if depth > MAX_DEPTH:
+            raise validation_error("parent_id", "Threads nest at most 3 levels deep.")
+
+    if is_owner:
+        status, reasons, body_hash = Status.PUBLISHED, [], None
+    else:
+        submission = spam.Submission(
+            site=site,
+            model=Comment,
+            text=data["body"],
+            honeypot=data.get("hp"),
+            visitor_hash=visitor_hash,
+        )
+        reasons = spam.spam_reasons(submission, session)
+        status, body_hash = initial_status(site, reasons), submission.body_hash
+    now = utcnow()
+    comment = Comment(
+        site_id=site.id,
+        product=product,
+        review_id=review_id,
+        parent_id=parent_id,
+        depth=depth,
+        body=data["body"],
+        author_name=data.get("author_name") or site.name,
+        author_email=data.get("author_email"),
+        is_owner=is_owner,
+        status=status,
+        spam_reasons=reasons,
+        visitor_hash=visitor_hash,
+        body_hash=body_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(comment)
+    session.flush()
+    deltas: dict[str, int] = defaultdict(int)
+    moderation.comment_moved(deltas, review_id, None, status)
+    moderation.adjust_comment_counts(session, deltas)
+    return comment
+
+
+def public_comments(
+    session: Session,
+    site: Site,
+    product_external_id: str,
+    *,
+    review_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Comment], str | None]:
+    """Published comments oldest first, so a reply always comes after its parent."""
+    query_fp = fingerprint(
+        kind="public-comments", site=site.id, product=product_external_id, review=review_id
+    )
+    product = summaries.find_product(session, site, product_external_id)
+    if product is None:
+        decode_cursor(cursor, THREAD_ORDER, query_fp)
+        return [], None
+    stmt = sa.select(Comment).where(
+        Comment.product_id == product.id,
+        Comment.status == Status.PUBLISHED,
+        Comment.review_id == review_id if review_id else Comment.review_id.is_(None),
+    )
+    return paginate(
+        session, stmt, THREAD_ORDER, limit=limit, cursor=cursor, query_fingerprint=query_fp
+    )
+
+
+def admin_comments(
+    session: Session, site: Site, query: dict[str, Any]
+) -> tuple[list[Comment], str | None]:
+    stmt = sa.select(Comment).where(Comment.site_id == site.id)
+    if query["status"] != "all":
+        stmt = stmt.where(Comment.status == Status(query["status"]))
+    if query.get("product"):
+        stmt = stmt.join(Product, Comment.product_id == Product.id).where(
+            Product.external_id == query["product"]
+        )
+    if query.get("review"):
+        stmt = stmt.where(Comment.review_id == query["review"])
+    if query.get("q"):
+        pattern = like_pattern(query["q"])
+        stmt = stmt.where(
+            sa.or_(
+                Comment.body.ilike(pattern, escape="\\"),
+                Comment.author_name.ilike(pattern, escape="\\"),
+                Comment.author_email.ilike(pattern, escape="\\"),
+            )
+        )
+    if query.get("updated_since") is not None:
+        stmt = stmt.where(Comment.updated_at > query["updated_since"])
+    filters = {k: v for k, v in query.items() if k not in {"limit", "cursor"}}
+    return paginate(
+        session,
+        stmt,
+        ADMIN_ORDERS[query["sort"]],
+        limit=query["limit"],
+        cursor=query["cursor"],
+        query_fingerprint=fingerprint(kind="admin-comments", site=site.id, **filters),
+    )

@@ -1,0 +1,117 @@
+"""Status changes and deletions, with the counters they move, for reviews and comments.
+
+Old statuses are read under a row lock (``SELECT ... FOR UPDATE`` on PostgreSQL; on
+SQLite the write transaction already holds the database lock, see ``db.py``), so two
+moderators acting on the same item at once move each counter once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ..models import Comment, Review, Site, Status
+from ..timeutil import utcnow
+from . import summaries
+
+
+def set_review_status(session: Session, site: Site, ids: Iterable[str], status: Status) -> int:
+    """Move reviews to ``status``; returns how many of ``ids`` belong to the site."""
+    rows = session.execute(
+        sa.select(Review.id, Review.status, Review.rating, Review.product_id)
+        .where(Review.site_id == site.id, Review.id.in_(list(ids)))
+        .order_by(Review.id)
+        .with_for_update()
+    ).all()
+    changing = [r for r in rows if r.status != status]
+    if changing:
+        session.execute(
+            sa.update(Review)
+            .where(Review.id.in_([r.id for r in changing]))
+            .values(status=status, updated_at=utcnow())
+        )
+        summaries.adjust(session, ((r.product_id, r.rating, r.status, status) for r in changing))
+    return len(rows)
+
+
+def delete_review(session: Session, site: Site, review_id: str) -> bool:
+    """Delete a review for good; its votes and comments go with it (ON DELETE CASCADE)."""
+    row = session.execute(
+        sa.select(Review.id, Review.status, Review.rating, Review.product_id)
+        .where(Review.site_id == site.id, Review.id == review_id)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return False
+    session.execute(sa.delete(Review).where(Review.id == row.id))
+    summaries.adjust(session, [(row.product_id, row.rating, row.status, None)])
+    return True
+
+
+def adjust_comment_counts(session: Session, deltas: dict[str, int]) -> None:
+    for review_id in sorted(deltas):
+        if deltas[review_id]:
+            session.execute(
+                sa.update(Review)
+                .where(Review.id == review_id)
+                .values(comment_count=Review.comment_count + deltas[review_id])
+            )
+
+
+def comment_moved(
+    deltas: dict[str, int], review_id: str | None, old: Status | None, new: Status | None
+) -> None:
+    """Record in ``deltas`` how a comment's move changes its review's comment_count."""
+    if review_id is not None:
+        deltas[review_id] += int(new == Status.PUBLISHED) - int(old == Status.PUBLISHED)
+
+
+def set_comment_status(session: Session, site: Site, ids: Iterable[str], status: Status) -> int:
+    rows = session.execute(
+        sa.select(Comment.id, Comment.status, Comment.review_id)
+        .where(Comment.site_id == site.id, Comment.id.in_(list(ids)))
+        .order_by(Comment.id)
+        .with_for_update()
+    ).all()
+    changing = [r for r in rows if r.status != status]
+    if changing:
+        session.execute(
+            sa.update(Comment)
+            .where(Comment.id.in_([r.id for r in changing]))
+            .values(status=status, updated_at=utcnow())
+        )
+        deltas: dict[str, int] = defaultdict(int)
+        for r in changing:
+            comment_moved(deltas, r.review_id, r.status, status)
+        adjust_comment_counts(session, deltas)
+    return len(rows)
+
+
+def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
+    """Delete a comment and the replies under it (threads are at most 3 levels deep)."""
+    root = session.execute(
+        sa.select(Comment.id, Comment.status, Comment.review_id)
+        .where(Comment.site_id == site.id, Comment.id == comment_id)
+        .with_for_update()
+    ).first()
+    if root is None:
+        return False
+    subtree = [root]
+    frontier = [root.id]
+    while frontier:
+        children = session.execute(
+            sa.select(Comment.id, Comment.status, Comment.review_id)
+            .where(Comment.parent_id.in_(frontier))
+            .with_for_update()
+        ).all()
+        subtree.extend(children)
+        frontier = [c.id for c in children]
+    session.execute(sa.delete(Comment).where(Comment.id.in_([c.id for c in subtree])))
+    deltas: dict[str, int] = defaultdict(int)
+    for c in subtree:
+        comment_moved(deltas, c.review_id, c.status, None)
+    adjust_comment_counts(session, deltas)
+    return True

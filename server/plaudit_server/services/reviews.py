@@ -1,0 +1,229 @@
+"""Reviews: submission, public and admin lists, votes, owner edits.
+
+Functions take the database session and plain values; none touches ``flask.request``,
+so they are tested and reused (CLI, demo, admin page) without HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..errors import Problem
+from ..models import Moderation, Product, Review, Site, Status, Vote
+from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
+from ..timeutil import utcnow
+from . import moderation, spam, summaries
+from .tenancy import owned
+
+PUBLIC_ORDERS = {
+    "newest": SortOrder((Review.created_at, Review.id), descending=True),
+    "oldest": SortOrder((Review.created_at, Review.id), descending=False),
+    "highest": SortOrder((Review.rating, Review.created_at, Review.id), descending=True),
+    "lowest": SortOrder((Review.rating, Review.created_at, Review.id), descending=False),
+    "helpful": SortOrder((Review.helpful_count, Review.created_at, Review.id), descending=True),
+}
+ADMIN_ORDERS = {
+    "newest": PUBLIC_ORDERS["newest"],
+    "oldest": PUBLIC_ORDERS["oldest"],
+    "updated": SortOrder((Review.updated_at, Review.id), descending=False),
+}
+
+
+def initial_status(site: Site, reasons: list[str]) -> Status:
+    """Where a visitor's new item starts, by the site's moderation policy."""
+    if reasons:
+        return Status.SPAM
+    if site.moderation == Moderation.PRE:
+        return Status.PENDING
+    return Status.PUBLISHED
+
+
+def public_status(status: Status) -> str:
+    """What the submitter is told: anything not published looks pending."""
+    return "published" if status == Status.PUBLISHED else "pending"
+
+
+def submit_review(
+    session: Session,
+    site: Site,
+    product_external_id: str,
+    data: dict[str, Any],
+    *,
+    visitor_hash: str | None,
+) -> Review:
+    submission = spam.Submission(
+        site=site,
+        model=Review,
+        text=" ".join(filter(None, [data.get("title"), data["body"]])),
+        honeypot=data.get("hp"),
+        visitor_hash=visitor_hash,
+    )
+    reasons = spam.spam_reasons(submission, session)
+    product = summaries.get_or_create_product(session, site, product_external_id)
+    now = utcnow()
+    review = Review(
+        site_id=site.id,
+        product=product,
+        rating=data["rating"],
+        title=data.get("title"),
+        body=data["body"],
+        author_name=data["author_name"],
+        author_email=data.get("author_email"),
+        status=initial_status(site, reasons),
+        spam_reasons=reasons,
+        visitor_hash=visitor_hash,
+        body_hash=submission.body_hash,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(review)
+    session.flush()
+    summaries.adjust(session, [(product.id, review.rating, None, review.status)])
+    return review
+
+
+def public_reviews(
+    session: Session,
+    site: Site,
+    product_external_id: str,
+    *,
+    sort: str,
+    rating: int | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[dict[str, Any], list[Review], str | None]:
+    product = summaries.find_product(session, site, product_external_id)
+    summary = summaries.summary_of(product)
+    query_fp = fingerprint(
+        kind="public-reviews", site=site.id, product=product_external_id, sort=sort, rating=rating
+    )
+    if product is None:
+        # Still check the cursor, so a bad one is a 422 here as everywhere.
+        decode_cursor(cursor, PUBLIC_ORDERS[sort], query_fp)
+        return summary, [], None
+    stmt = sa.select(Review).where(
+        Review.product_id == product.id, Review.status == Status.PUBLISHED
+    )
+    if rating is not None:
+        stmt = stmt.where(Review.rating == rating)
+    reviews, next_cursor = paginate(
+        session, stmt, PUBLIC_ORDERS[sort], limit=limit, cursor=cursor, query_fingerprint=query_fp
+    )
+    return summary, reviews, next_cursor
+
+
+def published_review(session: Session, site: Site, review_id: str) -> Review:
+    review = session.scalar(
+        sa.select(Review).where(
+            Review.id == review_id, Review.site_id == site.id, Review.status == Status.PUBLISHED
+        )
+    )
+    if review is None:
+        raise Problem(404, f"There is no review {review_id!r}.")
+    return review
+
+
+def vote(session: Session, site: Site, review_id: str, visitor_hash: str, helpful: bool) -> Review:
+    """Record one visitor's vote; voting again changes the vote, never adds one."""
+    review = published_review(session, site, review_id)
+    existing = session.scalar(
+        sa.select(Vote)
+        .where(Vote.review_id == review.id, Vote.visitor_hash == visitor_hash)
+        .with_for_update()
+    )
+    if existing is None:
+        try:
+            with session.begin_nested():
+                session.add(Vote(review_id=review.id, visitor_hash=visitor_hash, helpful=helpful))
+            old = None
+        except IntegrityError:
+            # The same visitor's concurrent vote won the race: treat ours as a change.
+            existing = session.scalar(
+                sa.select(Vote)
+                .where(Vote.review_id == review.id, Vote.visitor_hash == visitor_hash)
+                .with_for_update()
+            )
+            assert existing is not None
+    if existing is not None:
+        old = existing.helpful
+        existing.helpful = helpful
+    if old != helpful:
+        helpful_delta = int(helpful) - int(old is True)
+        unhelpful_delta = int(not helpful) - int(old is False)
+        session.execute(
+            sa.update(Review)
+            .where(Review.id == review.id)
+            .values(
+                helpful_count=Review.helpful_count + helpful_delta,
+                unhelpful_count=Review.unhelpful_count + unhelpful_delta,
+            )
+        )
+    session.flush()
+    session.refresh(review)
+    return review
+
+
+def admin_reviews(
+    session: Session, site: Site, query: dict[str, Any]
+) -> tuple[list[Review], str | None]:
+    stmt = sa.select(Review).where(Review.site_id == site.id)
+    if query["status"] != "all":
+        stmt = stmt.where(Review.status == Status(query["status"]))
+    if query.get("product"):
+        stmt = stmt.join(Product, Review.product_id == Product.id).where(
+            Product.external_id == query["product"]
+        )
+    if query.get("rating") is not None:
+        stmt = stmt.where(Review.rating == query["rating"])
+    if query.get("q"):
+        pattern = like_pattern(query["q"])
+        stmt = stmt.where(
+            sa.or_(
+                Review.title.ilike(pattern, escape="\\"),
+                Review.body.ilike(pattern, escape="\\"),
+                Review.author_name.ilike(pattern, escape="\\"),
+                Review.author_email.ilike(pattern, escape="\\"),
+            )
+        )
+    if query.get("updated_since") is not None:
+        stmt = stmt.where(Review.updated_at > query["updated_since"])
+    filters = {k: v for k, v in query.items() if k not in {"limit", "cursor"}}
+    return paginate(
+        session,
+        stmt,
+        ADMIN_ORDERS[query["sort"]],
+        limit=query["limit"],
+        cursor=query["cursor"],
+        query_fingerprint=fingerprint(kind="admin-reviews", site=site.id, **filters),
+    )
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def update_review(session: Session, site: Site, review_id: str, changes: dict[str, Any]) -> Review:
+    """Apply an owner's PATCH: status, public reply, verified-buyer flag."""
+    review = owned(session, Review, site, review_id)
+    if "status" in changes:
+        moderation.set_review_status(session, site, [review.id], Status(changes["status"]))
+    touched = False
+    if "reply" in changes:
+        reply = changes["reply"]
+        if reply != review.reply_body:
+            review.reply_body = reply
+            review.reply_created_at = None if reply is None else utcnow()
+            touched = True
+    if "verified_buyer" in changes and changes["verified_buyer"] != review.verified_buyer:
+        review.verified_buyer = changes["verified_buyer"]
+        touched = True
+    if touched:
+        review.updated_at = utcnow()
+    session.flush()
+    session.refresh(review)
+    return review

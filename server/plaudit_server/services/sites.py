@@ -1,0 +1,130 @@
+"""Sites, their secret keys and their owners.
+
+Secret keys are ``sk_live_`` plus 32 random bytes: recognisable by secret scanners, and
+with that much entropy a plain SHA-256 is the right storage (a slow KDF would only slow
+every API call). Owner passwords, which people choose, get Argon2id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from ..errors import Problem
+from ..models import ApiKey, Moderation, Owner, Site
+from ..timeutil import utcnow
+
+KEY_PREFIX = "sk_live_"
+_hasher = PasswordHasher()
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(owner: Owner, password: str) -> bool:
+    try:
+        return _hasher.verify(owner.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass
+class NewSite:
+    site: Site
+    secret_key: str
+    owner: Owner
+    password: str | None  # only when it was generated here
+
+
+def create_api_key(session: Session, site: Site, name: str = "default") -> tuple[ApiKey, str]:
+    """Create a key; the secret is returned once and never stored."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(site=site, name=name, prefix=secret[:12], key_hash=hash_key(secret))
+    session.add(key)
+    return key, secret
+
+
+def create_site(
+    session: Session,
+    slug: str,
+    *,
+    name: str | None = None,
+    origins: list[str] | tuple[str, ...] = (),
+    owner_email: str,
+    password: str | None = None,
+    moderation: Moderation = Moderation.POST,
+) -> NewSite:
+    """Create a site with one secret key and attach (or create) its owner account."""
+    if session.scalar(sa.select(Site.id).where(Site.slug == slug)):
+        raise Problem(409, f"A site with the id {slug!r} already exists.")
+    site = Site(
+        slug=slug,
+        name=name or slug,
+        allowed_origins=list(origins),
+        moderation=moderation,
+        blocked_words=[],
+    )
+    session.add(site)
+    email = owner_email.strip().lower()
+    owner = session.scalar(sa.select(Owner).where(Owner.email == email))
+    generated = None
+    if owner is None:
+        if password is None:
+            password = generated = secrets.token_urlsafe(12)
+        owner = Owner(email=email, password_hash=hash_password(password))
+        session.add(owner)
+    elif password is not None:
+        owner.password_hash = hash_password(password)
+    site.owners.append(owner)
+    _, secret = create_api_key(session, site)
+    session.flush()
+    return NewSite(site=site, secret_key=secret, owner=owner, password=generated)
+
+
+def site_for_key(session: Session, secret: str) -> Site | None:
+    """The site a secret key belongs to, or None for an unknown or revoked key."""
+    if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
+        return None
+    digest = hash_key(secret)
+    key = session.scalar(
+        sa.select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+    )
+    # The lookup is by hash, so timing reveals nothing of the key; compare anyway so a
+    # future lookup by prefix stays safe.
+    if key is None or not hmac.compare_digest(key.key_hash, digest):
+        return None
+    return key.site
+
+
+def site_by_slug(session: Session, slug: str) -> Site:
+    site = session.scalar(sa.select(Site).where(Site.slug == slug))
+    if site is None:
+        raise Problem(404, f"There is no site {slug!r}.")
+    return site
+
+
+def update_site(site: Site, changes: dict[str, object]) -> Site:
+    for field in ("name", "allowed_origins", "moderation", "blocked_words"):
+        if field in changes:
+            value = changes[field]
+            if field == "allowed_origins":
+                value = list(dict.fromkeys(value))  # type: ignore[call-overload]
+            if field == "blocked_words":
+                value = list(dict.fromkeys(w.lower() for w in value))  # type: ignore[attr-defined]
+            if field == "moderation":
+                value = Moderation(value)
+            setattr(site, field, value)
+    site.updated_at = utcnow()
+    return site

@@ -1,0 +1,48 @@
+"""Who is this visitor? A keyed hash, never a stored IP address.
+
+Votes and duplicate checks use a hash of the IP address and the user agent, keyed with
+the app's secret so the hashes cannot be reversed by brute-forcing the IPv4 space.
+Rate limits key on the network prefix (/24 for IPv4, /64 for IPv6): one person easily
+rotates addresses within those, and a user agent is free to change, so neither would
+hold a limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+
+from flask import current_app, request
+
+
+def _keyed_hash(*parts: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def client_ip() -> str:
+    """The client address, after ProxyFix has applied the trusted proxies (if any)."""
+    return request.remote_addr or "0.0.0.0"
+
+
+def network_prefix(address: str) -> str:
+    """``203.0.113.0/24`` for IPv4, ``2001:db8:1:2::/64`` for IPv6."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    bits = 24 if ip.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
+
+
+def visitor_hash() -> str:
+    """Identifies a visitor for votes and duplicate detection."""
+    return _keyed_hash("visitor", client_ip(), request.headers.get("User-Agent", ""))
+
+
+def rate_limit_key() -> str:
+    """flask-limiter key for per-visitor limits."""
+    return "v:" + _keyed_hash("net", network_prefix(client_ip()))

@@ -1,0 +1,242 @@
+"""Shared fixtures: every test that uses ``app`` runs on SQLite and on PostgreSQL.
+
+Databases are real. SQLite: a migrated template file copied per test. PostgreSQL: one
+database per test session on the server at ``PLAUDIT_TEST_POSTGRES`` (default
+``postgresql://root@127.0.0.1:5432/test`` as the admin connection), migrated once and
+truncated between tests. Set ``PLAUDIT_TEST_DATABASES=sqlite`` to run SQLite only;
+CI runs both and fails when PostgreSQL can't be reached rather than skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from plaudit_server import create_app
+from plaudit_server.models import Base, Moderation
+from werkzeug.serving import make_server
+
+ADMIN_PG_URL = os.environ.get("PLAUDIT_TEST_POSTGRES", "postgresql://root@127.0.0.1:5432/test")
+BACKENDS = [
+    b for b in os.environ.get("PLAUDIT_TEST_DATABASES", "sqlite,postgresql").split(",") if b
+]
+
+BASE_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "RATELIMIT_ENABLED": False,
+}
+
+
+def _pg(url: str) -> str:
+    from plaudit_server.config import normalise_database_url
+
+    return normalise_database_url(url)
+
+
+def _migrate(url: str, tmp: Path) -> None:
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
+    from alembic import command
+    from plaudit_server.cli import alembic_config
+
+    with app.app_context():
+        command.upgrade(alembic_config(), "head")
+    from plaudit_server.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.sqlite3"
+    _migrate(f"sqlite:///{path}", folder)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of our own on the shared server, dropped at the end of the session."""
+    admin = sa.create_engine(_pg(ADMIN_PG_URL), isolation_level="AUTOCOMMIT")
+    name = f"plaudit_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:  # pragma: no cover - environment problem
+        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_PG_URL}: {exc}", pytrace=False)
+    url = _pg(sa.make_url(_pg(ADMIN_PG_URL)).set(database=name).render_as_string(False))
+    _migrate(url, Path("."))
+    yield url
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _truncate(url: str) -> None:
+    engine = sa.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"TRUNCATE {tables} CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "plaudit.sqlite3"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def app_factory(database_url: str) -> Iterator[Callable[..., Flask]]:
+    """Make an app on this test's database with config overrides."""
+    made: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, **overrides})
+        made.append(app)
+        return app
+
+    yield factory
+    from plaudit_server.extensions import db
+
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory: Callable[..., Flask]) -> Flask:
+    return app_factory()
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@dataclass
+class SiteInfo:
+    slug: str
+    api_key: str
+    owner_email: str
+    password: str
+    id: str
+
+
+@pytest.fixture
+def make_site(app: Flask) -> Callable[..., SiteInfo]:
+    """Create a site directly through the service layer (what `plaudit sites create` does)."""
+    from plaudit_server.extensions import db
+    from plaudit_server.services import sites
+
+    def make(
+        slug: str | None = None,
+        origins: tuple[str, ...] | list[str] = ("http://shop.test",),
+        moderation: str = "post",
+        owner_email: str | None = None,
+        password: str = "correct horse battery",
+    ) -> SiteInfo:
+        slug = slug or f"site-{uuid.uuid4().hex[:8]}"
+        with app.app_context():
+            new = sites.create_site(
+                db.session,
+                slug,
+                origins=list(origins),
+                owner_email=owner_email or f"owner@{slug}.test",
+                password=password,
+                moderation=Moderation(moderation),
+            )
+            db.session.commit()
+            return SiteInfo(slug, new.secret_key, new.owner.email, password, new.site.id)
+
+    return make
+
+
+@pytest.fixture
+def site(make_site: Callable[..., SiteInfo]) -> SiteInfo:
+    return make_site(slug="acme-shop")
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+
+
+def serve(app: Flask) -> tuple[LiveServer, Callable[[], None]]:
+    """Serve ``app`` on a free loopback port in a thread; returns it and a stopper."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+    return LiveServer(f"http://127.0.0.1:{server.server_port}", app), stop
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    """The test's app over real HTTP."""
+    live, stop = serve(app)
+    yield live
+    stop()
+
+
+class Api:
+    """Small helper over the Flask test client for JSON calls with a key or an origin."""
+
+    def __init__(self, client: Any, site: SiteInfo) -> None:
+        self.client = client
+        self.site = site
+
+    def public(self, path: str) -> str:
+        return f"/api/v1/sites/{self.site.slug}{path}"
+
+    def post_review(
+        self, product: str = "sku-1", headers: dict[str, str] | None = None, **fields: Any
+    ) -> Any:
+        body = {"rating": 5, "body": "Great product", "author_name": "Ada", **fields}
+        return self.client.post(
+            self.public(f"/products/{product}/reviews"), json=body, headers=headers
+        )
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.site.api_key}", **kwargs.pop("headers", {})}
+        return self.client.open(f"/api/v1/admin{path}", method=method, headers=headers, **kwargs)
+
+
+@pytest.fixture
+def api(client: Any, site: SiteInfo) -> Api:
+    return Api(client, site)
