@@ -18,7 +18,8 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
-TYPE_BASE = "https://plaudit.dev/problems/"
+# A URN, not a URL on a domain the project may not control; stable for clients to match.
+TYPE_BASE = "urn:plaudit:problem:"
 
 _TYPES = {
     400: "malformed-request",
