@@ -13,7 +13,9 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_STRATEGY": "moving-window",
-    "RATELIMIT_HEADERS_ENABLED": True,
+    # Off: flask-limiter would put Retry-After on every response; errors.py sets it on
+    # the 429 alone.
+    "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_SUBMISSIONS_PER_VISITOR": "10/minute;60/hour",
     "RATELIMIT_SUBMISSIONS_PER_SITE": "300/minute",
     "RATELIMIT_VOTES_PER_VISITOR": "60/minute",

@@ -153,7 +153,9 @@ def _retry_after_from_limiter() -> int:
     import math
     import time
 
-    limit = g.get("view_rate_limit")
+    from .extensions import limiter
+
+    limit = limiter.current_limit
     if limit is not None:
         try:
             return max(1, math.ceil(limit.reset_at - time.time()))

@@ -122,7 +122,12 @@ def update_site(site: Site, changes: dict[str, object]) -> Site:
             if field == "allowed_origins":
                 value = list(dict.fromkeys(value))  # type: ignore[call-overload]
             if field == "blocked_words":
-                value = list(dict.fromkeys(w.lower() for w in value))  # type: ignore[attr-defined]
+                # Kept as typed; duplicates that differ only in case collapse, since the
+                # check compares case-insensitively.
+                seen: dict[str, str] = {}
+                for word in value:  # type: ignore[attr-defined]
+                    seen.setdefault(word.casefold(), word)
+                value = list(seen.values())
             if field == "moderation":
                 value = Moderation(value)
             setattr(site, field, value)
