@@ -1,0 +1,75 @@
+"""Plaudit's Python SDK: pull and moderate a site's reviews and comments.
+
+    import plaudit
+
+    client = plaudit.Plaudit()  # PLAUDIT_API_KEY and PLAUDIT_BASE_URL from the environment
+    for review in client.reviews.list(status="pending"):
+        if review.rating >= 4:
+            client.reviews.approve(review.id)
+"""
+
+from __future__ import annotations
+
+from ._base_client import NOT_GIVEN, NotGiven
+from ._client import AsyncPlaudit, Plaudit
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    PlauditError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from ._models import (
+    AdminComment,
+    AdminReview,
+    Comment,
+    CommentStatus,
+    DayCount,
+    Moderation,
+    Reply,
+    Review,
+    ReviewStatus,
+    Site,
+    Stats,
+    StatusCounts,
+    Summary,
+)
+from ._version import __version__
+
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AdminComment",
+    "AdminReview",
+    "AsyncPlaudit",
+    "AuthenticationError",
+    "Comment",
+    "CommentStatus",
+    "ConflictError",
+    "DayCount",
+    "Moderation",
+    "NotFoundError",
+    "NotGiven",
+    "PermissionDeniedError",
+    "Plaudit",
+    "PlauditError",
+    "RateLimitError",
+    "Reply",
+    "Review",
+    "ReviewStatus",
+    "ServerError",
+    "Site",
+    "Stats",
+    "StatusCounts",
+    "Summary",
+    "ValidationError",
+    "__version__",
+]

@@ -1,0 +1,335 @@
+"""The clients: :class:`Plaudit` (blocking) and :class:`AsyncPlaudit` (asyncio / trio)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import anyio
+import httpx
+
+from ._base_client import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    BaseClient,
+    clean_json,
+    clean_params,
+)
+from ._exceptions import APIConnectionError, APITimeoutError, NotFoundError, PlauditError
+from ._models import Stats
+from ._retry import decide, log
+from .resources.comments import AsyncComments, Comments
+from .resources.products import AsyncProducts, Products
+from .resources.reviews import AsyncReviews, Reviews
+from .resources.site import AsyncSiteResource, SiteResource
+
+__all__ = ["AsyncPlaudit", "Plaudit"]
+
+
+def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"The request to {request.url} timed out ({exc}).", request=request)
+    return APIConnectionError(
+        f"Could not reach the Plaudit server at {request.url.scheme}://{request.url.netloc.decode()}"
+        f": {exc or type(exc).__name__}.",
+        request=request,
+    )
+
+
+def _lost_delete(method: str, error: PlauditError, lost_before: bool) -> bool:
+    """A DELETE retried after its answer was lost, now 404: the first attempt did it."""
+    return method == "DELETE" and lost_before and isinstance(error, NotFoundError)
+
+
+class Plaudit(BaseClient):
+    """A client for a Plaudit server's admin and public APIs.
+
+    >>> client = Plaudit(api_key="sk_live_...", base_url="https://reviews.example.com")
+    ... # doctest: +SKIP
+
+    ``api_key`` and ``base_url`` default to the ``PLAUDIT_API_KEY`` and
+    ``PLAUDIT_BASE_URL`` environment variables. Requests that fail on the way (connection
+    errors, timeouts, 429, 502-504) are retried up to ``max_retries`` times with
+    exponential backoff, honouring ``Retry-After``. Pass your own ``http_client`` to set
+    proxies, certificates or transports; it is then yours to close.
+    """
+
+    reviews: Reviews
+    comments: Comments
+    products: Products
+    site: SiteResource
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.Client | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._owns_http_client = http_client is None
+        self._http = http_client if http_client is not None else httpx.Client()
+        self.reviews = Reviews(self)
+        self.comments = Comments(self)
+        self.products = Products(self)
+        self.site = SiteResource(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Plaudit:
+        """A copy of this client with other timeout or retry settings, sharing its
+        connections: ``client.with_options(max_retries=5).reviews.get(...)``."""
+        copy = Plaudit(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            timeout=self.timeout if timeout is None else timeout,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+            http_client=self._http,
+            default_headers=self._default_headers,
+        )
+        copy._site_id = self._site_id
+        return copy
+
+    def close(self) -> None:
+        """Close the connections, unless the ``http_client`` was passed in."""
+        if self._owns_http_client:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send one API request with retries and error mapping; return the decoded JSON.
+
+        ``path`` is relative to ``/api/v1`` (``"admin/reviews"``). Use it for endpoints
+        this SDK does not wrap yet; the resources are built on it.
+        """
+        method = method.upper()
+        request_headers = self._headers(method, idempotency_key)
+        request_headers.update(headers or {})
+        request = self._http.build_request(
+            method,
+            self._url(path),
+            params=clean_params(params),
+            json=clean_json(json) if json is not None else None,
+            headers=request_headers,
+            timeout=self.timeout,
+        )
+        attempt = 0
+        lost_before = False
+        while True:
+            error: PlauditError
+            try:
+                response = self._http.send(request)
+            except httpx.TransportError as exc:
+                error = _transport_error(exc, request)
+                lost = True
+            else:
+                self._log_response(response)
+                if response.is_success:
+                    return self._parse(response)
+                error = self._error(response)
+                lost = False
+            if _lost_delete(method, error, lost_before):
+                log.debug("%s %s: 404 after a lost answer, so the first attempt deleted it",
+                          method, request.url)
+                return None
+            decision = decide(
+                error,
+                attempt=attempt,
+                max_retries=self.max_retries,
+                has_idempotency_key="Idempotency-Key" in request.headers,
+            )
+            if decision.delay is None:
+                log.debug("%s %s: not retrying (%s)", method, request.url, decision.reason)
+                raise error
+            log.debug(
+                "%s %s: retrying in %.2fs (retry %d of %d): %s",
+                method, request.url, decision.delay, attempt + 1, self.max_retries,
+                decision.reason,
+            )
+            time.sleep(decision.delay)
+            attempt += 1
+            lost_before = lost_before or lost
+
+    def stats(self) -> Stats:
+        """Counts by status for reviews and comments, the average rating, and reviews
+        published per day over the last 90 days."""
+        return Stats.from_dict(self.request("GET", "admin/stats"))
+
+    def _own_site_id(self) -> str:
+        if self._site_id is None:
+            self._site_id = self.site.get().id
+        return self._site_id
+
+
+class AsyncPlaudit(BaseClient):
+    """The async twin of :class:`Plaudit`: the same resources and methods, awaited.
+
+    ``list()`` methods return an :class:`~plaudit.pagination.AsyncPaginator`: await it
+    for the first page, or ``async for`` over it for every item.
+    """
+
+    reviews: AsyncReviews
+    comments: AsyncComments
+    products: AsyncProducts
+    site: AsyncSiteResource
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        base_url: str | httpx.URL | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+        )
+        self._owns_http_client = http_client is None
+        self._http = http_client if http_client is not None else httpx.AsyncClient()
+        self.reviews = AsyncReviews(self)
+        self.comments = AsyncComments(self)
+        self.products = AsyncProducts(self)
+        self.site = AsyncSiteResource(self)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncPlaudit:
+        """A copy of this client with other timeout or retry settings, sharing its
+        connections."""
+        copy = AsyncPlaudit(
+            api_key=self.api_key,
+            base_url=self.base_url,
+            timeout=self.timeout if timeout is None else timeout,
+            max_retries=self.max_retries if max_retries is None else max_retries,
+            http_client=self._http,
+            default_headers=self._default_headers,
+        )
+        copy._site_id = self._site_id
+        return copy
+
+    async def close(self) -> None:
+        """Close the connections, unless the ``http_client`` was passed in."""
+        if self._owns_http_client:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """Send one API request with retries and error mapping; return the decoded JSON."""
+        method = method.upper()
+        request_headers = self._headers(method, idempotency_key)
+        request_headers.update(headers or {})
+        request = self._http.build_request(
+            method,
+            self._url(path),
+            params=clean_params(params),
+            json=clean_json(json) if json is not None else None,
+            headers=request_headers,
+            timeout=self.timeout,
+        )
+        attempt = 0
+        lost_before = False
+        while True:
+            error: PlauditError
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                error = _transport_error(exc, request)
+                lost = True
+            else:
+                self._log_response(response)
+                if response.is_success:
+                    return self._parse(response)
+                error = self._error(response)
+                lost = False
+            if _lost_delete(method, error, lost_before):
+                log.debug("%s %s: 404 after a lost answer, so the first attempt deleted it",
+                          method, request.url)
+                return None
+            decision = decide(
+                error,
+                attempt=attempt,
+                max_retries=self.max_retries,
+                has_idempotency_key="Idempotency-Key" in request.headers,
+            )
+            if decision.delay is None:
+                log.debug("%s %s: not retrying (%s)", method, request.url, decision.reason)
+                raise error
+            log.debug(
+                "%s %s: retrying in %.2fs (retry %d of %d): %s",
+                method, request.url, decision.delay, attempt + 1, self.max_retries,
+                decision.reason,
+            )
+            await anyio.sleep(decision.delay)
+            attempt += 1
+            lost_before = lost_before or lost
+
+    async def stats(self) -> Stats:
+        """Counts by status for reviews and comments, the average rating, and reviews
+        published per day over the last 90 days."""
+        return Stats.from_dict(await self.request("GET", "admin/stats"))
+
+    async def _own_site_id(self) -> str:
+        if self._site_id is None:
+            self._site_id = (await self.site.get()).id
+        return self._site_id
