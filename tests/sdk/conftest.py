@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-import plaudit
 import pytest
+
+import plaudit
 
 from .helpers import FlakyProxy
 

@@ -7,8 +7,9 @@ import logging
 import uuid
 
 import httpx
-import plaudit
 import pytest
+
+import plaudit
 from plaudit import Moderation, Site, Stats
 
 

@@ -6,8 +6,9 @@ import os
 import threading
 from pathlib import Path
 
-import plaudit
 import pytest
+
+import plaudit
 from plaudit import (
     APIConnectionError,
     APIStatusError,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import plaudit
 import pytest
+
+import plaudit
 from plaudit import Review, Summary
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-import plaudit
 import pytest
+
+import plaudit
 from plaudit import AdminReview, ReviewStatus
 
 
