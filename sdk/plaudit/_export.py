@@ -132,6 +132,7 @@ class Exporter:
     def set_total(self, total: int | None) -> None:
         if self._progress is not None:
             self._progress.total = total
+            self._progress.update(0, force=True)
 
     def __enter__(self) -> Exporter:
         file = self._file
@@ -156,8 +157,6 @@ class Exporter:
         if self.format == "csv":
             self._csv = csv.writer(out)
             self._csv.writerow(CSV_COLUMNS)
-        if self._progress is not None:
-            self._progress.update(0, force=True)
         return self
 
     def write_many(self, reviews: Iterable[Mapping[str, Any]]) -> None:
