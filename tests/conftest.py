@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.serving import make_server
+
 from plaudit_server import create_app
 from plaudit_server.models import Base, Moderation
-from werkzeug.serving import make_server
 
 ADMIN_PG_URL = os.environ.get("PLAUDIT_TEST_POSTGRES", "postgresql://root@127.0.0.1:5432/test")
 BACKENDS = [
@@ -46,6 +47,7 @@ def _pg(url: str) -> str:
 def _migrate(url: str, tmp: Path) -> None:
     app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
     from alembic import command
+
     from plaudit_server.cli import alembic_config
 
     with app.app_context():

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, errors
+from . import cache, config, errors
 from .errors import Problem
 
 __all__ = ["create_app"]
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     db_setup.init_app(app)
+    cache.init_app(app)
     limiter.init_app(app)
     api = PlauditApi(app)
     api.register_blueprint(public.bp)

@@ -22,7 +22,19 @@ DEFAULTS: dict[str, Any] = {
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     # 0 trusts none: otherwise anyone could reset their per-visitor limits by spoofing it.
     "TRUSTED_PROXIES": 0,
+    # Public GETs: browsers and CDNs may keep them this many seconds. Off by default,
+    # stale-while-revalidate lets a CDN serve a stale copy beyond max-age while it
+    # refetches; the contract bounds staleness by max-age, so enabling it is a choice.
     "PUBLIC_CACHE_MAX_AGE": 10,
+    "PUBLIC_CACHE_STALE_WHILE_REVALIDATE": 0,
+    # Lifetime of a cached response body in Redis. Writes make old entries unreachable
+    # at once (generation numbers); this only bounds memory.
+    "PUBLIC_CACHE_TTL": 300,
+    # Redis (optional): seconds before a call is given up, seconds the circuit breaker
+    # skips Redis after a failure, and a prefix for every key (to share one Redis).
+    "REDIS_TIMEOUT": 0.2,
+    "REDIS_COOLDOWN": 3.0,
+    "REDIS_KEY_PREFIX": "plaudit:",
     # flask-smorest / OpenAPI
     "API_TITLE": "Plaudit",
     "API_VERSION": "v1",
@@ -59,7 +71,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     env = os.environ
     if "DATABASE_URL" in env:
         app.config["DATABASE_URL"] = env["DATABASE_URL"]
-    if "REDIS_URL" in env:
+    if env.get("REDIS_URL"):
         app.config["REDIS_URL"] = env["REDIS_URL"]
     if "SECRET_KEY" in env:
         app.config["SECRET_KEY"] = env["SECRET_KEY"]
@@ -80,6 +92,26 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
                 "SECRET_KEY is not set. Set it in the environment to a long random string, "
                 'e.g. SECRET_KEY="$(python -c "import secrets; print(secrets.token_hex(32))")"'
             )
+
+    if app.config.get("REDIS_URL"):
+        # Limits shared by every worker and host. When Redis fails, flask-limiter falls
+        # back to a stricter per-process limit and returns to Redis once it answers.
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+            app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS",
+            {
+                "socket_timeout": app.config["REDIS_TIMEOUT"],
+                "socket_connect_timeout": app.config["REDIS_TIMEOUT"],
+                "retry": Retry(NoBackoff(), 0),  # redis-py retries 3 times by default
+            },
+        )
+        app.config.setdefault("RATELIMIT_KEY_PREFIX", app.config["REDIS_KEY_PREFIX"] + "rl")
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK", "3/minute")
 
     url = app.config.get("DATABASE_URL") or "sqlite:///plaudit.sqlite3"
     app.config["DATABASE_URL"] = normalise_database_url(url)

@@ -6,10 +6,40 @@ flask-smorest's ``Api`` keeps the app and its spec on itself, so it is made per 
 
 from __future__ import annotations
 
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_sqlalchemy_lite import SQLAlchemy
 
 from .visitors import rate_limit_key
 
+
+class _Limiter(Limiter):
+    """flask-limiter's Limiter, starting each app with a clean storage state.
+
+    The limiter is module-global (its decorators need it at import time) while its
+    "storage is dead, use the in-memory fallback" state lives on the object; an app
+    made after another (tests, the CLI) must not inherit that state or its counts.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        self._key_prefix = ""  # else the first app's RATELIMIT_KEY_PREFIX sticks
+        super().init_app(app)
+        self._storage_dead = False
+        fallback = getattr(self, "_fallback_storage", None)
+        if fallback is not None:
+            fallback.reset()
+
+
 db = SQLAlchemy()
-limiter = Limiter(key_func=rate_limit_key)
+limiter = _Limiter(key_func=rate_limit_key)
+
+
+@limiter.request_filter
+def _never_limited() -> bool:
+    """Reads and the secret-key API are not rate limited.
+
+    Limits are declared on the views that need them; this filter matters when Redis is
+    down, because flask-limiter then applies its stricter in-memory fallback limit to
+    every route it does not exempt, and a widget's reads must not start failing then.
+    """
+    return request.method in {"GET", "HEAD", "OPTIONS"} or request.path.startswith("/api/v1/admin/")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
+from .cache import store
 from .extensions import db
 
 bp = Blueprint("ops", __name__)
@@ -20,17 +21,10 @@ def healthz() -> Any:
 
 
 def redis_state() -> str:
-    url = current_app.config.get("REDIS_URL")
-    if not url:
+    fast = store()
+    if fast is None:
         return "absent"
-    import redis
-
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
-        client.ping()
-    except redis.RedisError:
-        return "down"
-    return "ok"
+    return "ok" if fast.ping() else "down"
 
 
 @bp.get("/readyz")

@@ -224,7 +224,7 @@ def get_site() -> Any:
 @bp.doc(security=[{"secretKey": []}])
 def update_site(changes: dict[str, Any]) -> Any:
     """Change the name, allowed origins, moderation policy or blocked words."""
-    site = sites.update_site(g.site, changes)
+    site = sites.update_site(db.session, g.site, changes)
     db.session.commit()
     return site
 

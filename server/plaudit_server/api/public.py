@@ -12,10 +12,12 @@ from typing import Any
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
+from ..cache import cached_public_read
 from ..errors import Problem
 from ..extensions import db, limiter
 from ..fields import PRODUCT_RE, SITE_RE
 from ..idempotency import idempotent
+from ..models import Site
 from ..origins import add_cors_headers, check_origin
 from ..schemas import (
     CommentCreate,
@@ -73,22 +75,36 @@ def load_site() -> None:
             "The product id is not valid.",
             errors={"product": ["Must be 1-128 characters of A-Z a-z 0-9 . _ : -"]},
         )
-    g.site = sites.site_by_slug(db.session, slug)
-    g.idempotency_scope = f"public:{g.site.id}:{visitor_hash()}"
+    if request.method in {"GET", "HEAD"}:
+        return  # loaded by the view, and only on a cache miss (see cache.py)
+    site = current_site()
+    g.idempotency_scope = f"public:{site.id}:{visitor_hash()}"
     if request.method == "POST":
-        check_origin(g.site)
+        check_origin(site)
+
+
+def current_site() -> Site:
+    """The site named in the URL, loaded once per request (404 if there is none)."""
+    if "site" not in g:
+        g.site = sites.site_by_slug(db.session, (request.view_args or {})["site"])
+    return g.site
 
 
 @bp.after_request
 def headers(response: Response) -> Response:
-    add_cors_headers(response, g.get("site"))
-    if request.method in {"GET", "HEAD"} and response.status_code == 200:
-        max_age = current_app.config["PUBLIC_CACHE_MAX_AGE"]
-        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    site = g.get("site")
+    add_cors_headers(response, site.allowed_origins if site else g.get("cors_origins"))
+    if request.method in {"GET", "HEAD"} and response.status_code in {200, 304}:
+        config = current_app.config
+        value = f"public, max-age={config['PUBLIC_CACHE_MAX_AGE']}"
+        if config["PUBLIC_CACHE_STALE_WHILE_REVALIDATE"]:
+            value += f", stale-while-revalidate={config['PUBLIC_CACHE_STALE_WHILE_REVALIDATE']}"
+        response.headers["Cache-Control"] = value
     return response
 
 
 @bp.route(PRODUCT_PATH + "/reviews", methods=["GET"])
+@cached_public_read
 @bp.arguments(PublicReviewsQuery, location="query")
 @bp.response(200, PublicReviewList)
 def list_reviews(query: dict[str, Any], site: str, product: str) -> dict[str, Any]:
@@ -100,7 +116,7 @@ def list_reviews(query: dict[str, Any], site: str, product: str) -> dict[str, An
     """
     summary, items, next_cursor = reviews.public_reviews(
         db.session,
-        g.site,
+        current_site(),
         product,
         sort=query["sort"],
         rating=query["rating"],
@@ -140,14 +156,16 @@ def vote(data: dict[str, Any], site: str, review_id: str) -> Any:
 
 
 @bp.route("/<site>/summaries", methods=["GET"])
+@cached_public_read
 @bp.arguments(SummariesQuery, location="query")
 @bp.response(200, SummariesResult)
 def list_summaries(query: dict[str, Any], site: str) -> dict[str, Any]:
     """Summaries of up to 100 products in one request (star badges on listing pages)."""
-    return {"summaries": summaries.summaries_for(db.session, g.site, query["products"])}
+    return {"summaries": summaries.summaries_for(db.session, current_site(), query["products"])}
 
 
 @bp.route(PRODUCT_PATH + "/comments", methods=["GET"])
+@cached_public_read
 @bp.arguments(PublicCommentsQuery, location="query")
 @bp.response(200, PublicCommentList)
 def list_comments(query: dict[str, Any], site: str, product: str) -> dict[str, Any]:
@@ -158,7 +176,7 @@ def list_comments(query: dict[str, Any], site: str, product: str) -> dict[str, A
     """
     items, next_cursor = comments.public_comments(
         db.session,
-        g.site,
+        current_site(),
         product,
         review_id=query["review"],
         limit=query["limit"],

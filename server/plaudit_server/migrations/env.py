@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from flask import current_app
+
 from plaudit_server.models import Base
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .. import changes
 from ..errors import validation_error
 from ..models import Comment, Product, Review, Site, Status
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
@@ -95,6 +96,7 @@ def submit_comment(
     deltas: dict[str, int] = defaultdict(int)
     moderation.comment_moved(deltas, review_id, None, status)
     moderation.adjust_comment_counts(session, deltas)
+    changes.touch(session, site.slug, [product_external_id])
     return comment
 
 

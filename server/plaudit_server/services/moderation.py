@@ -13,7 +13,8 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Comment, Review, Site, Status
+from .. import changes
+from ..models import Comment, Product, Review, Site, Status
 from ..timeutil import utcnow
 from . import summaries
 
@@ -21,10 +22,11 @@ from . import summaries
 def set_review_status(session: Session, site: Site, ids: Iterable[str], status: Status) -> int:
     """Move reviews to ``status``; returns how many of ``ids`` belong to the site."""
     rows = session.execute(
-        sa.select(Review.id, Review.status, Review.rating, Review.product_id)
+        sa.select(Review.id, Review.status, Review.rating, Review.product_id, Product.external_id)
+        .join(Product, Review.product_id == Product.id)
         .where(Review.site_id == site.id, Review.id.in_(list(ids)))
         .order_by(Review.id)
-        .with_for_update()
+        .with_for_update(of=Review)
     ).all()
     changing = [r for r in rows if r.status != status]
     if changing:
@@ -34,20 +36,23 @@ def set_review_status(session: Session, site: Site, ids: Iterable[str], status: 
             .values(status=status, updated_at=utcnow())
         )
         summaries.adjust(session, ((r.product_id, r.rating, r.status, status) for r in changing))
+        changes.touch(session, site.slug, {r.external_id for r in changing})
     return len(rows)
 
 
 def delete_review(session: Session, site: Site, review_id: str) -> bool:
     """Delete a review for good; its votes and comments go with it (ON DELETE CASCADE)."""
     row = session.execute(
-        sa.select(Review.id, Review.status, Review.rating, Review.product_id)
+        sa.select(Review.id, Review.status, Review.rating, Review.product_id, Product.external_id)
+        .join(Product, Review.product_id == Product.id)
         .where(Review.site_id == site.id, Review.id == review_id)
-        .with_for_update()
+        .with_for_update(of=Review)
     ).first()
     if row is None:
         return False
     session.execute(sa.delete(Review).where(Review.id == row.id))
     summaries.adjust(session, [(row.product_id, row.rating, row.status, None)])
+    changes.touch(session, site.slug, [row.external_id])
     return True
 
 
@@ -71,10 +76,11 @@ def comment_moved(
 
 def set_comment_status(session: Session, site: Site, ids: Iterable[str], status: Status) -> int:
     rows = session.execute(
-        sa.select(Comment.id, Comment.status, Comment.review_id)
+        sa.select(Comment.id, Comment.status, Comment.review_id, Product.external_id)
+        .join(Product, Comment.product_id == Product.id)
         .where(Comment.site_id == site.id, Comment.id.in_(list(ids)))
         .order_by(Comment.id)
-        .with_for_update()
+        .with_for_update(of=Comment)
     ).all()
     changing = [r for r in rows if r.status != status]
     if changing:
@@ -87,15 +93,17 @@ def set_comment_status(session: Session, site: Site, ids: Iterable[str], status:
         for r in changing:
             comment_moved(deltas, r.review_id, r.status, status)
         adjust_comment_counts(session, deltas)
+        changes.touch(session, site.slug, {r.external_id for r in changing})
     return len(rows)
 
 
 def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
     """Delete a comment and the replies under it (threads are at most 3 levels deep)."""
     root = session.execute(
-        sa.select(Comment.id, Comment.status, Comment.review_id)
+        sa.select(Comment.id, Comment.status, Comment.review_id, Product.external_id)
+        .join(Product, Comment.product_id == Product.id)
         .where(Comment.site_id == site.id, Comment.id == comment_id)
-        .with_for_update()
+        .with_for_update(of=Comment)
     ).first()
     if root is None:
         return False
@@ -114,4 +122,5 @@ def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
     for c in subtree:
         comment_moved(deltas, c.review_id, c.status, None)
     adjust_comment_counts(session, deltas)
+    changes.touch(session, site.slug, [root.external_id])
     return True

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import changes
 from ..errors import Problem
 from ..models import Moderation, Product, Review, Site, Status, Vote
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
@@ -83,6 +84,7 @@ def submit_review(
     session.add(review)
     session.flush()
     summaries.adjust(session, [(product.id, review.rating, None, review.status)])
+    changes.touch(session, site.slug, [product_external_id])
     return review
 
 
@@ -162,6 +164,7 @@ def vote(session: Session, site: Site, review_id: str, visitor_hash: str, helpfu
                 unhelpful_count=Review.unhelpful_count + unhelpful_delta,
             )
         )
+        changes.touch(session, site.slug, [review.product.external_id])
     session.flush()
     session.refresh(review)
     return review
@@ -207,23 +210,24 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def update_review(session: Session, site: Site, review_id: str, changes: dict[str, Any]) -> Review:
+def update_review(session: Session, site: Site, review_id: str, patch: dict[str, Any]) -> Review:
     """Apply an owner's PATCH: status, public reply, verified-buyer flag."""
     review = owned(session, Review, site, review_id)
-    if "status" in changes:
-        moderation.set_review_status(session, site, [review.id], Status(changes["status"]))
+    if "status" in patch:
+        moderation.set_review_status(session, site, [review.id], Status(patch["status"]))
     touched = False
-    if "reply" in changes:
-        reply = changes["reply"]
+    if "reply" in patch:
+        reply = patch["reply"]
         if reply != review.reply_body:
             review.reply_body = reply
             review.reply_created_at = None if reply is None else utcnow()
             touched = True
-    if "verified_buyer" in changes and changes["verified_buyer"] != review.verified_buyer:
-        review.verified_buyer = changes["verified_buyer"]
+    if "verified_buyer" in patch and patch["verified_buyer"] != review.verified_buyer:
+        review.verified_buyer = patch["verified_buyer"]
         touched = True
     if touched:
         review.updated_at = utcnow()
+        changes.touch(session, site.slug, [review.product.external_id])
     session.flush()
     session.refresh(review)
     return review

@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
+from .. import changes
 from ..errors import Problem
 from ..models import ApiKey, Moderation, Owner, Site
 from ..timeutil import utcnow
@@ -115,10 +116,10 @@ def site_by_slug(session: Session, slug: str) -> Site:
     return site
 
 
-def update_site(site: Site, changes: dict[str, object]) -> Site:
+def update_site(session: Session, site: Site, updates: dict[str, object]) -> Site:
     for field in ("name", "allowed_origins", "moderation", "blocked_words"):
-        if field in changes:
-            value = changes[field]
+        if field in updates:
+            value = updates[field]
             if field == "allowed_origins":
                 value = list(dict.fromkeys(value))  # type: ignore[call-overload]
             if field == "blocked_words":
@@ -132,4 +133,5 @@ def update_site(site: Site, changes: dict[str, object]) -> Site:
                 value = Moderation(value)
             setattr(site, field, value)
     site.updated_at = utcnow()
+    changes.touch(session, site.slug)  # cached reads carry the site's allowed origins
     return site

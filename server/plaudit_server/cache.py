@@ -1,0 +1,229 @@
+"""Redis as a fast, optional store: public read cache and generation numbers.
+
+Redis is an accelerator, never a dependency: every call has a short timeout and no
+retries, and a circuit breaker skips Redis entirely for a few seconds after a failure,
+so a dead or frozen Redis costs nothing per request. Reads then go to the database.
+"Redis is down" and "Redis is back" are logged once per transition, not per request.
+
+Cache correctness rests on generation numbers, not on deleting keys. Each product (and
+each site) has a counter that every committed write increments (``changes.py``); a
+cached body lives under a key that contains the generations read *before* the database
+was queried, so a write that lands meanwhile makes that entry unreachable. If an
+increment fails because Redis is unreachable, the process remembers it and, on the first
+successful call after recovery, bumps a global epoch that is part of every key: entries
+written before the outage can never be served again.
+
+Without ``REDIS_URL`` nothing is cached across requests (several workers on one machine
+would not see each other's writes); responses still carry an ETag from their body.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import redis
+from flask import Flask, current_app, request
+from flask import g as flask_g
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class FastStore:
+    """A Redis client behind a circuit breaker; ``None`` answers mean "not available"."""
+
+    def __init__(
+        self, url: str, *, timeout: float = 0.2, cooldown: float = 3.0, prefix: str = "plaudit:"
+    ) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.epoch_key = prefix + "epoch"
+        self.cooldown = cooldown
+        self.client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 0),  # no retries on the hot path
+            health_check_interval=0,
+        )
+        self._lock = threading.Lock()
+        self._open_until = 0.0  # breaker open (Redis skipped) until this monotonic time
+        self._down = False
+        self._dirty = False  # an invalidation was lost while Redis was unreachable
+
+    @property
+    def state(self) -> str:
+        return "down" if self._down else "ok"
+
+    def call(self, operation: Callable[[redis.Redis], T]) -> T | None:
+        """Run ``operation`` against Redis, or return None if it is (or just went) down."""
+        if self._down and not self._try_recover():
+            return None
+        try:
+            return operation(self.client)
+        except redis.RedisError as exc:
+            self._trip(exc)
+            return None
+
+    def _trip(self, exc: Exception) -> None:
+        with self._lock:
+            self._open_until = time.monotonic() + self.cooldown
+            if not self._down:
+                self._down = True
+                log.warning("Redis at %s is unreachable (%s); serving without it", self.url, exc)
+
+    def _try_recover(self) -> bool:
+        """After the cooldown, one caller probes Redis; the epoch is bumped *before* any
+        cached entry is read again if an invalidation was lost meanwhile."""
+        if time.monotonic() < self._open_until:
+            return False
+        # One prober at a time; the others carry on without Redis meanwhile.
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if not self._down:
+                return True
+            try:
+                if self._dirty:
+                    self.client.incr(self.epoch_key)
+                else:
+                    self.client.ping()
+            except redis.RedisError as exc:
+                self._open_until = time.monotonic() + self.cooldown
+                log.debug("Redis still unreachable: %s", exc)
+                return False
+            self._dirty = False
+            self._down = False
+        finally:
+            self._lock.release()
+        log.warning("Redis at %s is reachable again", self.url)
+        return True
+
+    def ping(self) -> bool:
+        """For /readyz: a real round trip (through the breaker, so a probe is cheap)."""
+        return self.call(lambda r: r.ping()) is not None
+
+    def mget(self, keys: Sequence[str]) -> list[bytes | None] | None:
+        return self.call(lambda r: r.mget(keys))
+
+    def bump(self, keys: Sequence[str]) -> None:
+        """Increment generation counters; remember a failure so recovery bumps the epoch."""
+        if not keys:
+            return
+
+        def incr_all(r: redis.Redis) -> Any:
+            pipe = r.pipeline(transaction=False)
+            for key in keys:
+                pipe.incr(self.prefix + key)
+            return pipe.execute()
+
+        if self.call(incr_all) is None:
+            # The write is committed but cached copies of what it changed may survive:
+            # make recovery bump the epoch before anything is read from Redis again.
+            with self._lock:
+                self._dirty = True
+                self._down = True
+
+    def set_many(self, items: dict[str, bytes], ttl: int) -> None:
+        def set_all(r: redis.Redis) -> Any:
+            pipe = r.pipeline(transaction=False)
+            for key, value in items.items():
+                pipe.set(key, value, ex=ttl)
+            return pipe.execute()
+
+        self.call(set_all)
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    app.extensions["plaudit_store"] = (
+        FastStore(
+            url,
+            timeout=app.config["REDIS_TIMEOUT"],
+            cooldown=app.config["REDIS_COOLDOWN"],
+            prefix=app.config["REDIS_KEY_PREFIX"],
+        )
+        if url
+        else None
+    )
+
+
+def store() -> FastStore | None:
+    return current_app.extensions.get("plaudit_store")
+
+
+def gen_key(site_slug: str, product: str | None = None) -> str:
+    """Generation counter of a site, or of one of its products (without the prefix)."""
+    if product is None:
+        return f"gen:{site_slug}"
+    return f"gen:{site_slug}:{product}"
+
+
+def _query_key() -> str:
+    """The query string in a canonical order, so ``?a=1&b=2`` and ``?b=2&a=1`` share."""
+    pairs = sorted(request.args.items(multi=True))
+    return "&".join(f"{k}={v}" for k, v in pairs)
+
+
+def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve a public GET from Redis when possible; always with an ETag and 304s.
+
+    The view must be a public-blueprint view with ``site`` (and optionally ``product``)
+    in its URL. The site's allowed origins are cached beside the body (under the site's
+    generation), so a hit needs neither the database nor serialisation.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        fast = store()
+        slug, product = kwargs["site"], kwargs.get("product")
+        gens = None
+        if fast is not None:
+            keys = [gen_key(slug)] + ([gen_key(slug, product)] if product else [])
+            gens = fast.mget([fast.epoch_key] + [fast.prefix + k for k in keys])
+        if gens is None:
+            response = current_app.make_response(view(*args, **kwargs))
+            if response.status_code == 200:
+                response.add_etag()
+                response.make_conditional(request)
+            return response
+
+        version = ".".join((g_ or b"0").decode() for g_ in gens)
+        digest = hashlib.sha256(f"{version}|{request.path}|{_query_key()}".encode()).hexdigest()
+        etag = digest[:32]
+        body_key = f"{fast.prefix}body:{etag}"
+        epoch, site_gen = version.split(".")[:2]
+        site_key = f"{fast.prefix}site:{epoch}.{site_gen}:{slug}"
+        cached = fast.mget([body_key, site_key])
+        if cached is not None and cached[0] is not None and cached[1] is not None:
+            flask_g.cors_origins = json.loads(cached[1])
+            response = current_app.response_class(cached[0], mimetype="application/json")
+            response.headers["X-Cache"] = "hit"
+        else:
+            response = current_app.make_response(view(*args, **kwargs))
+            response.headers["X-Cache"] = "miss"
+            if response.status_code == 200:
+                site = flask_g.get("site")
+                fast.set_many(
+                    {
+                        body_key: response.get_data(),
+                        site_key: json.dumps(list(site.allowed_origins if site else [])).encode(),
+                    },
+                    ttl=current_app.config["PUBLIC_CACHE_TTL"],
+                )
+        if response.status_code == 200:
+            response.set_etag(etag)
+            response.make_conditional(request)
+        return response
+
+    return wrapper

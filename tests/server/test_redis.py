@@ -1,0 +1,400 @@
+"""Production mode with Redis: cached public reads, ETags, shared limits, degradation.
+
+Uses the machine's Redis (keys under a per-test prefix, removed afterwards; the shared
+server is never flushed) and, for failures, a redis-server of the test's own on a free
+port that the test kills, freezes (SIGSTOP) and brings back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+import sqlalchemy as sa
+from flask import Flask
+
+from plaudit_server.extensions import db
+from plaudit_server.models import Review
+
+SHARED_REDIS = os.environ.get("PLAUDIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisProcess:
+    """A redis-server of our own, to kill and freeze without touching the shared one."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(5)
+
+    def freeze(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait(5)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisProcess]:
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed")
+    server = RedisProcess()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    value = f"test-{uuid.uuid4().hex[:10]}:"
+    yield value
+    client = redis.Redis.from_url(SHARED_REDIS)
+    keys = list(client.scan_iter(match=value + "*", count=500))
+    # flask-limiter's keys: its storage puts its own prefix before ours.
+    keys += list(client.scan_iter(match=f"LIMITS:LIMITER/{value}*", count=500))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def redis_app(app_factory: Callable[..., Flask], prefix: str) -> Flask:
+    return app_factory(REDIS_URL=SHARED_REDIS, REDIS_KEY_PREFIX=prefix)
+
+
+def _post_review(client: Any, slug: str, product: str = "sku-1", **fields: Any) -> Any:
+    body = {"rating": 5, "body": f"Review {uuid.uuid4().hex}", "author_name": "Ada", **fields}
+    response = client.post(f"/api/v1/sites/{slug}/products/{product}/reviews", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["review"]
+
+
+def _admin(client: Any, key: str, method: str, path: str, **kwargs: Any) -> Any:
+    return client.open(
+        f"/api/v1/admin{path}", method=method, headers={"Authorization": f"Bearer {key}"}, **kwargs
+    )
+
+
+def _fresh_summary(app: Flask, product: str) -> dict[str, Any]:
+    """The summary straight from the reviews table, bypassing counters and caches."""
+    from plaudit_server.models import Product, Status
+
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Review.rating, sa.func.count())
+            .join(Product, Review.product_id == Product.id)
+            .where(Product.external_id == product, Review.status == Status.PUBLISHED)
+            .group_by(Review.rating)
+        ).all()
+    histogram = {str(n): 0 for n in range(1, 6)}
+    for rating, count in rows:
+        histogram[str(rating)] = count
+    count = sum(histogram.values())
+    total = sum(int(k) * v for k, v in histogram.items())
+    return {
+        "count": count,
+        "average": round(total / count, 2) if count else None,
+        "histogram": histogram,
+    }
+
+
+def test_second_read_is_a_cache_hit_with_the_same_body(redis_app: Flask, make_site: Any) -> None:
+    site = make_site()
+    client = redis_app.test_client()
+    _post_review(client, site.slug)
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    first = client.get(url, headers={"Origin": "http://shop.test"})
+    second = client.get(url, headers={"Origin": "http://shop.test"})
+    assert first.headers["X-Cache"] == "miss"
+    assert second.headers["X-Cache"] == "hit"
+    assert first.get_data() == second.get_data()
+    assert first.headers["ETag"] == second.headers["ETag"]
+    # The hit still names only the site's allowed origin.
+    assert second.headers["Access-Control-Allow-Origin"] == "http://shop.test"
+    evil = client.get(url, headers={"Origin": "http://evil.test"})
+    assert evil.headers["X-Cache"] == "hit"
+    assert "Access-Control-Allow-Origin" not in evil.headers
+
+
+def test_query_order_does_not_split_the_cache(redis_app: Flask, make_site: Any) -> None:
+    site = make_site()
+    client = redis_app.test_client()
+    base = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    assert client.get(base + "?sort=oldest&limit=5").headers["X-Cache"] == "miss"
+    assert client.get(base + "?limit=5&sort=oldest").headers["X-Cache"] == "hit"
+    assert client.get(base + "?limit=6&sort=oldest").headers["X-Cache"] == "miss"
+
+
+def test_conditional_get_answers_304_until_a_write(redis_app: Flask, make_site: Any) -> None:
+    site = make_site()
+    client = redis_app.test_client()
+    review = _post_review(client, site.slug)
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    etag = client.get(url).headers["ETag"]
+    not_modified = client.get(url, headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304
+    assert not_modified.get_data() == b""
+    assert "max-age=" in not_modified.headers["Cache-Control"]
+    _admin(client, site.api_key, "PATCH", f"/reviews/{review['id']}", json={"status": "rejected"})
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+    assert changed.get_json()["reviews"] == []
+
+
+def test_etag_and_304_without_redis(app: Flask, make_site: Any) -> None:
+    site = make_site()
+    client = app.test_client()
+    _post_review(client, site.slug)
+    url = f"/api/v1/sites/{site.slug}/summaries?products=sku-1"
+    response = client.get(url)
+    assert "X-Cache" not in response.headers
+    assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+WRITES: list[str] = [
+    "new_review",
+    "reject",
+    "publish_pending",
+    "delete",
+    "bulk_spam",
+    "reply",
+    "vote",
+    "comment",
+    "moderate_comment",
+]
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_kind_of_write_is_seen_by_the_next_read(
+    redis_app: Flask, make_site: Any, write: str
+) -> None:
+    site = make_site()
+    client = redis_app.test_client()
+    reviews = [_post_review(client, site.slug, rating=r) for r in (5, 4, 2)]
+    comment = client.post(
+        f"/api/v1/sites/{site.slug}/products/sku-1/comments",
+        json={"body": "Does it come in blue?", "author_name": "Bo"},
+    ).get_json()["comment"]
+    reviews_url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    comments_url = f"/api/v1/sites/{site.slug}/products/sku-1/comments"
+    summary_url = f"/api/v1/sites/{site.slug}/summaries?products=sku-1"
+    # Warm every cache entry, then check it is served from the cache.
+    for url in (reviews_url, comments_url, summary_url):
+        client.get(url)
+        assert client.get(url).headers["X-Cache"] == "hit"
+
+    target = reviews[0]["id"]
+    if write == "new_review":
+        _post_review(client, site.slug, rating=1)
+    elif write == "reject":
+        _admin(client, site.api_key, "PATCH", f"/reviews/{target}", json={"status": "rejected"})
+    elif write == "publish_pending":
+        _admin(client, site.api_key, "PATCH", f"/reviews/{target}", json={"status": "pending"})
+        client.get(reviews_url)  # cache the state without it
+        _admin(client, site.api_key, "PATCH", f"/reviews/{target}", json={"status": "published"})
+    elif write == "delete":
+        assert _admin(client, site.api_key, "DELETE", f"/reviews/{target}").status_code == 204
+    elif write == "bulk_spam":
+        ids = [r["id"] for r in reviews[:2]]
+        _admin(
+            client, site.api_key, "POST", "/reviews/moderate", json={"ids": ids, "status": "spam"}
+        )
+    elif write == "reply":
+        _admin(client, site.api_key, "PATCH", f"/reviews/{target}", json={"reply": "Thanks!"})
+    elif write == "vote":
+        client.post(f"/api/v1/sites/{site.slug}/reviews/{target}/votes", json={"helpful": True})
+    elif write == "comment":
+        client.post(comments_url, json={"body": "Second question", "author_name": "Cy"})
+    elif write == "moderate_comment":
+        _admin(client, site.api_key, "PATCH", f"/comments/{comment['id']}", json={"status": "spam"})
+
+    # What the cache serves now must equal what the database says.
+    with redis_app.app_context():
+        published = db.session.scalars(
+            sa.select(Review).where(Review.site_id == site.id, Review.status == "published")
+        ).all()
+        expected = {r.id: (r.helpful_count, r.reply_body, r.comment_count) for r in published}
+    listed = client.get(reviews_url).get_json()
+    assert {
+        r["id"]: (r["helpful_count"], (r["reply"] or {}).get("body"), r["comment_count"])
+        for r in listed["reviews"]
+    } == expected
+    assert listed["summary"] == _fresh_summary(redis_app, "sku-1")
+    summaries = client.get(summary_url).get_json()["summaries"]
+    assert summaries["sku-1"] == _fresh_summary(redis_app, "sku-1")
+    comments = client.get(comments_url).get_json()["comments"]
+    expected_comments = 0 if write == "moderate_comment" else (2 if write == "comment" else 1)
+    assert len(comments) == expected_comments
+
+
+def test_site_origin_change_reaches_cached_reads(redis_app: Flask, make_site: Any) -> None:
+    site = make_site()
+    client = redis_app.test_client()
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    client.get(url)
+    hit = client.get(url, headers={"Origin": "https://new.shop.test"})
+    assert hit.headers["X-Cache"] == "hit"
+    assert "Access-Control-Allow-Origin" not in hit.headers
+    _admin(
+        client, site.api_key, "PATCH", "/site", json={"allowed_origins": ["https://new.shop.test"]}
+    )
+    after = client.get(url, headers={"Origin": "https://new.shop.test"})
+    assert after.headers["Access-Control-Allow-Origin"] == "https://new.shop.test"
+
+
+def test_redis_killed_serves_from_the_database_and_recovers(
+    app_factory: Callable[..., Flask],
+    make_site: Any,
+    own_redis: RedisProcess,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = app_factory(
+        REDIS_URL=own_redis.url,
+        REDIS_COOLDOWN=0.3,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_SUBMISSIONS_PER_VISITOR="100/minute",
+    )
+    site = make_site()
+    client = app.test_client()
+    _post_review(client, site.slug)
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    client.get(url)
+    assert client.get(url).headers["X-Cache"] == "hit"
+    assert client.get("/readyz").get_json() == {"database": "ok", "redis": "ok"}
+
+    own_redis.kill()
+    caplog.set_level(logging.WARNING)
+    for _ in range(5):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "X-Cache" not in response.headers  # straight from the database
+    _post_review(client, site.slug, rating=3)  # submissions still work (limits fall back)
+    assert client.get(url).get_json()["summary"]["count"] == 2
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.get_json() == {"database": "ok", "redis": "down"}
+    # Said once, not per request: by the cache and by the rate limiter (which now
+    # counts in-process, more strictly).
+    cache_logs = [r for r in caplog.records if r.name == "plaudit_server.cache"]
+    limiter_logs = [r for r in caplog.records if r.name == "flask-limiter"]
+    assert len(cache_logs) == 1, [r.getMessage() for r in caplog.records]
+    # (At most once: the limiter object is module-global, so an earlier test in this
+    # process may already have switched it to its fallback.)
+    assert len(limiter_logs) <= 1, [r.getMessage() for r in caplog.records]
+
+    own_redis.start()  # same port, empty
+    time.sleep(0.35)
+    assert client.get("/readyz").get_json()["redis"] == "ok"
+    client.get(url)
+    again = client.get(url)
+    assert again.headers["X-Cache"] == "hit"
+    assert again.get_json()["summary"]["count"] == 2
+    assert any("reachable again" in r.getMessage() for r in caplog.records)
+
+
+def test_frozen_redis_costs_a_timeout_once_and_never_serves_stale_after(
+    app_factory: Callable[..., Flask], make_site: Any, own_redis: RedisProcess
+) -> None:
+    app = app_factory(REDIS_URL=own_redis.url, REDIS_COOLDOWN=0.3, REDIS_TIMEOUT=0.1)
+    site = make_site()
+    client = app.test_client()
+    review = _post_review(client, site.slug)
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    client.get(url)
+    assert client.get(url).headers["X-Cache"] == "hit"  # the review is in the cache
+
+    own_redis.freeze()
+    try:
+        # The delete commits although Redis can't be told: its cached copy survives there.
+        deleted = _admin(client, site.api_key, "DELETE", f"/reviews/{review['id']}")
+        assert deleted.status_code == 204
+        for _ in range(3):
+            response = client.get(url)
+            assert response.status_code == 200
+            assert response.get_json()["reviews"] == []
+    finally:
+        own_redis.thaw()
+    time.sleep(0.35)
+    # Redis still holds the old body under the old generation; the epoch bump on
+    # recovery makes it unreachable, so the deleted review never comes back.
+    for _ in range(3):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.get_json()["reviews"] == []
+        assert response.get_json()["summary"]["count"] == 0
+
+
+def test_rate_limits_are_shared_between_app_instances(
+    app_factory: Callable[..., Flask], make_site: Any, prefix: str
+) -> None:
+    config = {
+        "REDIS_URL": SHARED_REDIS,
+        "REDIS_KEY_PREFIX": prefix,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_SUBMISSIONS_PER_VISITOR": "3/minute",
+    }
+    site = make_site()
+    one = app_factory(**config).test_client()
+    two = app_factory(**config).test_client()
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    statuses = []
+    for i in range(4):
+        client = one if i % 2 == 0 else two
+        statuses.append(
+            client.post(url, json={"rating": 4, "body": f"n{i}", "author_name": "A"}).status_code
+        )
+    assert statuses == [201, 201, 201, 429]
