@@ -92,6 +92,18 @@ def _truncate(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def empty_postgres_url(postgres_url: str) -> str:
+    """The session's PostgreSQL database, emptied: for tests that only make sense there."""
+    _truncate(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+def base_config() -> dict[str, Any]:
+    return dict(BASE_CONFIG)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, migrated, empty database of each backend."""

@@ -1,0 +1,201 @@
+"""Production shape: gunicorn with 4 workers on PostgreSQL and Redis, over real HTTP.
+
+Each request goes on a new connection, so the kernel spreads them over the workers; the
+access log (with the worker's pid) proves several workers answered.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import sqlalchemy as sa
+
+from plaudit_server import create_app
+from plaudit_server.extensions import db
+from plaudit_server.models import Review
+from plaudit_server.services import sites
+
+SHARED_REDIS = os.environ.get("PLAUDIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@dataclass
+class Cluster:
+    url: str
+    slug: str
+    api_key: str
+    database_url: str
+    access_log: Path
+
+    def pids(self) -> set[str]:
+        return {line.split()[0] for line in self.access_log.read_text().splitlines() if line}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(
+    empty_postgres_url: str, base_config: dict[str, Any], tmp_path: Path
+) -> Iterator[Cluster]:
+    postgres_url = empty_postgres_url
+    prefix = f"test-{uuid.uuid4().hex[:10]}:"
+    app = create_app({**base_config, "DATABASE_URL": postgres_url})
+    with app.app_context():
+        new = sites.create_site(
+            db.session, "multi-shop", origins=["http://shop.test"], owner_email="o@shop.test"
+        )
+        db.session.commit()
+        key = new.secret_key
+        db.engine.dispose()
+    port = _free_port()
+    log = tmp_path / "access.log"
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    env = {
+        **os.environ,
+        "DATABASE_URL": postgres_url,
+        "REDIS_URL": SHARED_REDIS,
+        "SECRET_KEY": "cluster-secret",
+        "PLAUDIT_REDIS_KEY_PREFIX": prefix,
+        "PLAUDIT_RATELIMIT_SUBMISSIONS_PER_VISITOR": "5/minute",
+    }
+    errors = tmp_path / "gunicorn.err"
+    error_file = errors.open("wb")
+    proc = subprocess.Popen(
+        [
+            gunicorn,
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(log),
+            "--access-logformat",
+            "%(p)s %(m)s %(U)s %(s)s",
+            "plaudit_server:create_app()",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=error_file,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            error_file.close()
+            pytest.fail(f"gunicorn did not start: {errors.read_text()[-2000:]}")
+        time.sleep(0.1)
+    # Let every worker boot so the kernel has all four to spread connections over.
+    time.sleep(1.0)
+    try:
+        yield Cluster(url, "multi-shop", key, postgres_url, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        error_file.close()
+        client = redis.Redis.from_url(SHARED_REDIS)
+        keys = list(client.scan_iter(match=prefix + "*"))
+        keys += list(client.scan_iter(match=f"LIMITS:LIMITER/{prefix}*"))
+        if keys:
+            client.delete(*keys)
+
+
+def _fresh(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request on a connection of its own (so any worker may take it)."""
+    with httpx.Client(timeout=10) as client:
+        return client.request(method, url, **kwargs)
+
+
+def test_rate_limit_holds_across_workers(cluster: Cluster) -> None:
+    url = f"{cluster.url}/api/v1/sites/{cluster.slug}/products/sku-1/reviews"
+    statuses = [
+        _fresh("POST", url, json={"rating": 4, "body": f"text {i}", "author_name": "A"}).status_code
+        for i in range(8)
+    ]
+    assert statuses[:5] == [201] * 5
+    assert statuses[5:] == [429] * 3
+    assert len(cluster.pids()) >= 2, "the requests were all served by one worker"
+
+
+def test_one_idempotency_key_gives_one_review_across_workers(cluster: Cluster) -> None:
+    url = f"{cluster.url}/api/v1/sites/{cluster.slug}/products/sku-2/reviews"
+    body = {"rating": 5, "body": "Exactly once", "author_name": "Ida"}
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    results: list[httpx.Response] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        response = _fresh("POST", url, json=body, headers=headers)
+        with lock:
+            results.append(response)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    statuses = sorted(r.status_code for r in results)
+    assert set(statuses) <= {201, 409}, [r.text for r in results]
+    created = {r.json()["review"]["id"] for r in results if r.status_code == 201}
+    assert len(created) == 1
+    engine = sa.create_engine(cluster.database_url)
+    with engine.connect() as connection:
+        count = connection.execute(
+            sa.select(sa.func.count()).select_from(Review).where(Review.body == "Exactly once")
+        ).scalar_one()
+    engine.dispose()
+    assert count == 1
+
+
+def test_a_write_on_one_worker_is_read_on_another_at_once(cluster: Cluster) -> None:
+    base = f"{cluster.url}/api/v1/sites/{cluster.slug}/products/sku-3/reviews"
+    admin = {"Authorization": f"Bearer {cluster.api_key}"}
+    ids = []
+    for i in range(4):
+        created = _fresh("POST", base, json={"rating": 3, "body": f"b{i}", "author_name": "C"})
+        assert created.status_code == 201
+        ids.append(created.json()["review"]["id"])
+        for _ in range(3):  # several reads, so some are cache hits on other workers
+            summary = _fresh("GET", base).json()["summary"]
+            assert summary["count"] == i + 1
+    for done, review_id in enumerate(ids, start=1):
+        patched = _fresh(
+            "PATCH",
+            f"{cluster.url}/api/v1/admin/reviews/{review_id}",
+            json={"status": "rejected"},
+            headers=admin,
+        )
+        assert patched.status_code == 200
+        for _ in range(3):
+            listed = _fresh("GET", base).json()
+            assert listed["summary"]["count"] == len(ids) - done
+            assert review_id not in {r["id"] for r in listed["reviews"]}
+    assert len(cluster.pids()) >= 2
