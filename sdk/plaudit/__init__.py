@@ -1,11 +1,13 @@
 """Plaudit's Python SDK: pull and moderate a site's reviews and comments.
 
-    import plaudit
-
-    client = plaudit.Plaudit()  # PLAUDIT_API_KEY and PLAUDIT_BASE_URL from the environment
-    for review in client.reviews.list(status="pending"):
-        if review.rating >= 4:
-            client.reviews.approve(review.id)
+>>> import plaudit
+>>> client = plaudit.Plaudit()  # PLAUDIT_API_KEY and PLAUDIT_BASE_URL from the environment
+>>> for review in client.reviews.list(status="pending"):
+...     if review.rating >= 4:
+...         approved = client.reviews.approve(review.id)
+>>> client.reviews.list(status="pending").items
+[]
+>>> client.close()
 """
 
 from __future__ import annotations

@@ -1,13 +1,16 @@
 """Cursor pages: iterate one to get every item across pages, or walk the pages.
 
 The API pages with an opaque ``next_cursor``. A page fetched by ``list()`` knows how to
-fetch the next one, so::
+fetch the next one, so iterating it yields every item, and ``iter_pages()`` one page at
+a time (here with 12 reviews on the site):
 
-    for review in client.reviews.list(status="pending"):   # every pending review
-        ...
-
-    for page in client.reviews.list(limit=100).iter_pages():  # one request at a time
-        print(len(page.items), page.next_cursor)
+>>> page = client.reviews.list(limit=5)
+>>> len(page.items), page.has_next_page()
+(5, True)
+>>> len(list(page))
+12
+>>> [len(p.items) for p in client.reviews.list(limit=5).iter_pages()]
+[5, 5, 2]
 
 On :class:`~plaudit.AsyncPlaudit` the same reads ``async for``, and awaiting the
 ``list()`` call gives the first page.

@@ -93,6 +93,10 @@ class Reviews(SyncAPIResource):
         :class:`ReviewStatus`); left out, every status. ``q`` searches title, body and
         author. ``updated_since`` (an aware datetime) with ``sort="updated"`` gives what
         changed since a previous sync. ``limit`` is the page size (1-100).
+
+        >>> newest = client.reviews.list(limit=1).items[0]
+        >>> newest.status, newest.created_at.tzinfo
+        (<ReviewStatus.PUBLISHED: 'published'>, datetime.timezone.utc)
         """
         params = _list_params(
             status=status, product=product, rating=rating, q=q,
@@ -192,6 +196,11 @@ class Reviews(SyncAPIResource):
         ``"jsonl"`` (one review per line as the API returns it). A progress bar goes to
         stderr when it is a terminal (``progress=`` forces it on or off). Returns the
         number of reviews written.
+
+        >>> client.reviews.export("reviews.csv", status="published")
+        12
+        >>> client.reviews.export("reviews.jsonl", format="jsonl", rating=1)
+        0
         """
         params = _list_params(
             status=status, product=product, rating=rating, q=q,

@@ -1,0 +1,67 @@
+"""The SDK is typed: it ships ``py.typed`` and passes ``mypy --strict``, and the types a
+user's code sees are the precise ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SDK = Path(__file__).parents[2] / "sdk" / "plaudit"
+
+USAGE = '''
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, assert_type
+
+import plaudit
+from plaudit.pagination import CursorPage
+
+
+def sync(client: plaudit.Plaudit) -> None:
+    page = client.reviews.list(status=plaudit.ReviewStatus.PENDING)
+    assert_type(page, CursorPage[plaudit.AdminReview])
+    for review in page:
+        assert_type(review.created_at, dt.datetime)
+        assert_type(review.status, plaudit.ReviewStatus)
+        assert_type(review.reply, plaudit.Reply | None)
+    for one in page.iter_pages():
+        assert_type(one.items, list[plaudit.AdminReview])
+    assert_type(client.products.reviews("sku").summary, plaudit.Summary)
+    assert_type(client.products.summaries(["a"]), dict[str, plaudit.Summary])
+    assert_type(client.stats().published_per_day[0].date, dt.date)
+    assert_type(client.reviews.moderate(["x"], "spam"), int)
+    assert_type(client.reviews.export("x.csv"), int)
+    try:
+        client.reviews.get("x")
+    except plaudit.RateLimitError as error:
+        assert_type(error.retry_after, float | None)
+        assert_type(error.request_id, str | None)
+    except plaudit.ValidationError as error:
+        assert_type(error.errors, dict[str, Any])
+
+
+async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
+    async for review in client.reviews.list():
+        assert_type(review, plaudit.AdminReview)
+    first = await client.comments.list()
+    assert_type(first.items, list[plaudit.AdminComment])
+    assert_type((await client.products.reviews("sku")).summary, plaudit.Summary)
+    assert_type(await client.site.get(), plaudit.Site)
+'''
+
+
+def test_py_typed_is_shipped():
+    assert (SDK / "py.typed").exists()
+
+
+def test_mypy_strict(tmp_path):
+    api = pytest.importorskip("mypy.api")
+    usage = tmp_path / "usage.py"
+    usage.write_text(USAGE)
+    stdout, stderr, status = api.run(
+        ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"),
+         str(SDK), str(usage)]
+    )
+    assert status == 0, stdout + stderr
