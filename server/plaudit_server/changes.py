@@ -32,6 +32,10 @@ def _bump_after_commit(session: Session) -> None:
         store = current_app.extensions.get("plaudit_store")
         if store is not None:
             store.bump(sorted(touched))
+            from .jobs import enqueue, refresh_stats
+
+            for slug in sorted({key.split(":")[1] for key in touched}):
+                enqueue(refresh_stats, slug, job_id=f"stats-{slug}")
 
 
 @event.listens_for(Session, "after_rollback")

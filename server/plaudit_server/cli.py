@@ -148,7 +148,21 @@ def demo_command(origins: tuple[str, ...], reset: bool) -> None:
     click.echo(result)
 
 
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """Run background jobs from the Redis queue (needs REDIS_URL)."""
+    from .jobs import run_worker
+
+    try:
+        run_worker(burst=burst)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(worker_command)
     app.cli.add_command(db_group)
     app.cli.add_command(sites_group)
     app.cli.add_command(demo_command)
@@ -157,7 +171,10 @@ def register_commands(app: Flask) -> None:
 def _create_app() -> Flask:
     from . import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except RuntimeError as exc:  # configuration errors (config.py): a message, no traceback
+        raise click.ClickException(str(exc)) from exc
 
 
 def main() -> None:

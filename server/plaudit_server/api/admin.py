@@ -11,6 +11,7 @@ from typing import Any
 from flask import Response, g, request
 from flask_smorest import Blueprint
 
+from .. import jobs
 from ..errors import Problem
 from ..extensions import db
 from ..idempotency import idempotent
@@ -234,4 +235,4 @@ def update_site(changes: dict[str, Any]) -> Any:
 @bp.doc(security=[{"secretKey": []}])
 def get_stats() -> dict[str, Any]:
     """Counts by status, the site-wide average and published reviews per day (90 days)."""
-    return stats.site_stats(db.session, g.site)
+    return jobs.cached_stats(g.site.slug, lambda: stats.site_stats(db.session, g.site))

@@ -1,0 +1,97 @@
+"""Background jobs: RQ (Redis Queue) with Redis, inline without it.
+
+The ``worker`` line of the Procfile runs ``plaudit worker``. The first job refreshes a
+site's admin statistics after a write, so the next ``GET /api/v1/admin/stats`` finds
+them ready. Statistics are cached under the site's generation number, so a cached copy
+is used only while nothing has changed: they are never stale, the job only saves the
+next reader the work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+
+from . import cache
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> None:
+    """Run ``func(*args)`` on a worker if there is Redis, else right now."""
+    fast = cache.store()
+    if fast is None:
+        func(*args)
+        return
+
+    def put(client: Any) -> Any:
+        from rq import Queue
+
+        return Queue(queue_name(fast), connection=client).enqueue(
+            func,
+            *args,
+            # RQ allows only [A-Za-z0-9_-] in ids; the prefix keeps deployments apart.
+            job_id=None if job_id is None else re.sub(r"[^A-Za-z0-9_-]", "_", fast.prefix + job_id),
+            result_ttl=0,
+            failure_ttl=3600,
+        )
+
+    if fast.call(put) is None:
+        log.debug("could not enqueue %s: Redis unavailable", func.__name__)
+
+
+def queue_name(fast: cache.FastStore) -> str:
+    return fast.prefix + "jobs"
+
+
+def _stats_key(fast: cache.FastStore, site_slug: str, values: list[bytes | None]) -> str:
+    # The day is part of the key: the 90-day window moves at midnight UTC.
+    epoch, site_gen = ((v or b"0").decode() for v in values)
+    return f"{fast.prefix}stats:{epoch}.{site_gen}:{utcnow().date()}:{site_slug}"
+
+
+def cached_stats(site_slug: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The site's statistics from the cache when current, else computed and cached."""
+    fast = cache.store()
+    if fast is None:
+        return compute()
+    values = fast.mget([fast.epoch_key, fast.prefix + cache.gen_key(site_slug)])
+    if values is None:
+        return compute()
+    key = _stats_key(fast, site_slug, values)
+    found = fast.mget([key])
+    if found and found[0] is not None:
+        return json.loads(found[0])
+    stats = compute()
+    fast.set_many({key: json.dumps(stats).encode()}, ttl=24 * 3600)
+    return stats
+
+
+def refresh_stats(site_slug: str) -> None:
+    """Job: compute and cache a site's statistics (run by ``plaudit worker``)."""
+    from .extensions import db
+    from .services import sites, stats
+
+    site = sites.site_by_slug(db.session, site_slug)
+    cached_stats(site_slug, lambda: stats.site_stats(db.session, site))
+    db.session.rollback()
+
+
+def run_worker(burst: bool = False) -> None:
+    """Process jobs until stopped (or, with ``burst``, until the queue is empty)."""
+    from rq import Queue, SimpleWorker
+
+    fast = cache.store()
+    if fast is None:
+        raise RuntimeError("plaudit worker needs REDIS_URL: without Redis jobs run inline")
+    # SimpleWorker runs jobs in this process, inside the app context the CLI set up.
+    queue = Queue(queue_name(fast), connection=fast.client)
+    worker = SimpleWorker([queue], connection=fast.client)
+    worker.work(burst=burst, with_scheduler=False)
+    current_app.logger.info("worker stopped")
