@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,75 +23,6 @@ from plaudit_server.extensions import db
 from plaudit_server.models import Review
 
 SHARED_REDIS = os.environ.get("PLAUDIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisProcess:
-    """A redis-server of our own, to kill and freeze without touching the shared one."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(5)
-
-    def freeze(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGCONT)
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.kill()
-            self.proc.wait(5)
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisProcess]:
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed")
-    server = RedisProcess()
-    server.start()
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -299,7 +226,7 @@ def test_site_origin_change_reaches_cached_reads(redis_app: Flask, make_site: An
 def test_redis_killed_serves_from_the_database_and_recovers(
     app_factory: Callable[..., Flask],
     make_site: Any,
-    own_redis: RedisProcess,
+    own_redis: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = app_factory(
@@ -347,7 +274,7 @@ def test_redis_killed_serves_from_the_database_and_recovers(
 
 
 def test_frozen_redis_costs_a_timeout_once_and_never_serves_stale_after(
-    app_factory: Callable[..., Flask], make_site: Any, own_redis: RedisProcess
+    app_factory: Callable[..., Flask], make_site: Any, own_redis: Any
 ) -> None:
     app = app_factory(REDIS_URL=own_redis.url, REDIS_COOLDOWN=0.3, REDIS_TIMEOUT=0.1)
     site = make_site()
