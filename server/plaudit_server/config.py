@@ -18,7 +18,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": False,
     "RATELIMIT_SUBMISSIONS_PER_VISITOR": "10/minute;60/hour",
     "RATELIMIT_SUBMISSIONS_PER_SITE": "300/minute",
+    "RATELIMIT_SUBMISSIONS_PER_PRODUCT": "60/minute",
     "RATELIMIT_VOTES_PER_VISITOR": "60/minute",
+    # The secret-key API, per key.
+    "RATELIMIT_ADMIN_PER_KEY": "1200/minute",
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
     # 0 trusts none: otherwise anyone could reset their per-visitor limits by spoofing it.
     "TRUSTED_PROXIES": 0,

@@ -29,17 +29,24 @@ class _Limiter(Limiter):
         if fallback is not None:
             fallback.reset()
 
+    def storage_is_down(self) -> bool:
+        """True while flask-limiter counts in its in-memory fallback."""
+        return bool(getattr(self, "_storage_dead", False))
+
 
 db = SQLAlchemy()
 limiter = _Limiter(key_func=rate_limit_key)
 
 
 @limiter.request_filter
-def _never_limited() -> bool:
-    """Reads and the secret-key API are not rate limited.
+def _exempt() -> bool:
+    """Public reads are never limited; the secret-key API not while Redis is down.
 
     Limits are declared on the views that need them; this filter matters when Redis is
     down, because flask-limiter then applies its stricter in-memory fallback limit to
-    every route it does not exempt, and a widget's reads must not start failing then.
+    every route it does not exempt: a widget's reads and a shop's back end must not
+    start failing then, visitors' submissions should get the stricter limit.
     """
-    return request.method in {"GET", "HEAD", "OPTIONS"} or request.path.startswith("/api/v1/admin/")
+    if request.method in {"GET", "HEAD", "OPTIONS"} and request.path.startswith("/api/v1/sites/"):
+        return True
+    return request.path.startswith("/api/v1/admin/") and limiter.storage_is_down()

@@ -101,6 +101,9 @@ class Site(Base):
         _enum(Moderation, "moderation"), default=Moderation.POST
     )
     blocked_words: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Per-site overrides of the configured rate limits, e.g.
+    # {"submissions_per_visitor": "3/minute"}; null means the server's defaults.
+    rate_limits: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -194,11 +194,40 @@ class ModerateBody(InputSchema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
 
 
+RATE_LIMIT_NAMES = [
+    "submissions_per_visitor",
+    "submissions_per_site",
+    "submissions_per_product",
+    "votes_per_visitor",
+]
+
+
+def _valid_limit(value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ma.ValidationError("Not a rate limit such as '10/minute;60/hour'.") from exc
+
+
+class RateLimits(InputSchema):
+    """Extension: per-site overrides, in flask-limiter notation (`10/minute;60/hour`)."""
+
+    submissions_per_visitor = fields.String(allow_none=True, validate=_valid_limit)
+    submissions_per_site = fields.String(allow_none=True, validate=_valid_limit)
+    submissions_per_product = fields.String(allow_none=True, validate=_valid_limit)
+    votes_per_visitor = fields.String(allow_none=True, validate=_valid_limit)
+
+
 class SitePatch(InputSchema):
     name = Text(max_length=120)
     allowed_origins = fields.List(Origin(), validate=validate.Length(max=50))
     moderation = fields.String(validate=validate.OneOf([m.value for m in Moderation]))
     blocked_words = fields.List(Text(max_length=100), validate=validate.Length(max=500))
+    rate_limits = fields.Nested(
+        RateLimits, allow_none=True, metadata={"description": "null restores the defaults"}
+    )
 
 
 # ---------------------------------------------------------------- responses
@@ -227,7 +256,18 @@ class ReviewSchema(ma.Schema):
     unhelpful_count = fields.Integer()
     comment_count = fields.Integer()
     created_at = UTCDateTime()
-    reply = fields.Method("_reply", allow_none=True, metadata={"type": ["object", "null"]})
+    # apispec adds "null" itself for allow_none (a second "null" is invalid OpenAPI 3.1).
+    reply = fields.Method(
+        "_reply",
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "properties": {
+                "body": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time"},
+            },
+        },
+    )
 
     def _reply(self, review: Any) -> dict[str, str] | None:
         if review.reply_body is None:
@@ -316,6 +356,21 @@ class SiteSchema(ma.Schema):
     allowed_origins = fields.List(fields.String())
     moderation = fields.String()
     blocked_words = fields.List(fields.String())
+    rate_limits = fields.Method(
+        "_rate_limits",
+        metadata={
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Extension: the limits in force, defaults included",
+        },
+    )
+
+    def _rate_limits(self, site: Any) -> dict[str, str]:
+        from flask import current_app
+
+        from .services.sites import rate_limit
+
+        return {name: rate_limit(site, name, current_app.config) for name in RATE_LIMIT_NAMES}
 
 
 class StatusCounts(ma.Schema):

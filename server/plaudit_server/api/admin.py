@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
 from .. import jobs
 from ..errors import Problem
-from ..extensions import db
+from ..extensions import db, limiter
 from ..idempotency import idempotent
 from ..models import Comment, Review, Status
 from ..schemas import (
@@ -60,6 +60,15 @@ def authenticate() -> None:
     g.idempotency_scope = f"admin:{site.id}"
 
 
+def _key_limit_key() -> str:
+    secret = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    return "key:" + sites.hash_key(secret)[:24]
+
+
+# Every admin endpoint, per secret key (checked after authentication).
+limiter.limit(lambda: current_app.config["RATELIMIT_ADMIN_PER_KEY"], key_func=_key_limit_key)(bp)
+
+
 @bp.after_request
 def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
@@ -99,6 +108,9 @@ def get_review(review_id: str) -> Review:
 def update_review(changes: dict[str, Any], review_id: str) -> Review:
     """Change the status, set or remove (`null`) the shop's public reply."""
     review = reviews.update_review(db.session, g.site, review_id, changes)
+    # Answer with what this request committed: reloading the review after the commit
+    # would fail (500) if another request deleted it in between.
+    db.session.expunge(review)
     db.session.commit()
     return review
 
@@ -174,11 +186,12 @@ def get_comment(comment_id: str) -> Comment:
 @bp.doc(security=[{"secretKey": []}])
 def update_comment(changes: dict[str, Any], comment_id: str) -> Comment:
     """Change a comment's status."""
-    comment = owned(db.session, Comment, g.site, comment_id)
+    comment = owned(db.session, Comment, g.site, comment_id, lock=True)
     if "status" in changes:
         moderation.set_comment_status(db.session, g.site, [comment.id], Status(changes["status"]))
-    db.session.commit()
     db.session.refresh(comment)
+    db.session.expunge(comment)  # as in update_review: a delete right after is no 500
+    db.session.commit()
     return comment
 
 

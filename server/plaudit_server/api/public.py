@@ -7,6 +7,7 @@ visitor and per site.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, g, request
@@ -50,16 +51,18 @@ def _site_limit_key() -> str:
     return "site:" + (request.view_args or {}).get("site", "")
 
 
-def _submission_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMISSIONS_PER_VISITOR"]
+def _product_limit_key() -> str:
+    args = request.view_args or {}
+    return f"product:{args.get('site', '')}:{args.get('product', '')}"
 
 
-def _site_submission_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMISSIONS_PER_SITE"]
+def _limit(name: str) -> Callable[[], str]:
+    """The limit ``name`` for the request's site: its own override or the default."""
 
+    def resolve() -> str:
+        return sites.rate_limit(g.get("site"), name, current_app.config)
 
-def _vote_limit() -> str:
-    return current_app.config["RATELIMIT_VOTES_PER_VISITOR"]
+    return resolve
 
 
 @bp.before_request
@@ -127,8 +130,9 @@ def list_reviews(query: dict[str, Any], site: str, product: str) -> dict[str, An
 
 
 @bp.route(PRODUCT_PATH + "/reviews", methods=["POST"])
-@limiter.limit(_submission_limit)
-@limiter.limit(_site_submission_limit, key_func=_site_limit_key)
+@limiter.limit(_limit("submissions_per_visitor"))
+@limiter.limit(_limit("submissions_per_site"), key_func=_site_limit_key)
+@limiter.limit(_limit("submissions_per_product"), key_func=_product_limit_key)
 @idempotent
 @bp.arguments(ReviewCreate)
 @bp.response(201, ReviewCreated)
@@ -144,13 +148,14 @@ def create_review(data: dict[str, Any], site: str, product: str) -> dict[str, An
 
 
 @bp.route("/<site>/reviews/<review_id>/votes", methods=["POST"])
-@limiter.limit(_vote_limit)
+@limiter.limit(_limit("votes_per_visitor"))
 @idempotent
 @bp.arguments(VoteCreate)
 @bp.response(200, VoteResult)
 def vote(data: dict[str, Any], site: str, review_id: str) -> Any:
     """Vote a published review helpful or not; a visitor's second vote replaces the first."""
     review = reviews.vote(db.session, g.site, review_id, visitor_hash(), data["helpful"])
+    db.session.expunge(review)  # the counts as committed, even if deleted right after
     db.session.commit()
     return review
 
@@ -186,8 +191,9 @@ def list_comments(query: dict[str, Any], site: str, product: str) -> dict[str, A
 
 
 @bp.route(PRODUCT_PATH + "/comments", methods=["POST"])
-@limiter.limit(_submission_limit)
-@limiter.limit(_site_submission_limit, key_func=_site_limit_key)
+@limiter.limit(_limit("submissions_per_visitor"))
+@limiter.limit(_limit("submissions_per_site"), key_func=_site_limit_key)
+@limiter.limit(_limit("submissions_per_product"), key_func=_product_limit_key)
 @idempotent
 @bp.arguments(CommentCreate)
 @bp.response(201, CommentCreated)

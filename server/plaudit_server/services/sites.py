@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -109,6 +110,12 @@ def site_for_key(session: Session, secret: str) -> Site | None:
     return key.site
 
 
+def rate_limit(site: Site | None, name: str, defaults: dict[str, Any]) -> str:
+    """The limit ``name`` (e.g. ``submissions_per_visitor``) in force for ``site``."""
+    overrides = (site.rate_limits or {}) if site is not None else {}
+    return overrides.get(name) or defaults[f"RATELIMIT_{name.upper()}"]
+
+
 def site_by_slug(session: Session, slug: str) -> Site:
     site = session.scalar(sa.select(Site).where(Site.slug == slug))
     if site is None:
@@ -117,6 +124,12 @@ def site_by_slug(session: Session, slug: str) -> Site:
 
 
 def update_site(session: Session, site: Site, updates: dict[str, object]) -> Site:
+    if "rate_limits" in updates:
+        overrides = updates["rate_limits"] or {}
+        merged = {**(site.rate_limits or {}), **overrides}  # type: ignore[dict-item]
+        site.rate_limits = {k: v for k, v in merged.items() if v is not None} or None
+        if updates["rate_limits"] is None:
+            site.rate_limits = None
     for field in ("name", "allowed_origins", "moderation", "blocked_words"):
         if field in updates:
             value = updates[field]
