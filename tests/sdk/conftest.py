@@ -37,7 +37,8 @@ async def async_sdk(live_server: Any, site: Any) -> Any:
 class Poster:
     """Submits reviews and comments through the public API, as the widget would."""
 
-    def __init__(self, base_url: str, slug: str) -> None:
+    def __init__(self, http: httpx.Client, base_url: str, slug: str) -> None:
+        self.http = http
         self.base_url = base_url
         self.slug = slug
         self._counter = 0
@@ -50,7 +51,7 @@ class Poster:
             "author_name": "Ada",
             **fields,
         }
-        response = httpx.post(
+        response = self.http.post(
             f"{self.base_url}/api/v1/sites/{self.slug}/products/{product}/reviews", json=body
         )
         assert response.status_code == 201, response.text
@@ -67,7 +68,7 @@ class Poster:
             "author_name": "Grace",
             **fields,
         }
-        response = httpx.post(
+        response = self.http.post(
             f"{self.base_url}/api/v1/sites/{self.slug}/products/{product}/comments", json=body
         )
         assert response.status_code == 201, response.text
@@ -76,8 +77,9 @@ class Poster:
 
 
 @pytest.fixture
-def post(live_server: Any, site: Any) -> Poster:
-    return Poster(live_server.url, site.slug)
+def post(live_server: Any, site: Any) -> Iterator[Poster]:
+    with httpx.Client() as http:
+        yield Poster(http, live_server.url, site.slug)
 
 
 @pytest.fixture

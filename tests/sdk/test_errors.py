@@ -128,24 +128,58 @@ def test_html_error_page_still_maps_by_status(proxied, proxy):
 
 
 def test_database_down_is_a_server_error_from_the_real_server(app, live_server, site, backend):
-    if backend != "sqlite":
-        pytest.skip("takes the database away by moving the SQLite file")
+    """The server's database goes away: the real server answers 503 with Retry-After."""
     from plaudit_server.extensions import db
 
-    path = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    url = app.config["DATABASE_URL"]
     with app.app_context():
         db.engine.dispose()
-    os.rename(path, path.with_suffix(".away"))
+    restore = _take_sqlite_away(url) if backend == "sqlite" else _take_postgres_away(url)
     try:
-        with plaudit.Plaudit(api_key=site.api_key, base_url=live_server.url,
-                             max_retries=0) as client, pytest.raises(ServerError) as caught:
+        client = plaudit.Plaudit(api_key=site.api_key, base_url=live_server.url, max_retries=0)
+        with client, pytest.raises(ServerError) as caught:
             client.reviews.list()
     finally:
         with app.app_context():
             db.engine.dispose()
-        os.replace(path.with_suffix(".away"), path)
+        restore()
     _assert_from_server(caught.value, 503)
     assert caught.value.response.headers["Retry-After"]
+
+
+def _take_sqlite_away(url: str):
+    path = Path(url.removeprefix("sqlite:///"))
+    os.rename(path, path.with_suffix(".away"))
+    return lambda: os.replace(path.with_suffix(".away"), path)
+
+
+def _take_postgres_away(url: str):
+    """Refuse new connections to the test database and end the open ones."""
+    import sqlalchemy as sa
+
+    name = sa.make_url(url).database
+    admin = sa.create_engine(sa.make_url(url).set(database="postgres"),
+                             isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+
+    def allow(allowed: bool) -> None:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(
+                f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'
+            )
+            if not allowed:
+                connection.execute(
+                    sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = :name"),
+                    {"name": name},
+                )
+
+    allow(False)
+
+    def restore() -> None:
+        allow(True)
+        admin.dispose()
+
+    return restore
 
 
 def test_nothing_listening_is_connection_error(site):
