@@ -1,0 +1,265 @@
+"""The moderation queues for reviews and comments, replies and answers from the shop.
+
+Lists, status changes, deletions, replies and answers are the admin API's services
+(``services.reviews``, ``services.comments``, ``services.moderation``); the views here
+parse forms with the API's own schemas, call one service and redirect back to the
+queue the owner came from (post/redirect/get, so a reload never repeats an action).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from marshmallow import fields, validate
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
+
+from ..extensions import db
+from ..fields import QueryInteger
+from ..models import Comment, Review, Site, Status
+from ..schemas import STATUSES, AdminCommentCreate, AdminCommentsQuery, AdminReviewsQuery
+from ..schemas import ReviewPatch as ReviewPatchSchema
+from ..services import comments as comment_service
+from ..services import moderation
+from ..services import reviews as review_service
+from ..services.stats import _counts as status_counts
+from ..services.tenancy import owned
+from . import bp, owned_site
+from .auth import _safe_next
+
+MAX_BULK = 500
+PAGE_SIZES = [25, 50, 100, 500]
+ACTIONS = {
+    "approve": (Status.PUBLISHED, "approved"),
+    "reject": (Status.REJECTED, "rejected"),
+    "spam": (Status.SPAM, "marked as spam"),
+    "pending": (Status.PENDING, "moved back to pending"),
+}
+SPAM_REASONS = {
+    "honeypot": "hidden honeypot field filled in",
+    "too_many_links": "too many links",
+    "duplicate": "same text from the same visitor",
+    "blocked_word": "contains a blocked word",
+}
+
+
+class _QueueQuery:
+    """Pending first by default ("all" is one click away), and pages of up to 500, so
+    select-all covers a bulk action of 500 items in one request."""
+
+    status = fields.String(load_default="pending", validate=validate.OneOf(["all", *STATUSES]))
+    limit = QueryInteger(load_default=50, validate=validate.OneOf(PAGE_SIZES))
+
+
+class ReviewQueueQuery(_QueueQuery, AdminReviewsQuery):
+    sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "oldest"]))
+
+
+class CommentQueueQuery(_QueueQuery, AdminCommentsQuery):
+    sort = fields.String(load_default="newest", validate=validate.OneOf(["newest", "oldest"]))
+
+
+def _load_query(schema: ma.Schema) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The queue's filters from the query string; empty form fields mean "no filter"."""
+    given = MultiDict([(k, v) for k, v in request.args.items(multi=True) if v.strip()])
+    try:
+        return schema.load(given), {}
+    except ma.ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+        # Show the queue without the bad filters rather than an error page.
+        clean = MultiDict([(k, v) for k, v in given.items(multi=True) if k not in messages])
+        return schema.load(clean), messages
+
+
+def _filters(query: dict[str, Any]) -> dict[str, Any]:
+    """The query as URL parameters (without the cursor), for links and redirects."""
+    keep = ("status", "product", "rating", "q", "sort", "limit")
+    return {k: query[k] for k in keep if query.get(k) not in (None, "")}
+
+
+def _back(default: str) -> Any:
+    return redirect(_safe_next(request.form.get("next")) or default)
+
+
+def _selected_ids() -> list[str]:
+    ids = list(dict.fromkeys(i for i in request.form.getlist("ids") if 0 < len(i) <= 64))
+    if len(ids) > MAX_BULK:
+        abort(413, f"At most {MAX_BULK} items at once.")
+    return ids
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# ---------------------------------------------------------------- reviews
+
+
+@bp.get("/<slug>/reviews")
+@login_required
+def reviews(slug: str) -> Any:
+    site = owned_site(slug)
+    query, errors = _load_query(ReviewQueueQuery())
+    items, next_cursor = review_service.admin_reviews(db.session, site, query)
+    return render_template(
+        "admin/reviews.html",
+        site=site,
+        items=items,
+        query=query,
+        filters=_filters(query),
+        errors=errors,
+        next_cursor=next_cursor,
+        counts=status_counts(db.session, Review, site),
+        page_sizes=PAGE_SIZES,
+        spam_reasons=SPAM_REASONS,
+    )
+
+
+@bp.get("/<slug>/reviews/<review_id>")
+@login_required
+def review_detail(slug: str, review_id: str) -> Any:
+    site = owned_site(slug)
+    review = owned(db.session, Review, site, review_id)
+    thread, _ = comment_service.admin_comments(
+        db.session,
+        site,
+        {"status": "all", "review": review.id, "sort": "oldest", "limit": 500, "cursor": None},
+    )
+    return render_template(
+        "admin/review.html",
+        site=site,
+        review=review,
+        thread=thread,
+        spam_reasons=SPAM_REASONS,
+    )
+
+
+@bp.post("/<slug>/reviews/moderate")
+@login_required
+def moderate_reviews(slug: str) -> Any:
+    site = owned_site(slug)
+    return _moderate(site, Review, "review", url_for("admin_ui.reviews", slug=slug))
+
+
+@bp.post("/<slug>/reviews/<review_id>/reply")
+@login_required
+def reply(slug: str, review_id: str) -> Any:
+    site = owned_site(slug)
+    text = request.form.get("reply", "")
+    try:
+        patch = ReviewPatchSchema().load({"reply": text if text.strip() else None})
+    except ma.ValidationError as exc:
+        flash(f"Reply not saved: {_first_error(exc)}", "error")
+        return _back(url_for("admin_ui.review_detail", slug=slug, review_id=review_id))
+    review_service.update_review(db.session, site, review_id, patch)
+    db.session.commit()
+    flash("Reply published." if patch["reply"] else "Reply removed.", "success")
+    return _back(url_for("admin_ui.review_detail", slug=slug, review_id=review_id))
+
+
+# ---------------------------------------------------------------- comments
+
+
+@bp.get("/<slug>/comments")
+@login_required
+def comments(slug: str) -> Any:
+    site = owned_site(slug)
+    query, errors = _load_query(CommentQueueQuery())
+    items, next_cursor = comment_service.admin_comments(db.session, site, query)
+    return render_template(
+        "admin/comments.html",
+        site=site,
+        items=items,
+        query=query,
+        filters=_filters(query),
+        errors=errors,
+        next_cursor=next_cursor,
+        counts=status_counts(db.session, Comment, site),
+        page_sizes=PAGE_SIZES,
+        spam_reasons=SPAM_REASONS,
+    )
+
+
+@bp.post("/<slug>/comments/moderate")
+@login_required
+def moderate_comments(slug: str) -> Any:
+    site = owned_site(slug)
+    return _moderate(site, Comment, "comment", url_for("admin_ui.comments", slug=slug))
+
+
+@bp.post("/<slug>/comments/<comment_id>/answer")
+@login_required
+def answer(slug: str, comment_id: str) -> Any:
+    """The shop answers a fan's comment: published at once, marked ``is_owner``."""
+    site = owned_site(slug)
+    parent = owned(db.session, Comment, site, comment_id)
+    # Threads are at most three levels deep: an answer to a deepest comment goes beside it.
+    parent_id = parent.id if parent.depth < comment_service.MAX_DEPTH else parent.parent_id
+    try:
+        data = AdminCommentCreate().load(
+            {
+                "product": parent.product.external_id,
+                "body": request.form.get("body", ""),
+                "review_id": parent.review_id,
+                "parent_id": parent_id,
+            }
+        )
+    except ma.ValidationError as exc:
+        flash(f"Answer not sent: {_first_error(exc)}", "error")
+        return _back(url_for("admin_ui.comments", slug=slug))
+    comment_service.submit_comment(
+        db.session, site, data["product"], data, visitor_hash=None, is_owner=True
+    )
+    db.session.commit()
+    flash("Answer published as the shop.", "success")
+    return _back(url_for("admin_ui.comments", slug=slug))
+
+
+# ---------------------------------------------------------------- shared
+
+
+def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_url: str) -> Any:
+    """One request for one item or a whole selection (up to 500): status or delete."""
+    ids = _selected_ids()
+    action = request.form.get("action", "")
+    if not ids:
+        flash(f"Select at least one {noun} first.", "error")
+        return _back(queue_url)
+    if action == "delete":
+        if request.form.get("confirmed") != "yes":
+            return render_template(
+                "admin/confirm_delete.html",
+                site=site,
+                ids=ids,
+                noun=noun,
+                action_url=request.path,
+                next=_safe_next(request.form.get("next")) or queue_url,
+            )
+        delete = moderation.delete_review if model is Review else moderation.delete_comment
+        count = sum(delete(db.session, site, item_id) for item_id in ids)
+        done = "deleted"
+    elif action in ACTIONS:
+        status, done = ACTIONS[action]
+        setter = moderation.set_review_status if model is Review else moderation.set_comment_status
+        count = setter(db.session, site, ids, status)
+    else:
+        abort(400, "Unknown action.")
+    if count == 0:
+        # None of the ids is this site's: the same answer as for ids that do not exist.
+        db.session.rollback()
+        raise NotFound()
+    db.session.commit()
+    flash(f"{_plural(count, noun)} {done}.", "success")
+    return _back(queue_url)
+
+
+def _first_error(exc: ma.ValidationError) -> str:
+    messages = exc.messages
+    while isinstance(messages, dict):
+        messages = next(iter(messages.values()))
+    if isinstance(messages, list) and messages:
+        return str(messages[0])
+    return str(messages)

@@ -1,0 +1,78 @@
+"""Helpers for the admin page tests: seed data through the services, sign in, CSRF."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+
+from plaudit_server.extensions import db
+from plaudit_server.models import Comment, Review, Status
+from plaudit_server.services import comments, moderation, reviews, sites
+
+
+def seed_reviews(
+    app: Flask, slug: str, count: int, *, product: str = "sku-1", **fields: Any
+) -> list[str]:
+    """``count`` visitor reviews through the service layer; returns their ids."""
+    ids = []
+    with app.app_context():
+        site = sites.site_by_slug(db.session, slug)
+        for i in range(count):
+            data = {
+                "rating": 4,
+                "title": None,
+                "body": f"Review number {i} of {product}",
+                "author_name": f"Author {i}",
+                "author_email": f"author{i}@example.test",
+                **fields,
+            }
+            ids.append(reviews.submit_review(db.session, site, product, data, visitor_hash=None).id)
+        db.session.commit()
+    return ids
+
+
+def seed_comment(app: Flask, slug: str, product: str = "sku-1", **fields: Any) -> str:
+    with app.app_context():
+        site = sites.site_by_slug(db.session, slug)
+        data = {"body": "A fan's question?", "author_name": "Fan", **fields}
+        comment = comments.submit_comment(db.session, site, product, data, visitor_hash=None)
+        db.session.commit()
+        return comment.id
+
+
+def status_of(app: Flask, model: type[Review] | type[Comment], item_id: str) -> Status | None:
+    with app.app_context():
+        item = db.session.get(model, item_id)
+        return None if item is None else item.status
+
+
+def set_status(app: Flask, slug: str, ids: list[str], status: Status) -> None:
+    with app.app_context():
+        site = sites.site_by_slug(db.session, slug)
+        moderation.set_review_status(db.session, site, ids, status)
+        db.session.commit()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def sign_in(client: Any, email: str, password: str) -> Any:
+    """Sign in through the login form with the Flask test client; returns the response."""
+    token = csrf_from(client.get("/admin/login").get_data(as_text=True))
+    return client.post(
+        "/admin/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def page_token(client: Any, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return csrf_from(response.get_data(as_text=True))
