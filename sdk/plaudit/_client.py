@@ -46,13 +46,16 @@ def _lost_delete(method: str, error: PlauditError, lost_before: bool) -> bool:
 class Plaudit(BaseClient):
     """A client for a Plaudit server's admin and public APIs.
 
-    >>> client = Plaudit(api_key="sk_live_...", base_url="https://reviews.example.com")
-    ... # doctest: +SKIP
-
     ``api_key`` and ``base_url`` default to the ``PLAUDIT_API_KEY`` and
-    ``PLAUDIT_BASE_URL`` environment variables. Requests that fail on the way (connection
-    errors, timeouts, 429, 502-504) are retried up to ``max_retries`` times with
-    exponential backoff, honouring ``Retry-After``. Pass your own ``http_client`` to set
+    ``PLAUDIT_BASE_URL`` environment variables:
+
+    >>> with Plaudit(max_retries=5) as client:
+    ...     print(client.max_retries, client.base_url.path, client.site.get().id)
+    5 /api/v1/ acme-shop
+
+    Requests that fail on the way (connection errors, timeouts, 429, 502-504) are
+    retried up to ``max_retries`` times with exponential backoff, honouring
+    ``Retry-After``. Pass your own ``http_client`` to set
     proxies, certificates or transports; it is then yours to close.
     """
 

@@ -7,6 +7,8 @@ when reporting a problem: the server logs it too).
 
 from __future__ import annotations
 
+import email.utils
+import time
 from typing import Any
 
 import httpx
@@ -91,6 +93,8 @@ class APIStatusError(PlauditError):
             message, status_code=response.status_code, body=body, request_id=request_id
         )
         self.response = response
+        # Seconds the server asked to wait (429, 503), or None.
+        self.retry_after: float | None = parse_retry_after(response.headers.get("Retry-After"))
         problem = body or {}
         self.type: str | None = _str_or_none(problem.get("type"))
         self.title: str | None = _str_or_none(problem.get("title"))
@@ -147,19 +151,6 @@ class ValidationError(APIStatusError):
 class RateLimitError(APIStatusError):
     """429: too many requests; ``retry_after`` is the wait in seconds the server asked for."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        response: httpx.Response,
-        body: dict[str, Any] | None,
-        request_id: str | None,
-    ) -> None:
-        super().__init__(message, response=response, body=body, request_id=request_id)
-        from ._retry import parse_retry_after
-
-        self.retry_after: float | None = parse_retry_after(response.headers.get("Retry-After"))
-
 
 class ServerError(APIStatusError):
     """5xx: the server failed or a dependency of it is down."""
@@ -173,6 +164,24 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     422: ValidationError,
     429: RateLimitError,
 }
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -58,10 +58,6 @@ def parse_datetime(value: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
-def _optional_datetime(value: Any) -> dt.datetime | None:
-    return parse_datetime(value) if isinstance(value, str) else None
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Reply:
     """The shop's public answer to a review."""
@@ -175,7 +171,7 @@ class AdminComment(Comment):
 
     status: ReviewStatus
     author_email: str | None
-    updated_at: dt.datetime | None
+    updated_at: dt.datetime
     spam_reasons: list[str]
 
     @classmethod
@@ -184,7 +180,7 @@ class AdminComment(Comment):
             **Comment._fields(data),
             status=ReviewStatus(data["status"]),
             author_email=data.get("author_email"),
-            updated_at=_optional_datetime(data.get("updated_at")),
+            updated_at=parse_datetime(data["updated_at"]),
             spam_reasons=list(data.get("spam_reasons") or []),
         )
 

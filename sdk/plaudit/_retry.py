@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
-import time
 from dataclasses import dataclass
 
 from ._exceptions import APIConnectionError, APIStatusError, ConflictError, PlauditError
@@ -22,24 +20,6 @@ MAX_RETRY_AFTER = 60.0
 # a proxy in front of the server says while it restarts. Every POST and PATCH carries an
 # Idempotency-Key, so repeating any of them can never create a second object.
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = when.timestamp() - time.time()
-    if seconds != seconds:  # NaN
-        return None
-    return max(0.0, seconds)
 
 
 @dataclass(frozen=True)
@@ -82,7 +62,7 @@ def decide(
         return RetryDecision(backoff(attempt), "409 while the first attempt is still running")
     if status not in RETRYABLE_STATUSES:
         return RetryDecision(None, f"status {status} is not retryable")
-    retry_after = parse_retry_after(error.response.headers.get("Retry-After"))
+    retry_after = error.retry_after
     if retry_after is None:
         return RetryDecision(backoff(attempt), f"status {status}")
     if retry_after > MAX_RETRY_AFTER:

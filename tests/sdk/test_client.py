@@ -146,3 +146,11 @@ def test_ids_cannot_escape_their_path(sdk):
         sdk.reviews.get("")
     with pytest.raises(plaudit.NotFoundError):
         sdk.comments.get(f"cmt_{uuid.uuid4().hex}")
+
+
+def test_version_is_the_distributions():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).parents[2] / "pyproject.toml"
+    assert plaudit.__version__ == tomllib.loads(pyproject.read_text())["project"]["version"]

@@ -14,7 +14,9 @@ import pytest
 import plaudit
 
 README = Path(__file__).parents[2] / "sdk" / "README.md"
-DOCTEST_MODULES = ["plaudit", "plaudit.pagination", "plaudit.resources.reviews"]
+DOCTEST_MODULES = [
+    "plaudit", "plaudit._client", "plaudit.pagination", "plaudit.resources.reviews"
+]
 
 
 def _python_blocks(text: str) -> list[str]:
@@ -98,7 +100,7 @@ def test_docstring_examples_run(environment, sdk, post):
     examples = 0
     for name in DOCTEST_MODULES:
         module = importlib.import_module(name)
-        for test in sorted(finder.find(module, globs={"client": sdk}), key=lambda t: t.name):
+        for test in sorted(finder.find(module, extraglobs={"client": sdk}), key=lambda t: t.name):
             examples += len(test.examples)
             runner.run(test)
     results = runner.summarize(verbose=False)
