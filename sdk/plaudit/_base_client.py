@@ -113,7 +113,9 @@ def path_segment(value: str, name: str) -> str:
 
     segment = quote(value, safe="")
     if segment in (".", ".."):
-        raise ValueError(f"{name} {value!r} is not a valid id.")
+        # Valid product ids, but a client or proxy would resolve them as "this" and
+        # "parent" directory; escaped, they reach the server as the id they are.
+        segment = segment.replace(".", "%2E")
     return segment
 
 

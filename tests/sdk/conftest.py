@@ -34,6 +34,10 @@ async def async_sdk(live_server: Any, site: Any) -> Any:
         yield client
 
 
+def _segment(product: str) -> str:
+    return product if product.strip(".") else product.replace(".", "%2E")
+
+
 class Poster:
     """Submits reviews and comments through the public API, as the widget would."""
 
@@ -43,6 +47,9 @@ class Poster:
         self.slug = slug
         self._counter = 0
 
+    def _url(self, product: str, what: str) -> str:
+        return f"{self.base_url}/api/v1/sites/{self.slug}/products/{_segment(product)}/{what}"
+
     def review(self, product: str = "sku-1", **fields: Any) -> dict[str, Any]:
         self._counter += 1
         body = {
@@ -51,9 +58,7 @@ class Poster:
             "author_name": "Ada",
             **fields,
         }
-        response = self.http.post(
-            f"{self.base_url}/api/v1/sites/{self.slug}/products/{product}/reviews", json=body
-        )
+        response = self.http.post(self._url(product, "reviews"), json=body)
         assert response.status_code == 201, response.text
         review: dict[str, Any] = response.json()["review"]
         return review
@@ -68,9 +73,7 @@ class Poster:
             "author_name": "Grace",
             **fields,
         }
-        response = self.http.post(
-            f"{self.base_url}/api/v1/sites/{self.slug}/products/{product}/comments", json=body
-        )
+        response = self.http.post(self._url(product, "comments"), json=body)
         assert response.status_code == 201, response.text
         comment: dict[str, Any] = response.json()["comment"]
         return comment

@@ -142,6 +142,8 @@ def test_raw_request_for_endpoints_not_wrapped(sdk):
 def test_ids_cannot_escape_their_path(sdk):
     with pytest.raises(plaudit.NotFoundError):
         sdk.reviews.get("../site")
+    with pytest.raises(plaudit.NotFoundError):
+        sdk.reviews.get("..")
     with pytest.raises(ValueError):
         sdk.reviews.get("")
     with pytest.raises(plaudit.NotFoundError):
@@ -154,3 +156,17 @@ def test_version_is_the_distributions():
 
     pyproject = Path(__file__).parents[2] / "pyproject.toml"
     assert plaudit.__version__ == tomllib.loads(pyproject.read_text())["project"]["version"]
+
+
+def test_the_sdk_stands_alone():
+    """Importing the SDK loads neither the server nor Flask: it can ship on its own."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, plaudit; "
+        "loaded = [m for m in ('plaudit_server', 'flask', 'sqlalchemy') if m in sys.modules]; "
+        "print(loaded); sys.exit(1 if loaded else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

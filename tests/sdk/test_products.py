@@ -82,3 +82,11 @@ def test_public_comments(sdk, post):
     post.comment(parent_id=first["id"])
     comments = list(sdk.products.comments("sku-1", limit=1))
     assert [c.parent_id for c in comments] == [None, first["id"]]  # oldest first
+
+
+@pytest.mark.parametrize("product", ["shoe:42.blue", "SKU_9-x", ".", ".."])
+def test_any_valid_product_id_reaches_its_product(sdk, post, product):
+    post.review(product, rating=2)
+    assert sdk.products.summary(product).count == 1
+    assert [r.product for r in sdk.products.reviews(product)] == [product]
+    assert [r.product for r in sdk.reviews.list(product=product)] == [product]
