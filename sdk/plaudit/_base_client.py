@@ -11,8 +11,8 @@ from typing import Any, Final
 
 import httpx
 
-from ._exceptions import PlauditError, error_from_response
-from ._retry import log
+from ._exceptions import NotFoundError, PlauditError, error_from_response
+from ._retry import decide, log
 from ._version import __version__
 
 API_PREFIX: Final = "/api/v1"
@@ -151,6 +151,30 @@ class BaseClient:
     def _url(self, path: str) -> httpx.URL:
         return self.base_url.join(path.lstrip("/"))
 
+    def _build_request(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        headers: Mapping[str, str] | None,
+        idempotency_key: str | None,
+    ) -> httpx.Request:
+        """The request of one call, sent as is by each of its attempts."""
+        method = method.upper()
+        request_headers = httpx.Headers(self._headers(method, idempotency_key))
+        request_headers.update(headers or {})  # case-insensitively replaces ours
+        return http.build_request(
+            method,
+            self._url(path),
+            params=clean_params(params),
+            json=clean_json(json) if json is not None else None,
+            headers=request_headers,
+            timeout=self.timeout,
+        )
+
     def _headers(self, method: str, idempotency_key: str | None) -> dict[str, str]:
         headers = {
             "Accept": "application/json",
@@ -190,3 +214,29 @@ class BaseClient:
     @staticmethod
     def _error(response: httpx.Response) -> PlauditError:
         return error_from_response(response)
+
+    def _retry_delay(
+        self, request: httpx.Request, error: PlauditError, *, attempt: int, lost_before: bool
+    ) -> float | None:
+        """After a failed attempt: the seconds to wait before the next one, or None when
+        the call is done after all; raises ``error`` when it is not to be retried."""
+        method = request.method
+        if method == "DELETE" and lost_before and isinstance(error, NotFoundError):
+            # The answer to an earlier attempt was lost, and that attempt deleted it.
+            log.debug("%s %s: 404 after a lost answer: deleted by the earlier attempt",
+                      method, request.url)
+            return None
+        decision = decide(
+            error,
+            attempt=attempt,
+            max_retries=self.max_retries,
+            has_idempotency_key="Idempotency-Key" in request.headers,
+        )
+        if decision.delay is None:
+            log.debug("%s %s: not retrying (%s)", method, request.url, decision.reason)
+            raise error
+        log.debug(
+            "%s %s: retrying in %.2fs (retry %d of %d): %s",
+            method, request.url, decision.delay, attempt + 1, self.max_retries, decision.reason,
+        )
+        return decision.delay

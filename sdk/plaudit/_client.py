@@ -10,16 +10,9 @@ from typing import Any, Self
 import anyio
 import httpx
 
-from ._base_client import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    BaseClient,
-    clean_json,
-    clean_params,
-)
-from ._exceptions import APIConnectionError, APITimeoutError, NotFoundError, PlauditError
+from ._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient
+from ._exceptions import APIConnectionError, APITimeoutError, PlauditError
 from ._models import Stats
-from ._retry import decide, log
 from .resources.comments import AsyncComments, Comments
 from .resources.products import AsyncProducts, Products
 from .resources.reviews import AsyncReviews, Reviews
@@ -36,11 +29,6 @@ def _transport_error(exc: httpx.TransportError, request: httpx.Request) -> APICo
         f": {exc or type(exc).__name__}.",
         request=request,
     )
-
-
-def _lost_delete(method: str, error: PlauditError, lost_before: bool) -> bool:
-    """A DELETE retried after its answer was lost, now 404: the first attempt did it."""
-    return method == "DELETE" and lost_before and isinstance(error, NotFoundError)
 
 
 class Plaudit(BaseClient):
@@ -138,16 +126,9 @@ class Plaudit(BaseClient):
         ``path`` is relative to ``/api/v1`` (``"admin/reviews"``). Use it for endpoints
         this SDK does not wrap yet; the resources are built on it.
         """
-        method = method.upper()
-        request_headers = self._headers(method, idempotency_key)
-        request_headers.update(headers or {})
-        request = self._http.build_request(
-            method,
-            self._url(path),
-            params=clean_params(params),
-            json=clean_json(json) if json is not None else None,
-            headers=request_headers,
-            timeout=self.timeout,
+        request = self._build_request(
+            self._http, method, path, params=params, json=json, headers=headers,
+            idempotency_key=idempotency_key,
         )
         attempt = 0
         lost_before = False
@@ -156,33 +137,16 @@ class Plaudit(BaseClient):
             try:
                 response = self._http.send(request)
             except httpx.TransportError as exc:
-                error = _transport_error(exc, request)
-                lost = True
+                error, lost = _transport_error(exc, request), True
             else:
                 self._log_response(response)
                 if response.is_success:
                     return self._parse(response)
-                error = self._error(response)
-                lost = False
-            if _lost_delete(method, error, lost_before):
-                log.debug("%s %s: 404 after a lost answer, so the first attempt deleted it",
-                          method, request.url)
+                error, lost = self._error(response), False
+            delay = self._retry_delay(request, error, attempt=attempt, lost_before=lost_before)
+            if delay is None:
                 return None
-            decision = decide(
-                error,
-                attempt=attempt,
-                max_retries=self.max_retries,
-                has_idempotency_key="Idempotency-Key" in request.headers,
-            )
-            if decision.delay is None:
-                log.debug("%s %s: not retrying (%s)", method, request.url, decision.reason)
-                raise error
-            log.debug(
-                "%s %s: retrying in %.2fs (retry %d of %d): %s",
-                method, request.url, decision.delay, attempt + 1, self.max_retries,
-                decision.reason,
-            )
-            time.sleep(decision.delay)
+            time.sleep(delay)
             attempt += 1
             lost_before = lost_before or lost
 
@@ -279,16 +243,9 @@ class AsyncPlaudit(BaseClient):
         idempotency_key: str | None = None,
     ) -> Any:
         """Send one API request with retries and error mapping; return the decoded JSON."""
-        method = method.upper()
-        request_headers = self._headers(method, idempotency_key)
-        request_headers.update(headers or {})
-        request = self._http.build_request(
-            method,
-            self._url(path),
-            params=clean_params(params),
-            json=clean_json(json) if json is not None else None,
-            headers=request_headers,
-            timeout=self.timeout,
+        request = self._build_request(
+            self._http, method, path, params=params, json=json, headers=headers,
+            idempotency_key=idempotency_key,
         )
         attempt = 0
         lost_before = False
@@ -297,33 +254,16 @@ class AsyncPlaudit(BaseClient):
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
-                error = _transport_error(exc, request)
-                lost = True
+                error, lost = _transport_error(exc, request), True
             else:
                 self._log_response(response)
                 if response.is_success:
                     return self._parse(response)
-                error = self._error(response)
-                lost = False
-            if _lost_delete(method, error, lost_before):
-                log.debug("%s %s: 404 after a lost answer, so the first attempt deleted it",
-                          method, request.url)
+                error, lost = self._error(response), False
+            delay = self._retry_delay(request, error, attempt=attempt, lost_before=lost_before)
+            if delay is None:
                 return None
-            decision = decide(
-                error,
-                attempt=attempt,
-                max_retries=self.max_retries,
-                has_idempotency_key="Idempotency-Key" in request.headers,
-            )
-            if decision.delay is None:
-                log.debug("%s %s: not retrying (%s)", method, request.url, decision.reason)
-                raise error
-            log.debug(
-                "%s %s: retrying in %.2fs (retry %d of %d): %s",
-                method, request.url, decision.delay, attempt + 1, self.max_retries,
-                decision.reason,
-            )
-            await anyio.sleep(decision.delay)
+            await anyio.sleep(delay)
             attempt += 1
             lost_before = lost_before or lost
 

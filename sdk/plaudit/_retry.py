@@ -24,12 +24,10 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 @dataclass(frozen=True)
 class RetryDecision:
+    """Retry after ``delay`` seconds, or not at all when it is None; ``reason`` is logged."""
+
     delay: float | None
     reason: str
-
-    @property
-    def retry(self) -> bool:
-        return self.delay is not None
 
 
 def backoff(attempt: int) -> float:
