@@ -170,3 +170,16 @@ def test_the_sdk_stands_alone():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_default_headers_and_per_request_headers(proxy, site):
+    client = plaudit.Plaudit(api_key=site.api_key, base_url=proxy.url,
+                             default_headers={"X-Shop": "acme"})
+    with client:
+        client.site.get()
+        client.request("PATCH", "admin/site", json={"name": "Acme"},
+                       headers={"idempotency-key": "mine"})
+    assert proxy.seen[0].headers["X-Shop"] == "acme"
+    patch = proxy.seen[1]
+    assert [k for k in patch.headers if k.lower() == "idempotency-key"] == ["idempotency-key"]
+    assert patch.headers["idempotency-key"] == "mine"
