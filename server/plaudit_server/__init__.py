@@ -30,7 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from . import db as db_setup
-    from .api import admin, public
+    from .api import admin, public, seo
     from .extensions import db, limiter
     from .openapi import PlauditApi
     from .ops import bp as ops_bp
@@ -42,6 +42,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api = PlauditApi(app)
     api.register_blueprint(public.bp)
     api.register_blueprint(admin.bp)
+    api.register_blueprint(seo.bp)
+    from .web import bp as web_bp
+
+    app.register_blueprint(web_bp)  # /widget.js and the /demo shop
     app.register_blueprint(ops_bp)
     errors.init_app(app)
     from . import admin_ui

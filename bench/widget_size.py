@@ -1,0 +1,41 @@
+"""What a shop page downloads for the widget, against the 12 KB gzipped budget.
+
+    .venv/bin/python bench/widget_size.py
+
+The widget is one file (its CSS is inside it, adopted into each shadow root), so the
+budget covers everything it loads besides the API's JSON. Prints raw, gzip -9 and
+brotli sizes, the share of the budget, and exits 1 over budget.
+"""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from pathlib import Path
+
+BUDGET = 12 * 1024
+BUILT = Path(__file__).resolve().parents[1] / "widget" / "plaudit.min.js"
+
+
+def main() -> int:
+    data = BUILT.read_bytes()
+    gz = len(gzip.compress(data, compresslevel=9))
+    try:
+        import brotli
+
+        br: int | None = len(brotli.compress(data, quality=11, mode=brotli.MODE_TEXT))
+    except ImportError:  # pragma: no cover - brotli ships with the server extra
+        br = None
+    print(f"widget/plaudit.min.js   raw {len(data):>7,} B")
+    print(f"                        gzip {gz:>6,} B   ({gz / BUDGET:.0%} of {BUDGET:,} B budget)")
+    if br is not None:
+        print(f"                        br   {br:>6,} B   (served when the browser accepts it)")
+    print(f"headroom (gzip)         {BUDGET - gz:>+7,} B")
+    if gz > BUDGET:
+        print("OVER BUDGET", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

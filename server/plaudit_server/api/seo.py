@@ -1,0 +1,170 @@
+"""schema.org JSON-LD for a product's reviews, for shops that render it server-side.
+
+The same Product / AggregateRating / Review document the widget adds to the page. Like
+every public GET it answers any origin (CORS headers only for the site's own origins)
+and may be cached for the public ``max-age``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+from marshmallow import fields, validate
+
+from ..cache import cached_public_read
+from ..errors import Problem
+from ..extensions import db
+from ..fields import PRODUCT_RE, SITE_RE, QueryInteger
+from ..origins import add_cors_headers
+from ..schemas import PUBLIC_SORTS, QuerySchema
+from ..services import reviews, sites
+
+JSONLD_MIMETYPE = "application/ld+json"
+
+bp = Blueprint(
+    "seo",
+    __name__,
+    url_prefix="/api/v1/sites",
+    description="schema.org JSON-LD of a product's rating and reviews (for search engines).",
+)
+
+
+class JsonLdQuery(QuerySchema):
+    name = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={"description": "The product's name (schema.org requires one); default: its id"},
+    )
+    sort = fields.String(load_default="newest", validate=validate.OneOf(PUBLIC_SORTS))
+    limit = QueryInteger(
+        load_default=10,
+        validate=validate.Range(1, 50),
+        metadata={"description": "How many reviews to include, 1-50"},
+    )
+
+
+class _Typed(ma.Schema):
+    type_ = fields.String(data_key="@type")
+
+
+class RatingLd(_Typed):
+    ratingValue = fields.Float()
+    bestRating = fields.Integer()
+    worstRating = fields.Integer()
+
+
+class AggregateRatingLd(RatingLd):
+    reviewCount = fields.Integer()
+
+
+class PersonLd(_Typed):
+    name = fields.String()
+
+
+class ReviewLd(_Typed):
+    author = fields.Nested(PersonLd)
+    datePublished = fields.String(metadata={"format": "date"})
+    name = fields.String(metadata={"description": "The review's title, when it has one"})
+    reviewBody = fields.String()
+    reviewRating = fields.Nested(RatingLd)
+
+
+class ProductLd(_Typed):
+    context = fields.String(data_key="@context")
+    name = fields.String()
+    productID = fields.String()
+    aggregateRating = fields.Nested(
+        AggregateRatingLd, metadata={"description": "Absent while the product has no review"}
+    )
+    review = fields.List(fields.Nested(ReviewLd))
+
+
+@bp.before_request
+def check_ids() -> None:
+    args = request.view_args or {}
+    slug = args.get("site", "")
+    if not SITE_RE.fullmatch(slug):
+        raise Problem(404, f"There is no site {slug[:64]!r}.")
+    if not PRODUCT_RE.fullmatch(args.get("product", "")):
+        raise Problem(
+            422,
+            "The product id is not valid.",
+            errors={"product": ["Must be 1-128 characters of A-Z a-z 0-9 . _ : -"]},
+        )
+
+
+@bp.after_request
+def headers(response: Response) -> Response:
+    site = g.get("site")
+    add_cors_headers(response, site.allowed_origins if site else g.get("cors_origins"))
+    if response.status_code in {200, 304}:
+        if response.status_code == 200:
+            response.mimetype = JSONLD_MIMETYPE
+        config = current_app.config
+        value = f"public, max-age={config['PUBLIC_CACHE_MAX_AGE']}"
+        if config["PUBLIC_CACHE_STALE_WHILE_REVALIDATE"]:
+            value += f", stale-while-revalidate={config['PUBLIC_CACHE_STALE_WHILE_REVALIDATE']}"
+        response.headers["Cache-Control"] = value
+    return response
+
+
+def _rating(value: float, type_: str = "Rating") -> dict[str, Any]:
+    return {"type_": type_, "ratingValue": value, "bestRating": 5, "worstRating": 1}
+
+
+def product_jsonld(
+    summary: dict[str, Any], items: list[Any], product: str, name: str | None
+) -> dict[str, Any]:
+    """The document, from a summary and reviews as the public list returns them."""
+    document: dict[str, Any] = {
+        "context": "https://schema.org",
+        "type_": "Product",
+        "name": name or product,
+        "productID": product,
+    }
+    if summary["count"]:
+        document["aggregateRating"] = {
+            **_rating(summary["average"], "AggregateRating"),
+            "reviewCount": summary["count"],
+        }
+        document["review"] = []
+        for review in items:
+            entry: dict[str, Any] = {
+                "type_": "Review",
+                "author": {"type_": "Person", "name": review.author_name},
+                "datePublished": review.created_at.date().isoformat(),
+                "reviewBody": review.body,
+                "reviewRating": _rating(review.rating),
+            }
+            if review.title:
+                entry["name"] = review.title
+            document["review"].append(entry)
+    return document
+
+
+@bp.route("/<site>/products/<product>/jsonld", methods=["GET"])
+@cached_public_read
+@bp.arguments(JsonLdQuery, location="query")
+@bp.response(200, ProductLd, content_type=JSONLD_MIMETYPE)
+def product_ld(query: dict[str, Any], site: str, product: str) -> dict[str, Any]:
+    """schema.org `Product` with its `AggregateRating` and a page of `Review`s.
+
+    The same published reviews and summary as the reviews list (`sort`, `limit`). A
+    product without reviews has no `aggregateRating` (search engines reject a count of
+    0). Embed it in a page as `<script type="application/ld+json">`, escaping `<` as
+    `\\u003c`.
+    """
+    g.site = sites.site_by_slug(db.session, site)
+    summary, items, _ = reviews.public_reviews(
+        db.session,
+        g.site,
+        product,
+        sort=query["sort"],
+        rating=None,
+        limit=query["limit"],
+        cursor=None,
+    )
+    return product_jsonld(summary, items, product, query["name"])

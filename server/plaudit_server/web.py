@@ -1,0 +1,202 @@
+"""The widget script and the demo shop.
+
+``GET /widget.js`` serves the built widget (``widget/plaudit.min.js``, committed, so the
+server never needs Node) with a content-hash ETag, gzip or brotli by ``Accept-Encoding``
+(compressed once per build, not per request) and cache headers a CDN can keep. With
+``?v=<hash>`` (the hash in ``X-Widget-Version``) the URL names one build and is cached
+for a year.
+
+``/demo`` is a small shop on the demo site (``plaudit demo``): a listing page with star
+badges and one page per product with the full widget.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import brotli
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from .demo import DEMO_SLUG, PRODUCTS
+from .extensions import db
+from .models import Site
+
+bp = Blueprint("web", __name__, template_folder="templates")
+
+_PACKAGE = Path(__file__).resolve().parent
+# A wheel may ship the built file inside the package; a checkout has it in widget/.
+WIDGET_CANDIDATES = (
+    _PACKAGE / "static" / "plaudit.min.js",
+    _PACKAGE.parents[1] / "widget" / "plaudit.min.js",
+)
+
+# An unversioned /widget.js: browsers keep it 5 minutes, shared caches an hour, and may
+# serve a stale copy for a day while they fetch the new one.
+CACHE_CONTROL = "public, max-age=300, s-maxage=3600, stale-while-revalidate=86400"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class Built:
+    key: tuple[str, int, int]
+    digest: str
+    identity: bytes
+    gzip: bytes
+    br: bytes
+
+
+_cache: dict[str, Built] = {}
+_lock = threading.Lock()
+
+
+def widget_path() -> Path:
+    configured = current_app.config.get("WIDGET_JS_PATH")
+    if configured:
+        return Path(configured)
+    for candidate in WIDGET_CANDIDATES:
+        if candidate.is_file():
+            return candidate
+    return WIDGET_CANDIDATES[-1]
+
+
+def built_widget() -> Built:
+    """The widget's bytes, hash and compressed forms, redone only when the file changes."""
+    path = widget_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        abort(404)
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    cached = _cache.get("widget")
+    if cached is not None and cached.key == key:
+        return cached
+    with _lock:
+        data = path.read_bytes()
+        built = Built(
+            key=key,
+            digest=hashlib.sha256(data).hexdigest()[:20],
+            identity=data,
+            gzip=gzip.compress(data, compresslevel=9, mtime=0),
+            br=brotli.compress(data, quality=11, mode=brotli.MODE_TEXT),
+        )
+        _cache["widget"] = built
+        return built
+
+
+def _choose_encoding() -> str:
+    """``br`` or ``gzip`` when the client accepts it (q > 0), else ``identity``."""
+    accepted = request.accept_encodings
+    for name in ("br", "gzip"):
+        if accepted[name] > 0:
+            return name
+    return "identity"
+
+
+def _etag_matches(header: str | None, tags: set[str]) -> bool:
+    """Weak comparison (RFC 9110 13.1.2): ``W/"x"`` matches ``"x"``; ``*`` matches all."""
+    if not header:
+        return False
+    for raw in header.split(","):
+        tag = raw.strip()
+        if tag == "*":
+            return True
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag.strip('"') in tags:
+            return True
+    return False
+
+
+@bp.route("/widget.js", methods=["GET"])
+def widget_js() -> Response:
+    """The embeddable widget."""
+    built = built_widget()
+    encoding = _choose_encoding()
+    suffix = {"br": "-br", "gzip": "-gz", "identity": ""}[encoding]
+    variants = {built.digest, built.digest + "-br", built.digest + "-gz"}
+    body = {"br": built.br, "gzip": built.gzip, "identity": built.identity}[encoding]
+    versioned = request.args.get("v") == built.digest
+    headers = {
+        # Each content coding is its own representation, so its own strong ETag.
+        "ETag": f'"{built.digest}{suffix}"',
+        "Cache-Control": IMMUTABLE if versioned else CACHE_CONTROL,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+        "X-Widget-Version": built.digest,
+        # Any page may load it, also with crossorigin="anonymous" or under COEP.
+        "Access-Control-Allow-Origin": "*",
+        "Cross-Origin-Resource-Policy": "cross-origin",
+    }
+    if _etag_matches(request.headers.get("If-None-Match"), variants):
+        return Response(status=304, headers=headers)
+    response = Response(body, mimetype="text/javascript", headers=headers)
+    response.charset = "utf-8"
+    if encoding != "identity":
+        response.headers["Content-Encoding"] = encoding
+    return response
+
+
+# ---------------------------------------------------------------- the demo shop
+
+DETAILS = {
+    "grinder-aurora": (
+        "149.00",
+        "Conical steel burrs, 40 grind settings and a quiet motor: from espresso to French press.",
+    ),
+    "kettle-pour-over": (
+        "59.00",
+        "A gooseneck spout for a slow, steady pour, and a thermometer in the lid.",
+    ),
+    "mug-set-stoneware": (
+        "38.00",
+        "Four hand-glazed 300 ml mugs that keep your coffee warm a little longer.",
+    ),
+    "beans-ethiopia-250": (
+        "14.50",
+        "Washed Guji, light roast: notes of blueberry, jasmine and bergamot.",
+    ),
+}
+
+
+def _demo_site_exists() -> bool:
+    return db.session.scalar(sa.select(Site.id).where(Site.slug == DEMO_SLUG)) is not None
+
+
+def _products() -> list[dict[str, str]]:
+    return [
+        {"id": pid, "name": name, "price": DETAILS[pid][0], "blurb": DETAILS[pid][1]}
+        for pid, name in PRODUCTS.items()
+    ]
+
+
+@bp.route("/demo", methods=["GET"])
+@bp.route("/demo/", methods=["GET"])
+def demo_index() -> str:
+    """The demo shop's listing page: one star badge per product, one request for all."""
+    return render_template(
+        "demo/index.html", products=_products(), site=DEMO_SLUG, ready=_demo_site_exists()
+    )
+
+
+@bp.route("/demo/products/<product>", methods=["GET"])
+def demo_product(product: str) -> str:
+    """A product page with the full reviews widget."""
+    found = next((p for p in _products() if p["id"] == product), None)
+    if found is None:
+        abort(404)
+    lang = request.args.get("lang", "")
+    theme = request.args.get("theme", "")
+    return render_template(
+        "demo/product.html",
+        product=found,
+        products=_products(),
+        site=DEMO_SLUG,
+        ready=_demo_site_exists(),
+        lang=lang if lang in {"en", "de", "fr", "es"} else "en",
+        theme=theme if theme in {"light", "dark", "auto"} else "light",
+    )
