@@ -116,23 +116,32 @@ class FastStore:
     def mget(self, keys: Sequence[str]) -> list[bytes | None] | None:
         return self.call(lambda r: r.mget(keys))
 
-    def bump(self, keys: Sequence[str]) -> None:
-        """Increment generation counters; remember a failure so recovery bumps the epoch."""
+    def bump(self, keys: Sequence[str], *, claim: Sequence[str] = (), ttl: int = 5) -> list[str]:
+        """Increment generation counters; remember a failure so recovery bumps the epoch.
+
+        In the same round trip, try to claim each key of ``claim`` for ``ttl`` seconds
+        (``SET NX``); returns the claims won, so callers can debounce follow-up work.
+        """
         if not keys:
-            return
+            return []
 
         def incr_all(r: redis.Redis) -> Any:
             pipe = r.pipeline(transaction=False)
             for key in keys:
                 pipe.incr(self.prefix + key)
+            for key in claim:
+                pipe.set(self.prefix + key, b"1", nx=True, ex=ttl)
             return pipe.execute()
 
-        if self.call(incr_all) is None:
-            # The write is committed but cached copies of what it changed may survive:
-            # make recovery bump the epoch before anything is read from Redis again.
-            with self._lock:
-                self._dirty = True
-                self._down = True
+        results = self.call(incr_all)
+        if results is not None:
+            return [key for key, won in zip(claim, results[len(keys) :], strict=True) if won]
+        # The write is committed but cached copies of what it changed may survive: make
+        # recovery bump the epoch before anything is read from Redis again.
+        with self._lock:
+            self._dirty = True
+            self._down = True
+        return []
 
     def set_many(self, items: dict[str, bytes], ttl: int) -> None:
         def set_all(r: redis.Redis) -> Any:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from . import cache
 
 _KEY = "plaudit.touched"
+STATS_DEBOUNCE = 5  # seconds
 
 
 def touch(session: Session, site_slug: str, products: Iterable[str] = ()) -> None:
@@ -31,11 +32,14 @@ def _bump_after_commit(session: Session) -> None:
     if touched and has_app_context():
         store = current_app.extensions.get("plaudit_store")
         if store is not None:
-            store.bump(sorted(touched))
             from .jobs import enqueue, refresh_stats
 
-            for slug in sorted({key.split(":")[1] for key in touched}):
-                enqueue(refresh_stats, slug, job_id=f"stats-{slug}")
+            slugs = sorted({key.split(":")[1] for key in touched})
+            # One statistics refresh per site every few seconds at most, whatever the
+            # write rate: the claim rides in the same round trip as the bump.
+            claims = [f"stats-pending:{slug}" for slug in slugs]
+            for claim in store.bump(sorted(touched), claim=claims, ttl=STATS_DEBOUNCE):
+                enqueue(refresh_stats, claim.split(":", 1)[1], job_id=claim)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -34,7 +34,9 @@ class _Limiter(Limiter):
         return bool(getattr(self, "_storage_dead", False))
 
 
-db = SQLAlchemy()
+# Objects stay loaded after commit: views commit, then serialise what they changed, and
+# reloading every attribute from the database at that point would cost a query each.
+db = SQLAlchemy(session_options={"expire_on_commit": False})
 limiter = _Limiter(key_func=rate_limit_key)
 
 
