@@ -22,8 +22,9 @@ from .helpers import sign_in
 
 HERE = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
-# Playwright adds --headless, --no-sandbox and a fresh profile itself.
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic"]
+# Playwright adds --headless, --no-sandbox and a fresh profile itself. *.test names
+# reach the live server: another site than 127.0.0.1, for cross-site requests.
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--host-resolver-rules=MAP *.test 127.0.0.1"]
 BROWSER_FIXTURES = {"page", "context", "browser"}
 
 SKIP_REASON = None

@@ -8,24 +8,28 @@ queue the owner came from (post/redirect/get, so a reload never repeats an actio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from flask_wtf.csrf import generate_csrf
 from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
 from ..extensions import db
 from ..fields import QueryInteger
-from ..models import Comment, Review, Site, Status
+from ..models import Comment, Product, Review, Site, Status
 from ..schemas import STATUSES, AdminCommentCreate, AdminCommentsQuery, AdminReviewsQuery
 from ..schemas import ReviewPatch as ReviewPatchSchema
 from ..services import comments as comment_service
 from ..services import moderation
 from ..services import reviews as review_service
-from ..services.stats import _counts as status_counts
+from ..services.stats import _counts as count_by_status
 from ..services.tenancy import owned
 from . import bp, owned_site
 from .auth import _safe_next
@@ -44,6 +48,45 @@ SPAM_REASONS = {
     "duplicate": "same text from the same visitor",
     "blocked_word": "contains a blocked word",
 }
+
+
+@dataclass(frozen=True)
+class Links:
+    """A queue page's URLs and CSRF token, built once per page, not once per item.
+
+    A 500-item page has several links and forms per item; ``url_for`` and
+    ``csrf_token()`` for each were a third of the render time.
+    """
+
+    site: Site
+    csrf: str
+    next: str
+    base: str
+
+    @classmethod
+    def for_page(cls, site: Site) -> Links:
+        base = url_for("admin_ui.reviews", slug=site.slug).rsplit("/", 1)[0]
+        return cls(site=site, csrf=generate_csrf(), next=request.full_path, base=base)
+
+    @property
+    def moderate_reviews(self) -> str:
+        return f"{self.base}/reviews/moderate"
+
+    @property
+    def moderate_comments(self) -> str:
+        return f"{self.base}/comments/moderate"
+
+    def review(self, review_id: str) -> str:
+        return f"{self.base}/reviews/{quote(review_id, safe='')}"
+
+    def reply(self, review_id: str) -> str:
+        return f"{self.review(review_id)}/reply"
+
+    def answer(self, comment_id: str) -> str:
+        return f"{self.base}/comments/{quote(comment_id, safe='')}/answer"
+
+    def product(self, kind: str, external_id: str) -> str:
+        return f"{self.base}/{kind}?{urlencode({'status': 'all', 'product': external_id})}"
 
 
 class _QueueQuery:
@@ -91,6 +134,31 @@ def _selected_ids() -> list[str]:
     return ids
 
 
+def review_counts(site: Site) -> dict[str, int]:
+    """Reviews per status for the queue's tabs, cheaply on a big site.
+
+    Counting 100,000 published rows on every page view would cost more than the rest of
+    the page; the product counters already hold the published count, and the other
+    statuses are short ranges of the (site_id, status, ...) index.
+    """
+    counts = {s.value: 0 for s in Status}
+    counts[Status.PUBLISHED.value] = db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Product.published_count), 0)).where(
+            Product.site_id == site.id
+        )
+    )
+    others = [s for s in Status if s != Status.PUBLISHED]
+    rows = db.session.execute(
+        sa.select(Review.status, sa.func.count())
+        .where(Review.site_id == site.id, Review.status.in_(others))
+        .group_by(Review.status)
+    )
+    for status, n in rows:
+        counts[Status(status).value] = n
+    counts["total"] = sum(counts.values())
+    return counts
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -107,12 +175,13 @@ def reviews(slug: str) -> Any:
     return render_template(
         "admin/reviews.html",
         site=site,
+        links=Links.for_page(site),
         items=items,
         query=query,
         filters=_filters(query),
         errors=errors,
         next_cursor=next_cursor,
-        counts=status_counts(db.session, Review, site),
+        counts=review_counts(site),
         page_sizes=PAGE_SIZES,
         spam_reasons=SPAM_REASONS,
     )
@@ -131,6 +200,7 @@ def review_detail(slug: str, review_id: str) -> Any:
     return render_template(
         "admin/review.html",
         site=site,
+        links=Links.for_page(site),
         review=review,
         thread=thread,
         spam_reasons=SPAM_REASONS,
@@ -172,12 +242,13 @@ def comments(slug: str) -> Any:
     return render_template(
         "admin/comments.html",
         site=site,
+        links=Links.for_page(site),
         items=items,
         query=query,
         filters=_filters(query),
         errors=errors,
         next_cursor=next_cursor,
-        counts=status_counts(db.session, Comment, site),
+        counts=count_by_status(db.session, Comment, site),
         page_sizes=PAGE_SIZES,
         spam_reasons=SPAM_REASONS,
     )
