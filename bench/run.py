@@ -1,0 +1,393 @@
+"""Plaudit side by side with its ceiling and its peer, at three scales. Run by hand:
+
+    scripts/bench                      # everything: 1k, 100k and 1M reviews
+    scripts/bench --scales 1000 --duration 5
+
+Every server runs under the same gunicorn settings (2 sync workers) and is loaded by
+the same wrk settings (2 threads, 32 connections), one after the other in one run, so
+the ratios compare like with like. Prints a table, writes ``bench/results/latest.json``
+and a chart of latency against scale, ``bench/results/latency.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+VENV_BIN = Path(sys.executable).parent
+ISSO_VENV = HERE / ".venv-isso"
+ADMIN_PG = os.environ.get("PLAUDIT_BENCH_POSTGRES", "postgresql://root@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("PLAUDIT_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+WORKERS = 2
+WRK = ["wrk", "-t2", "-c32"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- processes
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[bytes]
+
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each gunicorn worker (the master's children)."""
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True
+        ).stdout.split()
+        sizes = []
+        for pid in out:
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes.append(int(line.split()[1]) / 1024)
+        return sizes
+
+
+@contextlib.contextmanager
+def gunicorn(
+    app: str, env: dict[str, str], *, bin_dir: Path = VENV_BIN, cwd: Path = ROOT, health: str = "/"
+) -> Iterator[Server]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(bin_dir / "gunicorn"),
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + health, timeout=2).status_code < 500:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{app} did not start")
+        time.sleep(0.2)
+    try:
+        yield Server(url, proc)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wrk(
+    url: str, *, duration: int, scripts: tuple[str, ...] = (), headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """One wrk run; returns requests/s, p50 and p99 (ms), non-2xx and socket errors."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        for name in (*scripts, "report.lua"):
+            script.write((HERE / "wrk" / name).read_text() + "\n")
+    command = [*WRK, f"-d{duration}s", "-s", script.name]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    line = [x for x in out.splitlines() if x.startswith("{")][-1]
+    return json.loads(line)
+
+
+# ---------------------------------------------------------------- the three systems
+
+
+def run_ceiling(duration: int) -> dict[str, Any]:
+    with gunicorn("ceiling_app:app", {}, cwd=HERE) as server:
+        wrk(server.url + "/", duration=2)  # warm-up
+        result = wrk(server.url + "/", duration=duration)
+        result["rss_mb"] = server.worker_rss_mb()
+    return result
+
+
+def ensure_isso() -> Path:
+    if not (ISSO_VENV / "bin" / "isso").exists():
+        say("installing Isso into bench/.venv-isso ...")
+        subprocess.run([sys.executable, "-m", "venv", str(ISSO_VENV)], check=True)
+        subprocess.run(
+            [str(ISSO_VENV / "bin" / "pip"), "install", "-q", "isso", "gunicorn"], check=True
+        )
+    return ISSO_VENV / "bin"
+
+
+def run_isso(duration: int) -> dict[str, Any]:
+    bin_dir = ensure_isso()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp) / "isso.cfg"
+        cfg.write_text(
+            "[general]\n"
+            f"dbpath = {tmp}/comments.db\n"
+            "host = http://bench.test/\n"
+            "[moderation]\nenabled = false\n"
+            "[guard]\nenabled = false\n"
+            "[server]\nlisten = http://127.0.0.1:0/\n"
+        )
+        env = {"ISSO_SETTINGS": str(cfg)}
+        with gunicorn(
+            "isso.run", env, bin_dir=bin_dir, cwd=Path(tmp), health="/?uri=%2Fthread"
+        ) as server:
+            with httpx.Client(base_url=server.url, timeout=10) as client:
+                for n in range(50):
+                    response = client.post(
+                        "/new?uri=%2Fthread",
+                        json={
+                            "text": f"Comment number {n}: " + "lorem ipsum " * 10,
+                            "title": "Thread",
+                            "author": f"Fan {n}",
+                        },
+                        headers={"Origin": "http://bench.test", "Referer": "http://bench.test/"},
+                    )
+                    if response.status_code >= 400:
+                        raise RuntimeError(f"Isso refused a comment: {response.text[:300]}")
+                thread = client.get("/?uri=%2Fthread").json()
+                assert thread["total_replies"] == 50, thread
+            url = server.url + "/?uri=%2Fthread"
+            wrk(url, duration=2)
+            result = wrk(url, duration=duration)
+            result["rss_mb"] = server.worker_rss_mb()
+    return result
+
+
+@dataclass
+class Scale:
+    reviews: int
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    page: int = 0
+    rss_mb: list[float] = field(default_factory=list)
+
+
+def _database(name: str) -> str:
+    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_PG.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(ADMIN_PG, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_plaudit(reviews: int, duration: int) -> Scale:
+    from seed import seed
+
+    scale = Scale(reviews)
+    name = f"plaudit_bench_{reviews}"
+    dsn = _database(name)
+    api_key = "sk_live_bench_" + secrets.token_urlsafe(24)
+    env = {
+        "DATABASE_URL": dsn,
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": "bench-secret",
+        "RATELIMIT_ENABLED": "false",
+        "PLAUDIT_REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(4)}:",
+    }
+    try:
+        subprocess.run(
+            [str(VENV_BIN / "plaudit"), "db", "upgrade"],
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
+        say(f"seeding {reviews:,} reviews ...")
+        started = time.monotonic()
+        info = seed(dsn, reviews, api_key=api_key)
+        say(f"  seeded in {time.monotonic() - started:.0f} s")
+        with gunicorn("plaudit_server:create_app()", env, health="/healthz") as server:
+            base = f"{server.url}/api/v1/sites/{info['site']}"
+            hot = f"{base}/products/{info['hot_product']}/reviews"
+            badges = f"{base}/summaries?products=" + ",".join(info["products"][:50])
+            cursor, scale.page = _cursor_for_page(hot, 1000)
+            admin = {"Authorization": f"Bearer {api_key}"}
+            runs = {
+                "read_hit": (hot + "?limit=10", (), None),
+                "read_miss": (hot + "?limit=10", ("unique_query.lua",), None),
+                "badges_50": (badges, (), None),
+                "page_1_miss": (hot + "?limit=10", ("unique_query.lua",), None),
+                "page_1000_miss": (hot + f"?limit=10&cursor={cursor}", ("unique_query.lua",), None),
+                "submit": (hot, ("post_review.lua",), None),
+                "admin_queue": (
+                    f"{server.url}/api/v1/admin/reviews?status=pending&limit=50",
+                    (),
+                    admin,
+                ),
+            }
+            for label, (url, scripts, headers) in runs.items():
+                wrk(url, duration=1, scripts=scripts, headers=headers)  # warm-up
+                scale.results[label] = wrk(url, duration=duration, scripts=scripts, headers=headers)
+                r = scale.results[label]
+                say(
+                    f"  {label:<15} {r['rps']:>8,.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
+                    f"p99 {r['p99_ms']:6.2f} ms  non-2xx {r['non_2xx']}"
+                )
+            scale.rss_mb = server.worker_rss_mb()
+    finally:
+        _drop(name)
+    return scale
+
+
+def _cursor_for_page(url: str, page: int) -> tuple[str, int]:
+    """Walk the cursors to page ``page`` (or the last page, on a small product)."""
+    cursor: str | None = None
+    reached = 1
+    with httpx.Client(timeout=30) as client:
+        while reached < page:
+            params = {"limit": "10", **({"cursor": cursor} if cursor else {})}
+            next_cursor = client.get(url, params=params).json()["next_cursor"]
+            if next_cursor is None:
+                break
+            cursor = next_cursor
+            reached += 1
+    return cursor or "", reached
+
+
+# ---------------------------------------------------------------- report
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def report(ceiling: dict[str, Any], isso: dict[str, Any], scales: list[Scale]) -> dict[str, Any]:
+    rows = [("ceiling (bare Flask, 1 KB JSON)", ceiling), ("Isso thread read (50 comments)", isso)]
+    for scale in scales:
+        for label, result in scale.results.items():
+            rows.append((f"plaudit {label} @ {scale.reviews:,}", result))
+    print(f"\n{'scenario':<42}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}")
+    for label, r in rows:
+        print(
+            f"{label:<42}{r['rps']:>10,.0f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
+            f"{r['non_2xx']:>9}"
+        )
+    first, last = scales[0], scales[-1]
+    hit = last.results["read_hit"]["rps"]
+    checks = {
+        "read_hit / ceiling": (ratio(hit, ceiling["rps"]), ">= 0.70"),
+        "read_hit / isso": (ratio(hit, isso["rps"]), ">= 20"),
+        "read_miss req/s": (last.results["read_miss"]["rps"], ">= 1000"),
+        "read_miss p99 ms": (last.results["read_miss"]["p99_ms"], "< 50"),
+        "submit req/s": (last.results["submit"]["rps"], ">= 400"),
+        "page_1000 / page_1 (req/s)": (
+            ratio(last.results["page_1000_miss"]["rps"], last.results["page_1_miss"]["rps"]),
+            "~ 1",
+        ),
+        "worker RSS MB (max)": (max(last.rss_mb or [0]), "< 80"),
+    }
+    if len(scales) > 1:
+        for key in ("read_hit", "read_miss", "submit"):
+            change = ratio(last.results[key]["rps"], first.results[key]["rps"]) - 1
+            checks[f"{key} change {first.reviews:,} -> {last.reviews:,}"] = (change, "|x| < 0.25")
+    print(f"\n{'ratio':<42}{'value':>10}  target")
+    for label, (value, target) in checks.items():
+        print(f"{label:<42}{value:>10.2f}  {target}")
+    return {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "settings": {"gunicorn_workers": WORKERS, "wrk": " ".join(WRK)},
+        "ceiling": ceiling,
+        "isso": isso,
+        "scales": [
+            {"reviews": s.reviews, "page": s.page, "rss_mb": s.rss_mb, "results": s.results}
+            for s in scales
+        ],
+        "checks": {k: {"value": v, "target": t} for k, (v, t) in checks.items()},
+    }
+
+
+def chart(data: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scales = [s["reviews"] for s in data["scales"]]
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for label in ("read_hit", "read_miss", "badges_50", "page_1000_miss", "submit", "admin_queue"):
+        ax.plot(
+            scales, [s["results"][label]["p99_ms"] for s in data["scales"]], marker="o", label=label
+        )
+    ax.axhline(data["ceiling"]["p99_ms"], linestyle=":", color="grey", label="ceiling")
+    ax.set_xscale("log")
+    ax.set_xlabel("reviews in the database")
+    ax.set_ylabel("p99 latency (ms)")
+    ax.set_title("Plaudit p99 latency against scale (2 workers, wrk -t2 -c32)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scales", default="1000,100000,1000000")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk")
+    sys.path.insert(0, str(HERE))
+    say("ceiling ...")
+    ceiling = run_ceiling(args.duration)
+    say(f"  {ceiling['rps']:,.0f} req/s")
+    say("Isso ...")
+    isso = run_isso(args.duration)
+    say(f"  {isso['rps']:,.0f} req/s")
+    scales = [run_plaudit(int(n), args.duration) for n in args.scales.split(",")]
+    data = report(ceiling, isso, scales)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(data, indent=2))
+    chart(data, RESULTS / "latency.png")
+    say(f"\nwrote {RESULTS / 'latest.json'} and {RESULTS / 'latency.png'}")
+
+
+if __name__ == "__main__":
+    main()
