@@ -174,8 +174,8 @@ def _products() -> list[dict[str, str]]:
     ]
 
 
-@bp.route("/demo", methods=["GET"])
 @bp.route("/demo/", methods=["GET"])
+@bp.route("/demo", methods=["GET"])
 def demo_index() -> str:
     """The demo shop's listing page: one star badge per product, one request for all."""
     return render_template(

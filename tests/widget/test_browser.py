@@ -314,6 +314,7 @@ def test_review_thread_replies_and_product_discussion(page: Page, plaudit: Plaud
     thread.get_by_label("Your name").first.fill("Ada")
     thread.get_by_role("button", name="Post comment").first.click()
     expect(thread.get_by_text("Thank you! Your comment is published.")).to_be_visible()
+    expect(thread).not_to_contain_text("null")
     nested = thread.locator(".cm .cm .b")
     expect(nested).to_have_text(["Glad to hear it"])
 
@@ -565,3 +566,133 @@ def test_summary_space_is_reserved_before_the_answer(page: Page, plaudit: Plaudi
     after = summary.bounding_box()
     assert before is not None and after is not None
     assert (before["y"], before["height"]) == (after["y"], after["height"])
+
+
+CONTRAST = """host => {
+  const rgb = c => c.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement || e.getRootNode().host) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const el of host.shadowRoot.querySelectorAll('*')) {
+    if (!el.checkVisibility() || el.closest('.st, [disabled], .hpf, .rate')) continue;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const pair = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+    const [hi, lo] = pair.sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    out.push([el.tagName + '.' + el.className, el.textContent.slice(0, 30), ratio]);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize(
+    ("theme", "scheme", "background"),
+    [
+        ("light", "light", "rgb(255, 255, 255)"),
+        ("dark", "light", "rgb(13, 17, 23)"),
+        ("auto", "dark", "rgb(13, 17, 23)"),
+        ("auto", "light", "rgb(255, 255, 255)"),
+    ],
+)
+def test_text_contrast_is_wcag_aa_in_every_theme(
+    page: Page, plaudit: Plaudit, theme: str, scheme: str, background: str
+) -> None:
+    site = plaudit.site()
+    review_id = plaudit.review(site, PRODUCT, 1, title="Title", verified_buyer=True)
+    off_loop(reply, plaudit, site, review_id, "Thanks!")
+    plaudit.comment(site, PRODUCT, body="A comment", review_id=review_id)
+    page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+    seen = open_page(page, plaudit, mount(site, theme=theme))
+    w = widget(page)
+    expect(w.locator(".rv")).to_have_count(1)
+    assert w.locator(".pl").evaluate("e => getComputedStyle(e).backgroundColor") == background
+    w.get_by_role("button", name="1 comment").click()
+    expect(w.locator(".thr .cm")).to_have_count(1)
+    w.get_by_role("button", name="Write a review").click()
+    review_form(w).get_by_role("button", name="Submit review").click()  # error messages
+    expect(review_form(w).locator(".err").first).to_be_visible()
+    ratios = page.locator("[data-plaudit-reviews]").evaluate(CONTRAST)
+    assert len(ratios) > 20
+    low = [r for r in ratios if r[2] < 4.5]
+    assert low == [], low
+    assert seen["errors"] == []
+
+
+def test_honeypot_is_hidden_from_people_and_flags_bots(page: Page, plaudit: Plaudit) -> None:
+    site = plaudit.site()
+    seen = open_page(page, plaudit, mount(site))
+    w = widget(page)
+    fill_review(w, stars=5, body="Buy cheap watches", name="Bot")
+    trap = review_form(w).locator("input[name=hp]")
+    box = trap.bounding_box()
+    assert box is not None and box["x"] + box["width"] < 0  # off screen
+    assert trap.get_attribute("tabindex") == "-1"
+    assert trap.evaluate("e => e.closest('[aria-hidden=true]') !== null")
+    trap.evaluate("e => { e.value = 'http://spam.example'; }")  # what a bot does
+    review_form(w).get_by_role("button", name="Submit review").click()
+    # A bot is told what anyone held for moderation is told.
+    expect(w.locator(".msg.good").first).to_have_text(
+        "Thank you! Your review will appear once approved."
+    )
+    assert plaudit.get(f"/api/v1/sites/{site}/products/{PRODUCT}/reviews")["reviews"] == []
+    assert seen["errors"] == []
+
+
+def test_pending_comment_and_command_queue(page: Page, plaudit: Plaudit) -> None:
+    site = plaudit.site(moderation="pre")
+    queue = (
+        "<script>window.Plaudit = [function (p) { window.__ran = p.version; }, ['mount']];</script>"
+    )
+    seen = open_page(page, plaudit, queue + mount(site))
+    assert page.wait_for_function("window.__ran").json_value() == "1"
+    w = widget(page)
+    w.get_by_role("button", name="Show questions and comments").click()
+    disc = w.locator(".disc")
+    expect(disc.get_by_text("No comments yet.")).to_be_visible()
+    disc.get_by_label("Your comment").fill("Is it loud?")
+    disc.get_by_label("Your name").fill("Quiet")
+    disc.get_by_role("button", name="Post comment").click()
+    expect(disc.get_by_text("Thank you! Your comment will appear once approved.")).to_be_focused()
+    expect(disc.locator(".cm")).to_have_count(0)
+    expect(disc.get_by_label("Your comment")).to_have_value("")
+    assert seen["errors"] == []
+
+
+def test_demo_shop_listing_and_product_page(page: Page, plaudit: Plaudit) -> None:
+    from plaudit_server.demo import create_demo
+
+    def make_demo() -> None:
+        with plaudit.app.app_context():
+            create_demo([plaudit.origin])
+
+    off_loop(make_demo)
+    api_calls: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: "/api/" in r.url and api_calls.append(r.url))
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{plaudit.origin}/demo")
+    expect(page.locator("[data-plaudit-stars] .n")).to_have_text(["(9)", "(5)", "(3)", "(7)"])
+    assert len(api_calls) == 1 and "/summaries?products=" in api_calls[0]
+
+    api_calls.clear()
+    page.get_by_role("link", name="Aurora burr coffee grinder").click()
+    w = widget(page)
+    expect(w.locator(".cnt")).to_have_text("9 reviews")
+    expect(page.locator("[data-plaudit-stars] .n")).to_have_text("(9)")  # shares the answer
+    assert len(api_calls) == 1 and "/products/grinder-aurora/reviews?" in api_calls[0]
+    expect(w.locator(".rep").first).to_contain_text("Thank you, Marta!")
+    fill_review(w, stars=5, body="Tried it in the demo.", name="Newcomer")
+    review_form(w).get_by_role("button", name="Submit review").click()
+    expect(w.locator(".msg.good").first).to_have_text("Thank you! Your review is published.")
+    expect(w.locator(".cnt")).to_have_text("10 reviews")
+    assert errors == []

@@ -460,7 +460,7 @@ function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
   }
   more.addEventListener('click', load);
   const [message, top] = form(null);
-  box.append(empty, list, more, note, reviewId ? null : h('h3', null, L.t('addComment')), message, top.form);
+  box.append(empty, list, more, note, h('h3', { hidden: !!reviewId }, L.t('addComment')), message, top.form);
   return { box, load };
 }
 
