@@ -35,7 +35,13 @@ class PlauditApi(flask_smorest.Api):
         return errors.handle_http_exception(error)
 
     def _register_responses(self) -> None:
-        super()._register_responses()
+        # Error responses are problem details: document their real media type.
+        success_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = errors.PROBLEM_MIMETYPE
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = success_type
         self.spec.components.security_scheme(
             "secretKey",
             {

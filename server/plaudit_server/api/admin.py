@@ -186,10 +186,13 @@ def get_comment(comment_id: str) -> Comment:
 @bp.doc(security=[{"secretKey": []}])
 def update_comment(changes: dict[str, Any], comment_id: str) -> Comment:
     """Change a comment's status."""
-    comment = owned(db.session, Comment, g.site, comment_id, lock=True)
+    comment = owned(db.session, Comment, g.site, comment_id)
     if "status" in changes:
+        # Locks the comment's review, then the comment (the order that avoids deadlocks).
         moderation.set_comment_status(db.session, g.site, [comment.id], Status(changes["status"]))
-    db.session.refresh(comment)
+    # Reloaded: a delete that won the race meanwhile makes this a 404, not a 500.
+    db.session.expire(comment)
+    comment = owned(db.session, Comment, g.site, comment_id)
     db.session.expunge(comment)  # as in update_review: a delete right after is no 500
     db.session.commit()
     return comment

@@ -41,6 +41,12 @@ def submit_comment(
     parent_id = data.get("parent_id")
     visible = None if is_owner else Status.PUBLISHED  # the shop may answer from the queue
     depth = 0
+    # Lock the thread's review before any comment (see moderation.lock_reviews), so a
+    # concurrent delete is either done (422 below) or waits for us, never a 500.
+    thread_review = review_id
+    if parent_id is not None and thread_review is None:
+        thread_review = session.scalar(sa.select(Comment.review_id).where(Comment.id == parent_id))
+    moderation.lock_reviews(session, [thread_review])
     if review_id is not None:
         stmt = sa.select(Review.id).where(Review.id == review_id, Review.product_id == product.id)
         if visible:
@@ -48,7 +54,11 @@ def submit_comment(
         if session.scalar(stmt) is None:
             raise validation_error("review_id", "No such review on this product.")
     if parent_id is not None:
-        stmt = sa.select(Comment).where(Comment.id == parent_id, Comment.product_id == product.id)
+        stmt = (
+            sa.select(Comment)
+            .where(Comment.id == parent_id, Comment.product_id == product.id)
+            .with_for_update(of=Comment, read=True, key_share=True)  # the parent stays
+        )
         if visible:
             stmt = stmt.where(Comment.status == visible)
         parent = session.scalar(stmt)

@@ -74,11 +74,33 @@ def comment_moved(
         deltas[review_id] += int(new == Status.PUBLISHED) - int(old == Status.PUBLISHED)
 
 
+def lock_reviews(session: Session, review_ids: Iterable[str | None]) -> None:
+    """Lock the reviews that comments answer, before any of those comments.
+
+    Deleting a review deletes its comments (review, then comments), while moving a
+    comment updates its review's ``comment_count`` (comment, then review): taken in that
+    order, two such transactions deadlock on PostgreSQL. Every transaction that touches
+    comments therefore locks their reviews first, in id order.
+    """
+    wanted = sorted({r for r in review_ids if r is not None})
+    if wanted:
+        session.execute(
+            sa.select(Review.id).where(Review.id.in_(wanted)).order_by(Review.id).with_for_update()
+        )
+
+
 def set_comment_status(session: Session, site: Site, ids: Iterable[str], status: Status) -> int:
+    ids = list(ids)
+    lock_reviews(
+        session,
+        session.scalars(
+            sa.select(Comment.review_id).where(Comment.site_id == site.id, Comment.id.in_(ids))
+        ),
+    )
     rows = session.execute(
         sa.select(Comment.id, Comment.status, Comment.review_id, Product.external_id)
         .join(Product, Comment.product_id == Product.id)
-        .where(Comment.site_id == site.id, Comment.id.in_(list(ids)))
+        .where(Comment.site_id == site.id, Comment.id.in_(ids))
         .order_by(Comment.id)
         .with_for_update(of=Comment)
     ).all()
@@ -99,6 +121,13 @@ def set_comment_status(session: Session, site: Site, ids: Iterable[str], status:
 
 def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
     """Delete a comment and the replies under it (threads are at most 3 levels deep)."""
+    # Replies share their root's review_id, so this locks the whole thread's review.
+    lock_reviews(
+        session,
+        session.scalars(
+            sa.select(Comment.review_id).where(Comment.site_id == site.id, Comment.id == comment_id)
+        ),
+    )
     root = session.execute(
         sa.select(Comment.id, Comment.status, Comment.review_id, Product.external_id)
         .join(Product, Comment.product_id == Product.id)

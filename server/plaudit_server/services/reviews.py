@@ -119,10 +119,12 @@ def public_reviews(
 
 
 def published_review(session: Session, site: Site, review_id: str) -> Review:
+    # Locked: a concurrent delete or unpublish then waits for the vote (or the vote sees
+    # it done and answers 404) instead of failing the vote's insert halfway (a 500).
     review = session.scalar(
-        sa.select(Review).where(
-            Review.id == review_id, Review.site_id == site.id, Review.status == Status.PUBLISHED
-        )
+        sa.select(Review)
+        .where(Review.id == review_id, Review.site_id == site.id, Review.status == Status.PUBLISHED)
+        .with_for_update(of=Review)
     )
     if review is None:
         raise Problem(404, f"There is no review {review_id!r}.")
@@ -212,7 +214,8 @@ def like_pattern(text: str) -> str:
 
 def update_review(session: Session, site: Site, review_id: str, patch: dict[str, Any]) -> Review:
     """Apply an owner's PATCH: status, public reply, verified-buyer flag."""
-    review = owned(session, Review, site, review_id)
+    # Locked, so a concurrent delete is either after us or seen as a 404 (not a 500).
+    review = owned(session, Review, site, review_id, lock=True)
     if "status" in patch:
         moderation.set_review_status(session, site, [review.id], Status(patch["status"]))
     touched = False
