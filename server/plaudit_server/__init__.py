@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
@@ -75,6 +76,19 @@ def _require_json() -> None:
     api_write = request.path.startswith("/api/") and request.method in _BODY_METHODS
     if api_write and not request.is_json:
         raise Problem(415, "Send the request body as JSON (Content-Type: application/json).")
+    if api_write:
+        _reject_deep_nesting()
+
+
+def _reject_deep_nesting() -> None:
+    """json.loads recurses once per nesting level, so 64 KiB of ``[[[...`` raises
+    RecursionError (a 500) wherever the body is parsed: refuse it as malformed first."""
+    try:
+        json.loads(request.get_data(cache=True))
+    except RecursionError:
+        raise Problem(400, "The request body is nested too deeply.") from None
+    except ValueError:
+        pass  # malformed JSON: the schema parser answers it with its own 400
 
 
 def _send_request_id(response: Response) -> Response:

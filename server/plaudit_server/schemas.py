@@ -85,7 +85,8 @@ class SummariesQuery(QuerySchema):
 
     @ma.validates("products")
     def _check_products(self, value: str, **kwargs: Any) -> None:
-        ids = [p for p in value.split(",") if p]
+        # Distinct ids: a listing page that shows one product twice asks for it twice.
+        ids = list(dict.fromkeys(p for p in value.split(",") if p))
         if not ids:
             raise ma.ValidationError("Give at least one product id.")
         if len(ids) > 100:
