@@ -657,3 +657,53 @@ def test_change_password_signs_out_other_sessions(
     assert elsewhere.get(f"{ADMIN}/{site.slug}/reviews").status_code == 302
     assert sign_in(app.test_client(), site.owner_email, site.password).status_code == 401
     assert sign_in(app.test_client(), site.owner_email, new).status_code == 302
+
+
+def test_review_page_shows_the_review_and_its_thread(
+    app: Flask, make_site: Callable[..., Any], signed_in: Callable[[Any], Any]
+) -> None:
+    site = make_site()
+    (review_id,) = seed_reviews(app, site.slug, 1, body="the review itself")
+    seed_comment(app, site.slug, body="a question on it", review_id=review_id)
+    seed_comment(app, site.slug, body="not on this review")
+    client = signed_in(site)
+    page = f"{ADMIN}/{site.slug}/reviews/{review_id}"
+    html = client.get(page).get_data(as_text=True)
+    assert "the review itself" in html and "a question on it" in html
+    assert "not on this review" not in html
+    # Deleting it from its own page lands on the queue, not on a 404.
+    response = client.post(
+        f"{ADMIN}/{site.slug}/reviews/moderate",
+        data={
+            "csrf_token": csrf_from(html),
+            "ids": review_id,
+            "action": "delete",
+            "confirmed": "yes",
+            "next": page,
+        },
+    )
+    assert response.headers["Location"] == f"{ADMIN}/{site.slug}/reviews"
+    assert client.get(page).status_code == 404
+
+
+def test_redis_down_does_not_throttle_moderation(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any], own_redis: Any
+) -> None:
+    """flask-limiter's strict in-memory fallback must not reach signed-in pages."""
+    app = app_factory(REDIS_URL=own_redis.url, REDIS_COOLDOWN=30, RATELIMIT_ENABLED=True)
+    site = make_site(moderation="pre")
+    ids = seed_reviews(app, site.slug, 6)
+    client = app.test_client()
+    assert sign_in(client, site.owner_email, site.password).status_code == 302
+    token = page_token(client, f"{ADMIN}/{site.slug}/reviews")
+    own_redis.kill()
+    for review_id in ids:
+        response = client.post(
+            f"{ADMIN}/{site.slug}/reviews/moderate",
+            data={"csrf_token": token, "ids": review_id, "action": "approve"},
+        )
+        assert response.status_code == 302
+    assert [status_of(app, Review, i) for i in ids] == [Status.PUBLISHED] * 6
+    # The sign-in form stays limited: by the fallback limit now.
+    codes = [sign_in(app.test_client(), site.owner_email, "wrong").status_code for _ in range(6)]
+    assert 429 in codes

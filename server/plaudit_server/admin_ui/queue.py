@@ -324,7 +324,10 @@ def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_
         raise NotFound()
     db.session.commit()
     flash(f"{_plural(count, noun)} {done}.", "success")
-    return _back(queue_url)
+    target = _safe_next(request.form.get("next"))
+    if action == "delete" and target and any(item_id in target for item_id in ids):
+        target = None  # the page of a deleted item is gone: back to the queue
+    return redirect(target or queue_url)
 
 
 def _first_error(exc: ma.ValidationError) -> str:
