@@ -91,8 +91,9 @@ def widget_browser() -> Iterator[Any]:
     session-wide ones: Playwright's sync API keeps an event loop running on the main
     thread while it is started, which breaks Flask app contexts (flask-sqlalchemy-lite's
     teardown is async) in every test that runs after it; stopping it here ends that."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # a shared 2-core machine can be slow; never a sleep
     driver = sync_playwright().start()
     try:
         launched = driver.chromium.launch(
