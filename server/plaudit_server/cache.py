@@ -20,7 +20,6 @@ would not see each other's writes); responses still carry an ETag from their bod
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import threading
@@ -60,6 +59,7 @@ class FastStore:
         self._open_until = 0.0  # breaker open (Redis skipped) until this monotonic time
         self._down = False
         self._dirty = False  # an invalidation was lost while Redis was unreachable
+        self._lookup: Any = None
 
     @property
     def state(self) -> str:
@@ -115,6 +115,21 @@ class FastStore:
 
     def mget(self, keys: Sequence[str]) -> list[bytes | None] | None:
         return self.call(lambda r: r.mget(keys))
+
+    def lookup(
+        self, slug: str, product: str, request_key: str
+    ) -> tuple[str, str, bytes | None, bytes | None] | None:
+        """(version, etag, cached body, cached origins) of a public read, or None."""
+        if self._lookup is None:
+            self._lookup = self.client.register_script(_LOOKUP)
+        script = self._lookup
+        result = self.call(
+            lambda r: script(args=[self.prefix, slug, product, request_key], client=r)
+        )
+        if result is None:
+            return None
+        version, etag, body, origins = result
+        return version.decode(), etag.decode(), body or None, origins or None
 
     def bump(self, keys: Sequence[str], *, claim: Sequence[str] = (), ttl: int = 5) -> list[str]:
         """Increment generation counters; remember a failure so recovery bumps the epoch.
@@ -184,49 +199,64 @@ def _query_key() -> str:
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 
+# One round trip for a cached read: the generations, the ETag derived from them, the
+# body and the site's origins. (It touches keys it computes, so it needs a single Redis
+# or a cluster with hash tags; Plaudit uses a single Redis.)
+_LOOKUP = """
+local p, slug, product = ARGV[1], ARGV[2], ARGV[3]
+local epoch = redis.call('GET', p .. 'epoch') or '0'
+local site_gen = redis.call('GET', p .. 'gen:' .. slug) or '0'
+local version = epoch .. '.' .. site_gen
+if product ~= '' then
+  version = version .. '.' .. (redis.call('GET', p .. 'gen:' .. slug .. ':' .. product) or '0')
+end
+local etag = redis.sha1hex(version .. '|' .. ARGV[4])
+local body = redis.call('GET', p .. 'body:' .. etag)
+local site = redis.call('GET', p .. 'site:' .. epoch .. '.' .. site_gen .. ':' .. slug)
+return {version, etag, body or false, site or false}
+"""
+
+
 def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
     """Serve a public GET from Redis when possible; always with an ETag and 304s.
 
     The view must be a public-blueprint view with ``site`` (and optionally ``product``)
     in its URL. The site's allowed origins are cached beside the body (under the site's
-    generation), so a hit needs neither the database nor serialisation.
+    generation), so a hit needs neither the database nor serialisation: one Redis round
+    trip (a Lua script) and the bytes go out.
     """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         fast = store()
-        slug, product = kwargs["site"], kwargs.get("product")
-        gens = None
+        slug, product = kwargs["site"], kwargs.get("product") or ""
+        found = None
         if fast is not None:
-            keys = [gen_key(slug)] + ([gen_key(slug, product)] if product else [])
-            gens = fast.mget([fast.epoch_key] + [fast.prefix + k for k in keys])
-        if gens is None:
+            found = fast.lookup(slug, product, f"{request.path}|{_query_key()}")
+        if found is None:
             response = current_app.make_response(view(*args, **kwargs))
             if response.status_code == 200:
                 response.add_etag()
                 response.make_conditional(request)
             return response
 
-        version = ".".join((g_ or b"0").decode() for g_ in gens)
-        digest = hashlib.sha256(f"{version}|{request.path}|{_query_key()}".encode()).hexdigest()
-        etag = digest[:32]
-        body_key = f"{fast.prefix}body:{etag}"
-        epoch, site_gen = version.split(".")[:2]
-        site_key = f"{fast.prefix}site:{epoch}.{site_gen}:{slug}"
-        cached = fast.mget([body_key, site_key])
-        if cached is not None and cached[0] is not None and cached[1] is not None:
-            flask_g.cors_origins = json.loads(cached[1])
-            response = current_app.response_class(cached[0], mimetype="application/json")
+        version, etag, body, origins = found
+        if body is not None and origins is not None:
+            flask_g.cors_origins = json.loads(origins)
+            response = current_app.response_class(body, mimetype="application/json")
             response.headers["X-Cache"] = "hit"
         else:
             response = current_app.make_response(view(*args, **kwargs))
             response.headers["X-Cache"] = "miss"
             if response.status_code == 200:
                 site = flask_g.get("site")
+                epoch, site_gen = version.split(".")[:2]
                 fast.set_many(
                     {
-                        body_key: response.get_data(),
-                        site_key: json.dumps(list(site.allowed_origins if site else [])).encode(),
+                        f"{fast.prefix}body:{etag}": response.get_data(),
+                        f"{fast.prefix}site:{epoch}.{site_gen}:{slug}": json.dumps(
+                            list(site.allowed_origins if site else [])
+                        ).encode(),
                     },
                     ttl=current_app.config["PUBLIC_CACHE_TTL"],
                 )

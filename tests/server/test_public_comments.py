@@ -369,3 +369,17 @@ def test_cursors_do_not_cross_between_comments_and_reviews(api: Any) -> None:
         api.public("/products/sku-1/comments"), query_string={"limit": 1, "cursor": review_cursor}
     )
     assert "cursor" in assert_problem(on_comments, 422)["errors"]
+
+
+def test_thread_of_an_unpublished_review_is_not_public(api: Any, client: Any) -> None:
+    review = api.post_review(body="Soon rejected").get_json()["review"]
+    url = api.public("/products/sku-1/comments")
+    posted = client.post(
+        url, json={"body": "Agreed!", "author_name": "Fan", "review_id": review["id"]}
+    )
+    assert posted.status_code == 201
+    assert len(client.get(url, query_string={"review": review["id"]}).get_json()["comments"]) == 1
+    api.admin("PATCH", f"/reviews/{review['id']}", json={"status": "rejected"})
+    hidden = client.get(url, query_string={"review": review["id"]})
+    assert hidden.status_code == 200
+    assert hidden.get_json() == {"comments": [], "next_cursor": None}

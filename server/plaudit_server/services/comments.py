@@ -132,6 +132,12 @@ def public_comments(
         Comment.status == Status.PUBLISHED,
         Comment.review_id == review_id if review_id else Comment.review_id.is_(None),
     )
+    if review_id:
+        # Only a published review's thread is public: the thread of a review that is
+        # pending, rejected or spam reads as empty, like the review itself reads as absent.
+        stmt = stmt.where(
+            sa.exists().where(Review.id == review_id, Review.status == Status.PUBLISHED)
+        )
     return paginate(
         session, stmt, THREAD_ORDER, limit=limit, cursor=cursor, query_fingerprint=query_fp
     )
