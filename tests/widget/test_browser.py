@@ -696,3 +696,15 @@ def test_demo_shop_listing_and_product_page(page: Page, plaudit: Plaudit) -> Non
     expect(w.locator(".msg.good").first).to_have_text("Thank you! Your review is published.")
     expect(w.locator(".cnt")).to_have_text("10 reviews")
     assert errors == []
+
+
+def test_a_page_the_site_does_not_allow_gets_a_clear_message(page: Page, plaudit: Plaudit) -> None:
+    site = plaudit.site(origins=["https://another-shop.example"])
+    plaudit.review(site, PRODUCT, 1)
+    seen = open_page(page, plaudit, mount(site) + badge(site, PRODUCT))
+    w = widget(page)
+    # No CORS headers for this origin: the browser keeps the answers from the page.
+    expect(w.locator(".cnt")).to_have_text("Reviews could not be loaded.")
+    expect(w.get_by_role("button", name="Try again")).to_be_visible()
+    expect(page.locator("[data-plaudit-stars] .n")).to_have_text("( )")
+    assert not [e for e in seen["errors"] if e.startswith("pageerror")]
