@@ -18,13 +18,17 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import brotli
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from .demo import DEMO_SLUG, PRODUCTS
 from .extensions import db
 from .models import Site
+
+try:  # in the server extra; without it /widget.js is served gzipped or plain
+    import brotli
+except ImportError:  # pragma: no cover - depends on the installation
+    brotli = None  # type: ignore[assignment]
 
 bp = Blueprint("web", __name__, template_folder="templates")
 
@@ -47,7 +51,7 @@ class Built:
     digest: str
     identity: bytes
     gzip: bytes
-    br: bytes
+    br: bytes | None
 
 
 _cache: dict[str, Built] = {}
@@ -82,7 +86,7 @@ def built_widget() -> Built:
             digest=hashlib.sha256(data).hexdigest()[:20],
             identity=data,
             gzip=gzip.compress(data, compresslevel=9, mtime=0),
-            br=brotli.compress(data, quality=11, mode=brotli.MODE_TEXT),
+            br=brotli.compress(data, quality=11, mode=brotli.MODE_TEXT) if brotli else None,
         )
         _cache["widget"] = built
         return built
@@ -91,7 +95,7 @@ def built_widget() -> Built:
 def _choose_encoding() -> str:
     """``br`` or ``gzip`` when the client accepts it (q > 0), else ``identity``."""
     accepted = request.accept_encodings
-    for name in ("br", "gzip"):
+    for name in ("br", "gzip") if brotli else ("gzip",):
         if accepted[name] > 0:
             return name
     return "identity"
