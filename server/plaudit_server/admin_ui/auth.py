@@ -59,7 +59,7 @@ def load_user(user_id: str) -> AdminUser | None:
     return AdminUser(owner)
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     """Only paths of this admin page: no open redirect to another host."""
     if not target or not target.startswith("/admin/"):
         return None
@@ -101,7 +101,7 @@ def _email_limit() -> str:
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("admin_ui.index"))
-    return render_template("admin/login.html", email="", next=_safe_next(request.args.get("next")))
+    return render_template("admin/login.html", email="", next=safe_next(request.args.get("next")))
 
 
 @bp.post("/login")
@@ -110,7 +110,7 @@ def login() -> Any:
 def login_post() -> Any:
     email = request.form.get("email", "").strip().lower()
     password = request.form.get("password", "")
-    target = _safe_next(request.form.get("next"))
+    target = safe_next(request.form.get("next"))
     owner = db.session.scalar(sa.select(Owner).where(Owner.email == email)) if email else None
     if owner is None:
         sites.verify_password(Owner(password_hash=_DUMMY_HASH), password)

@@ -32,7 +32,7 @@ from ..services import reviews as review_service
 from ..services.stats import _counts as count_by_status
 from ..services.tenancy import owned
 from . import bp, owned_site
-from .auth import _safe_next
+from .auth import safe_next
 
 MAX_BULK = 500
 PAGE_SIZES = [25, 50, 100, 500]
@@ -124,7 +124,7 @@ def _filters(query: dict[str, Any]) -> dict[str, Any]:
 
 
 def _back(default: str) -> Any:
-    return redirect(_safe_next(request.form.get("next")) or default)
+    return redirect(safe_next(request.form.get("next")) or default)
 
 
 def _selected_ids() -> list[str]:
@@ -307,7 +307,7 @@ def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_
                 ids=ids,
                 noun=noun,
                 action_url=request.path,
-                next=_safe_next(request.form.get("next")) or queue_url,
+                next=safe_next(request.form.get("next")) or queue_url,
             )
         delete = moderation.delete_review if model is Review else moderation.delete_comment
         count = sum(delete(db.session, site, item_id) for item_id in ids)
@@ -324,7 +324,7 @@ def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_
         raise NotFound()
     db.session.commit()
     flash(f"{_plural(count, noun)} {done}.", "success")
-    target = _safe_next(request.form.get("next"))
+    target = safe_next(request.form.get("next"))
     if action == "delete" and target and any(item_id in target for item_id in ids):
         target = None  # the page of a deleted item is gone: back to the queue
     return redirect(target or queue_url)

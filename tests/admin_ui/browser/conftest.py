@@ -16,6 +16,7 @@ a running loop. Two consequences:
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
+from werkzeug.serving import make_server
 
 from plaudit_server import create_app
 
@@ -126,3 +128,16 @@ def make_site(make_site: Callable[..., Any]) -> Callable[..., Any]:
         return off_loop(make_site, *args, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def throttled_url(app_factory: Callable[..., Flask]) -> Iterator[str]:
+    """A second live server on the test's database with sign-in throttling on."""
+    app = app_factory(RATELIMIT_ENABLED=True, ADMIN_LOGIN_LIMIT_PER_EMAIL="3/minute")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+    server.server_close()

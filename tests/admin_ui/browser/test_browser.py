@@ -101,6 +101,23 @@ def test_sign_in_refuses_a_bad_password_then_lands_on_the_queue(
     expect(watched).to_have_url(re.compile(r"/admin/login"))
 
 
+def test_sign_in_is_throttled_after_repeated_failures(
+    watched: Any, site: Any, throttled_url: str
+) -> None:
+    # (``site`` first: flask-limiter's enabled flag is global and the last app made
+    # sets it, so the throttled app must be made after the site's default app.)
+    for _ in range(3):
+        sign_in(watched, throttled_url, site.owner_email, "wrong password")
+        expect(watched.get_by_role("alert")).to_have_text("Wrong email or password.")
+    # The fourth try is refused before the password is even checked, right or not.
+    with watched.expect_response(re.compile(r"/admin/login$")) as answer:
+        sign_in(watched, throttled_url, site.owner_email, site.password)
+    assert answer.value.status == 429
+    expect(watched.get_by_text("Too many attempts")).to_be_visible()
+    watched.goto(f"{throttled_url}/admin/{site.slug}/reviews")
+    expect(watched).to_have_url(re.compile(r"/admin/login"))
+
+
 def test_approve_and_reject_show_on_the_public_api(
     watched: Any, app: Flask, live_server: Any, make_site: Callable[..., Any]
 ) -> None:
