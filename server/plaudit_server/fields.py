@@ -114,7 +114,18 @@ PRODUCT_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 SITE_RE = re.compile(r"[a-z0-9-]{3,64}")
 OBJECT_ID_RE = re.compile(r"[a-z]{2,5}_[0-9A-Z]{26}")
 
-product_id_validator = ma.validate.Regexp(
+
+class FullMatch(ma.validate.Regexp):
+    """``validate.Regexp`` uses ``re.match``: it would accept any value that merely
+    starts with a valid id (``"sku-1 <script>"``). This one matches the whole value."""
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+product_id_validator = FullMatch(
     PRODUCT_RE, error="Must be 1-128 characters of A-Z a-z 0-9 . _ : -"
 )
 
