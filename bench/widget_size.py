@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 BUDGET = 12 * 1024
-BUILT = Path(__file__).resolve().parents[1] / "widget" / "plaudit.min.js"
+BUILT = (
+    Path(__file__).resolve().parents[1] / "server" / "plaudit_server" / "static" / "plaudit.min.js"
+)
 
 
 def main() -> int:
@@ -26,7 +28,7 @@ def main() -> int:
         br: int | None = len(brotli.compress(data, quality=11, mode=brotli.MODE_TEXT))
     except ImportError:  # pragma: no cover - brotli ships with the server extra
         br = None
-    print(f"widget/plaudit.min.js   raw {len(data):>7,} B")
+    print(f"plaudit.min.js   raw {len(data):>7,} B")
     print(f"                        gzip {gz:>6,} B   ({gz / BUDGET:.0%} of {BUDGET:,} B budget)")
     if br is not None:
         print(f"                        br   {br:>6,} B   (served when the browser accepts it)")

@@ -1,4 +1,4 @@
-// Build widget/plaudit.min.js from src/ with esbuild (bundled, minified, one IIFE).
+// Build server/plaudit_server/static/plaudit.min.js from src/ with esbuild (bundled, minified, one IIFE).
 //   node build.mjs          write the built file
 //   node build.mjs --check  exit 1 if the committed built file is not what src/ builds to
 import { readFile, writeFile } from 'node:fs/promises';
@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const OUT = join(here, 'plaudit.min.js');
+// Inside the server package, so a wheel of plaudit[server] ships it.
+const OUT = join(here, '..', 'server', 'plaudit_server', 'static', 'plaudit.min.js');
 
 // CSS is minified by esbuild too and bundled as a string (adopted into each shadow root).
 const cssAsText = {
@@ -37,10 +38,10 @@ const code = result.outputFiles[0].text;
 if (process.argv.includes('--check')) {
   const committed = await readFile(OUT, 'utf8').catch(() => '');
   if (committed !== code) {
-    console.error('widget/plaudit.min.js is not current with widget/src: run `cd widget && npm ci && npm run build` and commit it.');
+    console.error('server/plaudit_server/static/plaudit.min.js is not current with widget/src: run `cd widget && npm ci && npm run build` and commit it.');
     process.exit(1);
   }
-  console.log('widget/plaudit.min.js is current.');
+  console.log('server/plaudit_server/static/plaudit.min.js is current.');
 } else {
   await writeFile(OUT, code);
   console.log(`wrote ${OUT} (${code.length} bytes)`);

@@ -27,6 +27,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app, test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
 
+    from .fastpath import CachedReads
+
+    # Cache hits of public reads are answered before Flask (see fastpath.py).
+    app.wsgi_app = CachedReads(app.wsgi_app, app)  # type: ignore[method-assign]
+
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -74,9 +79,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def request_id_for(incoming: str) -> str:
+    """Keep a caller's sane ``X-Request-Id`` (to follow a request across services)."""
+    return incoming if _REQUEST_ID.fullmatch(incoming) else "req_" + secrets.token_hex(8)
+
+
 def _assign_request_id() -> None:
-    incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else "req_" + secrets.token_hex(8)
+    g.request_id = request_id_for(request.headers.get("X-Request-Id", ""))
 
 
 def _require_json() -> None:

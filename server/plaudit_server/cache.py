@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -117,15 +117,13 @@ class FastStore:
         return self.call(lambda r: r.mget(keys))
 
     def lookup(
-        self, slug: str, product: str, request_key: str
+        self, slug: str, product: str, key: str
     ) -> tuple[str, str, bytes | None, bytes | None] | None:
         """(version, etag, cached body, cached origins) of a public read, or None."""
         if self._lookup is None:
             self._lookup = self.client.register_script(_LOOKUP)
         script = self._lookup
-        result = self.call(
-            lambda r: script(args=[self.prefix, slug, product, request_key], client=r)
-        )
+        result = self.call(lambda r: script(args=[self.prefix, slug, product, key], client=r))
         if result is None:
             return None
         version, etag, body, origins = result
@@ -193,10 +191,18 @@ def gen_key(site_slug: str, product: str | None = None) -> str:
     return f"gen:{site_slug}:{product}"
 
 
-def _query_key() -> str:
-    """The query string in a canonical order, so ``?a=1&b=2`` and ``?b=2&a=1`` share."""
-    pairs = sorted(request.args.items(multi=True))
-    return "&".join(f"{k}={v}" for k, v in pairs)
+def public_cache_control(config: Any) -> str:
+    """``Cache-Control`` of public GETs (and their 304s)."""
+    value = f"public, max-age={config['PUBLIC_CACHE_MAX_AGE']}"
+    if config["PUBLIC_CACHE_STALE_WHILE_REVALIDATE"]:
+        value += f", stale-while-revalidate={config['PUBLIC_CACHE_STALE_WHILE_REVALIDATE']}"
+    return value
+
+
+def request_key(path: str, pairs: Iterable[tuple[str, str]]) -> str:
+    """The cache identity of a read: its path and its query in a canonical order, so
+    ``?a=1&b=2`` and ``?b=2&a=1`` share an entry."""
+    return path + "|" + "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
 # One round trip for a cached read: the generations, the ETag derived from them, the
@@ -232,7 +238,8 @@ def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
         slug, product = kwargs["site"], kwargs.get("product") or ""
         found = None
         if fast is not None:
-            found = fast.lookup(slug, product, f"{request.path}|{_query_key()}")
+            key = request_key(request.path, request.args.items(multi=True))
+            found = fast.lookup(slug, product, key)
         if found is None:
             response = current_app.make_response(view(*args, **kwargs))
             if response.status_code == 200:

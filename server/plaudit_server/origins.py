@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 
 from flask import Response, request
-from flask_cors.core import get_cors_options, set_cors_headers
+from flask_cors.core import get_cors_headers, get_cors_options, set_cors_headers
+from werkzeug.datastructures import Headers
 
 from .errors import Problem
 from .models import Site
@@ -48,6 +49,16 @@ def check_origin(site: Site) -> None:
     origin = request.headers.get("Origin")
     if origin is not None and not is_allowed(site, origin):
         raise Problem(403, "This origin is not allowed to post to this site.")
+
+
+def cors_headers_for(
+    allowed_origins: list[str], request_headers: Headers, method: str
+) -> list[tuple[str, str]]:
+    """The CORS headers flask-cors would add, for a response built outside Flask."""
+    if not allowed_origins:
+        return []
+    options = _cors_options(tuple(allowed_origins))
+    return [(k, str(v)) for k, v in get_cors_headers(options, request_headers, method).items()]  # type: ignore[arg-type]
 
 
 def add_cors_headers(response: Response, allowed_origins: list[str] | None) -> Response:

@@ -1,6 +1,6 @@
 """The widget script and the demo shop.
 
-``GET /widget.js`` serves the built widget (``widget/plaudit.min.js``, committed, so the
+``GET /widget.js`` serves the built widget (``static/plaudit.min.js``, committed, so the
 server never needs Node) with a content-hash ETag, gzip or brotli by ``Accept-Encoding``
 (compressed once per build, not per request) and cache headers a CDN can keep. With
 ``?v=<hash>`` (the hash in ``X-Widget-Version``) the URL names one build and is cached
@@ -33,11 +33,8 @@ except ImportError:  # pragma: no cover - depends on the installation
 bp = Blueprint("web", __name__, template_folder="templates")
 
 _PACKAGE = Path(__file__).resolve().parent
-# A wheel may ship the built file inside the package; a checkout has it in widget/.
-WIDGET_CANDIDATES = (
-    _PACKAGE / "static" / "plaudit.min.js",
-    _PACKAGE.parents[1] / "widget" / "plaudit.min.js",
-)
+# Built by widget/build.mjs into the package, so checkouts and wheels both have it.
+WIDGET_CANDIDATES = (_PACKAGE / "static" / "plaudit.min.js",)
 
 # An unversioned /widget.js: browsers keep it 5 minutes, shared caches an hour, and may
 # serve a stale copy for a day while they fetch the new one.

@@ -325,3 +325,33 @@ def test_rate_limits_are_shared_between_app_instances(
             client.post(url, json={"rating": 4, "body": f"n{i}", "author_name": "A"}).status_code
         )
     assert statuses == [201, 201, 201, 429]
+
+
+@pytest.mark.parametrize("origin", ["http://shop.test", "http://elsewhere.test", None])
+def test_a_hit_answers_exactly_like_the_miss_that_filled_it(
+    redis_app: Flask, make_site: Any, origin: str | None
+) -> None:
+    """Hits are served before Flask (fastpath.py); they must not differ from Flask's."""
+    site = make_site()
+    client = redis_app.test_client()
+    _post_review(client, site.slug)
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews?limit=5"
+    headers = {"Origin": origin} if origin else {}
+    miss = client.get(url, headers=headers)
+    hit = client.get(url, headers=headers)
+    assert (miss.headers["X-Cache"], hit.headers["X-Cache"]) == ("miss", "hit")
+    assert hit.get_data() == miss.get_data()
+
+    def comparable(response: Any) -> dict[str, str]:
+        skip = {"X-Cache", "X-Request-Id"}
+        return {k: v for k, v in response.headers.items() if k not in skip}
+
+    assert comparable(hit) == comparable(miss)
+    caller_id = client.get(url, headers={**headers, "X-Request-Id": "trace-12345678"})
+    assert caller_id.headers["X-Request-Id"] == "trace-12345678"
+    head = client.head(url, headers=headers)
+    assert head.status_code == 200
+    assert head.get_data() == b""
+    conditional = client.get(url, headers={**headers, "If-None-Match": hit.headers["ETag"]})
+    assert conditional.status_code == 304
+    assert conditional.headers["X-Cache"] == "hit"

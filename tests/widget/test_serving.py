@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 
 ROOT = Path(__file__).resolve().parents[2]
-BUILT = ROOT / "widget" / "plaudit.min.js"
+BUILT = ROOT / "server" / "plaudit_server" / "static" / "plaudit.min.js"
 BUDGET = 12 * 1024  # everything the widget downloads, gzipped (issue 3)
 
 

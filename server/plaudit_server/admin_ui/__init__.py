@@ -74,6 +74,14 @@ class SessionInterface(SecureCookieSessionInterface):
     impossible on a newcomer's first run.
     """
 
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        # Only the admin page has sessions. Flask-Login's hooks read the session on every
+        # request, and saving it would add `Vary: Cookie` to the public API and the
+        # widget, splitting every CDN's cache by cookie.
+        if not request.path.startswith("/admin"):
+            return
+        super().save_session(app, session, response)
+
     def get_cookie_secure(self, app: Flask) -> bool:
         if app.config["SESSION_COOKIE_SECURE"]:
             return True

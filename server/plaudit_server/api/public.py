@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
-from ..cache import cached_public_read
+from ..cache import cached_public_read, public_cache_control
 from ..errors import Problem
 from ..extensions import db, limiter
 from ..fields import PRODUCT_RE, SITE_RE
@@ -98,11 +98,7 @@ def headers(response: Response) -> Response:
     site = g.get("site")
     add_cors_headers(response, site.allowed_origins if site else g.get("cors_origins"))
     if request.method in {"GET", "HEAD"} and response.status_code in {200, 304}:
-        config = current_app.config
-        value = f"public, max-age={config['PUBLIC_CACHE_MAX_AGE']}"
-        if config["PUBLIC_CACHE_STALE_WHILE_REVALIDATE"]:
-            value += f", stale-while-revalidate={config['PUBLIC_CACHE_STALE_WHILE_REVALIDATE']}"
-        response.headers["Cache-Control"] = value
+        response.headers["Cache-Control"] = public_cache_control(current_app.config)
     return response
 
 
