@@ -14,6 +14,7 @@ from marshmallow import fields, validate
 
 from .fields import (
     OBJECT_ID_RE,
+    FullMatch,
     OptionalText,
     Origin,
     QueryInteger,
@@ -29,7 +30,7 @@ STATUSES = [s.value for s in Status]
 PUBLIC_SORTS = ["newest", "oldest", "highest", "lowest", "helpful"]
 ADMIN_SORTS = ["newest", "oldest", "updated"]
 
-object_id = validate.Regexp(OBJECT_ID_RE, error="Not a valid id.")
+object_id = FullMatch(OBJECT_ID_RE, error="Not a valid id.")
 
 
 class InputSchema(ma.Schema):

@@ -207,6 +207,7 @@ BAD_COMMENT_QUERIES = [
     {"status": "hidden"},
     {"sort": "helpful"},
     {"review": "not-an-id"},
+    {"review": "rev_" + "0" * 26 + "-and-more"},
     {"product": "no spaces"},
     {"updated_since": "soon"},
 ]
