@@ -10,6 +10,7 @@ would let ``https://shop.example.evil.test`` in).
 from __future__ import annotations
 
 import functools
+from types import SimpleNamespace
 
 from flask import Response, request
 from flask_cors.core import get_cors_headers, get_cors_options, set_cors_headers
@@ -22,10 +23,15 @@ ALLOWED_HEADERS = ["Content-Type", "Idempotency-Key", "Accept-Language", "If-Non
 EXPOSED_HEADERS = ["Retry-After", "X-Request-Id", "Idempotent-Replayed", "ETag"]
 
 
+# flask-cors would otherwise merge in the current app's CORS_* config, which needs an
+# app context; these options are complete, and fastpath.py builds headers without one.
+_NO_APP_CONFIG = SimpleNamespace(config={})
+
+
 @functools.lru_cache(maxsize=4096)
 def _cors_options(origins: tuple[str, ...]) -> object:
     return get_cors_options(
-        None,
+        _NO_APP_CONFIG,  # type: ignore[arg-type]
         {
             "origins": list(origins),
             "methods": ["GET", "HEAD", "POST", "OPTIONS"],

@@ -355,3 +355,24 @@ def test_a_hit_answers_exactly_like_the_miss_that_filled_it(
     conditional = client.get(url, headers={**headers, "If-None-Match": hit.headers["ETag"]})
     assert conditional.status_code == 304
     assert conditional.headers["X-Cache"] == "hit"
+
+
+def test_cors_headers_are_built_without_an_app_context() -> None:
+    """A worker's first request for a site may be a hit served before Flask runs."""
+    from werkzeug.datastructures import Headers
+
+    from plaudit_server import origins
+
+    origins._cors_options.cache_clear()
+    headers = dict(
+        origins.cors_headers_for(
+            ["http://shop.test"], Headers({"Origin": "http://shop.test"}), "GET"
+        )
+    )
+    assert headers["Access-Control-Allow-Origin"] == "http://shop.test"
+    assert (
+        origins.cors_headers_for(
+            ["http://shop.test"], Headers({"Origin": "http://evil.test"}), "GET"
+        )
+        == []
+    )
