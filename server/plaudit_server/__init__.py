@@ -60,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import bp as web_bp
 
     app.register_blueprint(web_bp)  # /widget.js and the /demo shop
-    app.register_blueprint(ops_bp)
+    api.register_blueprint(ops_bp)
     errors.init_app(app)
     from . import admin_ui
 

@@ -1,20 +1,23 @@
-"""Operations endpoints: liveness and readiness."""
+"""Operations endpoints: liveness and readiness (documented in the OpenAPI document)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import jsonify
+from flask_smorest import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from .cache import store
 from .extensions import db
+from .schemas import HealthSchema, ReadySchema
 
-bp = Blueprint("ops", __name__)
+bp = Blueprint("ops", __name__, description="Liveness and readiness for load balancers.")
 
 
-@bp.get("/healthz")
+@bp.route("/healthz", methods=["GET"])
+@bp.response(200, HealthSchema)
 def healthz() -> Any:
     """200 while the process serves requests; checks nothing else on purpose."""
     return {"status": "ok"}
@@ -27,9 +30,12 @@ def redis_state() -> str:
     return "ok" if fast.ping() else "down"
 
 
-@bp.get("/readyz")
+@bp.route("/readyz", methods=["GET"])
+@bp.response(200, ReadySchema)
+@bp.alt_response(503, schema=ReadySchema, description="The database is down")
 def readyz() -> Any:
-    """Ready when the database answers; Redis is reported but optional."""
+    """Ready when the database answers; Redis is reported but optional (`absent` when
+    not configured, `down` when configured and unreachable)."""
     try:
         with db.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))

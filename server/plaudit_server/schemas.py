@@ -395,6 +395,10 @@ class StatsSchema(ma.Schema):
     published_per_day = fields.List(fields.Nested(DayCount))
 
 
+class HealthSchema(ma.Schema):
+    status = fields.String(metadata={"example": "ok"})
+
+
 class ReadySchema(ma.Schema):
-    database = fields.String()
-    redis = fields.String()
+    database = fields.String(validate=validate.OneOf(["ok", "down"]))
+    redis = fields.String(validate=validate.OneOf(["ok", "absent", "down"]))
