@@ -223,8 +223,11 @@ class BaseClient:
         method = request.method
         if method == "DELETE" and lost_before and isinstance(error, NotFoundError):
             # The answer to an earlier attempt was lost, and that attempt deleted it.
-            log.debug("%s %s: 404 after a lost answer: deleted by the earlier attempt",
-                      method, request.url)
+            log.debug(
+                "%s %s: 404 after a lost answer: deleted by the earlier attempt",
+                method,
+                request.url,
+            )
             return None
         decision = decide(
             error,
@@ -237,6 +240,11 @@ class BaseClient:
             raise error
         log.debug(
             "%s %s: retrying in %.2fs (retry %d of %d): %s",
-            method, request.url, decision.delay, attempt + 1, self.max_retries, decision.reason,
+            method,
+            request.url,
+            decision.delay,
+            attempt + 1,
+            self.max_retries,
+            decision.reason,
         )
         return decision.delay

@@ -127,7 +127,12 @@ class Plaudit(BaseClient):
         this SDK does not wrap yet; the resources are built on it.
         """
         request = self._build_request(
-            self._http, method, path, params=params, json=json, headers=headers,
+            self._http,
+            method,
+            path,
+            params=params,
+            json=json,
+            headers=headers,
             idempotency_key=idempotency_key,
         )
         attempt = 0
@@ -244,7 +249,12 @@ class AsyncPlaudit(BaseClient):
     ) -> Any:
         """Send one API request with retries and error mapping; return the decoded JSON."""
         request = self._build_request(
-            self._http, method, path, params=params, json=json, headers=headers,
+            self._http,
+            method,
+            path,
+            params=params,
+            json=json,
+            headers=headers,
             idempotency_key=idempotency_key,
         )
         attempt = 0

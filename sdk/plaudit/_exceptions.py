@@ -58,8 +58,12 @@ class PlauditError(Exception):
 class APIConnectionError(PlauditError):
     """The server could not be reached, or the connection broke before an answer."""
 
-    def __init__(self, message: str = "Could not connect to the Plaudit server.", *,
-                 request: httpx.Request | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "Could not connect to the Plaudit server.",
+        *,
+        request: httpx.Request | None = None,
+    ) -> None:
         super().__init__(message)
         self.request = request
 
@@ -67,8 +71,12 @@ class APIConnectionError(PlauditError):
 class APITimeoutError(APIConnectionError):
     """The server did not answer within the configured timeout."""
 
-    def __init__(self, message: str = "The request to the Plaudit server timed out.", *,
-                 request: httpx.Request | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "The request to the Plaudit server timed out.",
+        *,
+        request: httpx.Request | None = None,
+    ) -> None:
         super().__init__(message, request=request)
 
 

@@ -21,6 +21,10 @@ def _writing() -> bool:
     return not has_request_context() or request.method not in _READ_METHODS
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def configure_engine(engine: sa.Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
@@ -29,6 +33,9 @@ def configure_engine(engine: sa.Engine) -> None:
     def _on_connect(dbapi_connection: Any, record: Any) -> None:
         # Take transaction control away from the sqlite3 module (see module docstring).
         dbapi_connection.isolation_level = None
+        # SQLite's lower() folds ASCII only, so ilike ("lower(x) LIKE lower(y)") would
+        # miss "Über" for "über"; PostgreSQL folds all of Unicode. Use Python's.
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 10000")

@@ -74,8 +74,9 @@ class FlakyProxy:
                     return
                 if action is not None and action.kind == "delay":
                     time.sleep(action.seconds)
-                status, headers, content = proxy._forward(self.command, self.path,
-                                                          dict(self.headers), body)
+                status, headers, content = proxy._forward(
+                    self.command, self.path, dict(self.headers), body
+                )
                 if action is not None and action.kind == "forward_then_drop":
                     # The server did the work; the client never hears about it.
                     self.close_connection = True
@@ -130,11 +131,8 @@ class FlakyProxy:
         self._thread.join(5)
 
 
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-

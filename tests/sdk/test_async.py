@@ -77,8 +77,9 @@ async def test_comment_methods(async_sdk, post):
     assert (await async_sdk.comments.reject(fan["id"])).status is CommentStatus.REJECTED
     assert (await async_sdk.comments.mark_spam(fan["id"])).status is CommentStatus.SPAM
     assert (await async_sdk.comments.approve(fan["id"])).status is CommentStatus.PUBLISHED
-    assert (await async_sdk.comments.update(owner.id, status="pending")).status is \
-        CommentStatus.PENDING
+    assert (
+        await async_sdk.comments.update(owner.id, status="pending")
+    ).status is CommentStatus.PENDING
     assert await async_sdk.comments.moderate([owner.id], "published") == 1
     assert len([c async for c in async_sdk.comments.list(limit=1)]) == 3
     first = await async_sdk.comments.list(limit=2)
@@ -137,10 +138,12 @@ async def test_errors(live_server, async_sdk):
 
 
 async def test_retries_with_one_idempotency_key(proxy, site, async_sdk):
-    proxy.script(answer(503, retry_after="0"), answer(429, retry_after="0"),
-                 Action("forward_then_drop"))
-    async with plaudit.AsyncPlaudit(api_key=site.api_key, base_url=proxy.url,
-                                    max_retries=3) as client:
+    proxy.script(
+        answer(503, retry_after="0"), answer(429, retry_after="0"), Action("forward_then_drop")
+    )
+    async with plaudit.AsyncPlaudit(
+        api_key=site.api_key, base_url=proxy.url, max_retries=3
+    ) as client:
         comment = await client.comments.create(product="sku-1", body="Just once")
     assert len(proxy.seen) == 4
     assert len({s.headers["Idempotency-Key"] for s in proxy.seen}) == 1
@@ -161,15 +164,17 @@ async def test_rate_limit_error_after_retries(proxy, site):
 async def test_server_briefly_unavailable(start_later, site):
     port = free_port()
     start_later(port, 0.4)
-    async with plaudit.AsyncPlaudit(api_key=site.api_key, base_url=f"http://127.0.0.1:{port}",
-                                    max_retries=5) as client:
+    async with plaudit.AsyncPlaudit(
+        api_key=site.api_key, base_url=f"http://127.0.0.1:{port}", max_retries=5
+    ) as client:
         assert (await client.site.get()).id == site.slug
 
 
 async def test_timeout(proxy, site):
     proxy.script(Action("delay", seconds=1.0))
-    async with plaudit.AsyncPlaudit(api_key=site.api_key, base_url=proxy.url, timeout=0.2,
-                                    max_retries=0) as client:
+    async with plaudit.AsyncPlaudit(
+        api_key=site.api_key, base_url=proxy.url, timeout=0.2, max_retries=0
+    ) as client:
         with pytest.raises(plaudit.APITimeoutError):
             await client.site.get()
 
@@ -189,8 +194,9 @@ async def test_injected_http_client(live_server, site):
     import httpx
 
     async with httpx.AsyncClient() as http:
-        client = plaudit.AsyncPlaudit(api_key=site.api_key, base_url=live_server.url,
-                                      http_client=http)
+        client = plaudit.AsyncPlaudit(
+            api_key=site.api_key, base_url=live_server.url, http_client=http
+        )
         assert (await client.site.get()).id == site.slug
         await client.close()
         assert not http.is_closed

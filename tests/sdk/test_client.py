@@ -102,7 +102,9 @@ def test_site_get_and_update(sdk, site):
     assert current.moderation is Moderation.POST
 
     updated = sdk.site.update(
-        name="Acme", moderation=Moderation.PRE, blocked_words=["casino"],
+        name="Acme",
+        moderation=Moderation.PRE,
+        blocked_words=["casino"],
         allowed_origins=["https://acme.example"],
     )
     assert updated.name == "Acme"
@@ -173,12 +175,14 @@ def test_the_sdk_stands_alone():
 
 
 def test_default_headers_and_per_request_headers(proxy, site):
-    client = plaudit.Plaudit(api_key=site.api_key, base_url=proxy.url,
-                             default_headers={"X-Shop": "acme"})
+    client = plaudit.Plaudit(
+        api_key=site.api_key, base_url=proxy.url, default_headers={"X-Shop": "acme"}
+    )
     with client:
         client.site.get()
-        client.request("PATCH", "admin/site", json={"name": "Acme"},
-                       headers={"idempotency-key": "mine"})
+        client.request(
+            "PATCH", "admin/site", json={"name": "Acme"}, headers={"idempotency-key": "mine"}
+        )
     assert proxy.seen[0].headers["X-Shop"] == "acme"
     patch = proxy.seen[1]
     assert [k for k in patch.headers if k.lower() == "idempotency-key"] == ["idempotency-key"]

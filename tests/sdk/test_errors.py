@@ -40,8 +40,15 @@ def _assert_from_server(error: APIStatusError, status: int) -> None:
 
 @pytest.mark.parametrize(
     "cls",
-    [AuthenticationError, PermissionDeniedError, NotFoundError, ConflictError,
-     ValidationError, RateLimitError, ServerError],
+    [
+        AuthenticationError,
+        PermissionDeniedError,
+        NotFoundError,
+        ConflictError,
+        ValidationError,
+        RateLimitError,
+        ServerError,
+    ],
 )
 def test_hierarchy(cls):
     assert issubclass(cls, APIStatusError)
@@ -92,8 +99,9 @@ def test_invalid_input_is_validation_error_with_field_errors(sdk):
 
 def test_key_in_use_is_conflict(sdk, app, site, post):
     """A request whose Idempotency-Key another request is still running with gets 409."""
-    _hold_idempotency_key(app, site, "held-key", "/api/v1/admin/comments",
-                          {"product": "sku-1", "body": "Hello"})
+    _hold_idempotency_key(
+        app, site, "held-key", "/api/v1/admin/comments", {"product": "sku-1", "body": "Hello"}
+    )
     with pytest.raises(ConflictError) as caught:
         sdk.comments.create(product="sku-1", body="Hello", idempotency_key="held-key")
     _assert_from_server(caught.value, 409)
@@ -119,8 +127,14 @@ def test_server_failure_is_server_error(proxied, proxy):
 
 
 def test_html_error_page_still_maps_by_status(proxied, proxy):
-    proxy.script(Action("answer", status=502, headers={"Content-Type": "text/html"},
-                        body=b"<h1>Bad gateway</h1>"))
+    proxy.script(
+        Action(
+            "answer",
+            status=502,
+            headers={"Content-Type": "text/html"},
+            body=b"<h1>Bad gateway</h1>",
+        )
+    )
     with pytest.raises(ServerError) as caught:
         proxied.with_options(max_retries=0).site.get()
     assert caught.value.body is None
@@ -158,8 +172,11 @@ def _take_postgres_away(url: str):
     import sqlalchemy as sa
 
     name = sa.make_url(url).database
-    admin = sa.create_engine(sa.make_url(url).set(database="postgres"),
-                             isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    admin = sa.create_engine(
+        sa.make_url(url).set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        poolclass=sa.NullPool,
+    )
 
     def allow(allowed: bool) -> None:
         with admin.connect() as connection:
@@ -168,8 +185,10 @@ def _take_postgres_away(url: str):
             )
             if not allowed:
                 connection.execute(
-                    sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                            "WHERE datname = :name"),
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name"
+                    ),
                     {"name": name},
                 )
 
@@ -183,8 +202,12 @@ def _take_postgres_away(url: str):
 
 
 def test_nothing_listening_is_connection_error(site):
-    with plaudit.Plaudit(api_key=site.api_key, base_url=f"http://127.0.0.1:{free_port()}",
-                         max_retries=0) as client, pytest.raises(APIConnectionError) as caught:
+    with (
+        plaudit.Plaudit(
+            api_key=site.api_key, base_url=f"http://127.0.0.1:{free_port()}", max_retries=0
+        ) as client,
+        pytest.raises(APIConnectionError) as caught,
+    ):
         client.site.get()
     assert caught.value.status_code is None
     assert caught.value.body is None
@@ -193,14 +216,21 @@ def test_nothing_listening_is_connection_error(site):
 
 def test_slow_server_is_timeout_error(proxy, site):
     proxy.script(Action("delay", seconds=1.0))
-    with plaudit.Plaudit(api_key=site.api_key, base_url=proxy.url, timeout=0.2,
-                         max_retries=0) as client, pytest.raises(APITimeoutError):
+    with (
+        plaudit.Plaudit(
+            api_key=site.api_key, base_url=proxy.url, timeout=0.2, max_retries=0
+        ) as client,
+        pytest.raises(APITimeoutError),
+    ):
         client.site.get()
 
 
 def test_not_json_says_base_url_may_be_wrong(proxy, site):
-    proxy.script(Action("answer", status=200, headers={"Content-Type": "text/html"},
-                        body=b"<html>a shop</html>"))
+    proxy.script(
+        Action(
+            "answer", status=200, headers={"Content-Type": "text/html"}, body=b"<html>a shop</html>"
+        )
+    )
     client = plaudit.Plaudit(api_key=site.api_key, base_url=proxy.url)
     with client, pytest.raises(PlauditError, match="base_url"):
         client.site.get()

@@ -38,14 +38,13 @@ def test_csv_to_a_path_across_pages(sdk, post, tmp_path):
 
 
 def test_csv_neutralises_formulas(sdk, post, tmp_path):
-    post.review(title="=HYPERLINK(\"http://evil.test\",\"x\")", body="+1+1",
-                author_name="@SUM(A1:A9)")
+    post.review(title='=HYPERLINK("http://evil.test","x")', body="+1+1", author_name="@SUM(A1:A9)")
     post.review(title="-2", body="Plain text, = in the middle is fine", author_name="Bo")
     target = tmp_path / "reviews.csv"
     sdk.reviews.export(target, sort="oldest")
 
     first, second = _read_csv(target)
-    assert first["title"] == "'=HYPERLINK(\"http://evil.test\",\"x\")"
+    assert first["title"] == '\'=HYPERLINK("http://evil.test","x")'
     assert first["body"] == "'+1+1"
     assert first["author_name"] == "'@SUM(A1:A9)"
     assert second["title"] == "'-2"
@@ -55,8 +54,16 @@ def test_csv_neutralises_formulas(sdk, post, tmp_path):
 
 @pytest.mark.parametrize(
     ("cell", "safe"),
-    [("=1", "'=1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\t=1", "'\t=1"),
-     ("\r=1", "'\r=1"), ("a=1", "a=1"), ("", "")],
+    [
+        ("=1", "'=1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("a=1", "a=1"),
+        ("", ""),
+    ],
 )
 def test_neutralise(cell, safe):
     assert neutralise(cell) == safe

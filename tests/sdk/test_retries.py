@@ -121,8 +121,9 @@ def test_timed_out_post_is_retried_without_a_duplicate(proxy, site, sdk):
     """The first attempt is slow (the client gives up on it) and reaches the server
     after the retry did: the server sees the key again and creates nothing new."""
     proxy.script(Action("delay", seconds=2.0))
-    with plaudit.Plaudit(api_key=site.api_key, base_url=proxy.url, timeout=1.0,
-                         max_retries=3) as client:
+    with plaudit.Plaudit(
+        api_key=site.api_key, base_url=proxy.url, timeout=1.0, max_retries=3
+    ) as client:
         comment = client.comments.create(product="sku-1", body="Slow network")
     deadline = time.monotonic() + 10
     while proxy.forwarded < 2 and time.monotonic() < deadline:
@@ -134,12 +135,15 @@ def test_timed_out_post_is_retried_without_a_duplicate(proxy, site, sdk):
 def test_409_on_a_retry_waits_for_the_first_attempt(proxied, proxy, app, site, sdk):
     """A retry that finds its key still held (409) waits and tries again."""
     timer = _hold_idempotency_key(
-        app, site, "retry-key", "/api/v1/admin/comments",
-        {"product": "sku-1", "body": "Patience"}, release_after=0.3,
+        app,
+        site,
+        "retry-key",
+        "/api/v1/admin/comments",
+        {"product": "sku-1", "body": "Patience"},
+        release_after=0.3,
     )
     proxy.script(answer(503, retry_after="0"))
-    comment = proxied.comments.create(product="sku-1", body="Patience",
-                                      idempotency_key="retry-key")
+    comment = proxied.comments.create(product="sku-1", body="Patience", idempotency_key="retry-key")
     timer.join()
     assert comment.body == "Patience"
     assert len(proxy.seen) >= 3  # 503, 409 from the server, then through
@@ -151,8 +155,9 @@ def test_server_briefly_unavailable(start_later, site):
     while the client backs off, and the call succeeds."""
     port = free_port()
     start_later(port, 0.4)
-    with plaudit.Plaudit(api_key=site.api_key, base_url=f"http://127.0.0.1:{port}",
-                         max_retries=5) as client:
+    with plaudit.Plaudit(
+        api_key=site.api_key, base_url=f"http://127.0.0.1:{port}", max_retries=5
+    ) as client:
         assert client.site.get().id == site.slug
 
 
@@ -161,7 +166,8 @@ def test_retry_decisions_are_logged_at_debug(proxied, proxy, caplog):
     with caplog.at_level(logging.DEBUG, logger="plaudit"), pytest.raises(plaudit.NotFoundError):
         proxied.site.get()
     messages = [r.getMessage() for r in caplog.records if r.name == "plaudit"]
-    assert any("retrying in 0.00s (retry 1 of 3): status 503, Retry-After 0s" in m
-               for m in messages)
+    assert any(
+        "retrying in 0.00s (retry 1 of 3): status 503, Retry-After 0s" in m for m in messages
+    )
     assert any("not retrying (status 404 is not retryable)" in m for m in messages)
     assert all(r.levelno == logging.DEBUG for r in caplog.records if r.name == "plaudit")

@@ -9,7 +9,7 @@ import pytest
 
 SDK = Path(__file__).parents[2] / "sdk" / "plaudit"
 
-USAGE = '''
+USAGE = """
 from __future__ import annotations
 
 import datetime as dt
@@ -49,7 +49,7 @@ async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
     assert_type(first.items, list[plaudit.AdminComment])
     assert_type((await client.products.reviews("sku")).summary, plaudit.Summary)
     assert_type(await client.site.get(), plaudit.Site)
-'''
+"""
 
 
 def test_py_typed_is_shipped():
@@ -61,7 +61,13 @@ def test_mypy_strict(tmp_path):
     usage = tmp_path / "usage.py"
     usage.write_text(USAGE)
     stdout, stderr, status = api.run(
-        ["--strict", "--no-incremental", "--cache-dir", str(tmp_path / "cache"),
-         str(SDK), str(usage)]
+        [
+            "--strict",
+            "--no-incremental",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            str(SDK),
+            str(usage),
+        ]
     )
     assert status == 0, stdout + stderr

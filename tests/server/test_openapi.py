@@ -130,9 +130,7 @@ def test_public_operations_need_no_secret(spec: dict[str, Any], method: str, pat
 
 
 @pytest.mark.parametrize(("method", "path"), CONTRACT_PUBLIC + CONTRACT_ADMIN)
-def test_error_responses_are_problem_details(
-    spec: dict[str, Any], method: str, path: str
-) -> None:
+def test_error_responses_are_problem_details(spec: dict[str, Any], method: str, path: str) -> None:
     operation = operations(spec)[(method, normalise(path))]
     responses = operation["responses"]
     errors = {code: r for code, r in responses.items() if code == "default" or code[0] in "45"}

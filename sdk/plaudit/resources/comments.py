@@ -78,8 +78,13 @@ class Comments(SyncAPIResource):
         ``review`` is a review id: only the comments of that review's thread.
         """
         params = _list_params(
-            status=status, product=product, review=review, q=q,
-            updated_since=updated_since, sort=sort, limit=limit,
+            status=status,
+            product=product,
+            review=review,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=limit,
         )
         return self._page(params, None)
 
@@ -133,7 +138,9 @@ class Comments(SyncAPIResource):
         """Change a comment's status."""
         return AdminComment.from_dict(
             self._client.request(
-                "PATCH", _path(comment_id), json={"status": status},
+                "PATCH",
+                _path(comment_id),
+                json={"status": status},
                 idempotency_key=idempotency_key,
             )
         )
@@ -191,8 +198,13 @@ class AsyncComments(AsyncAPIResource):
         """Comments matching the filters: ``await`` for the first page, or ``async for``
         over every comment."""
         params = _list_params(
-            status=status, product=product, review=review, q=q,
-            updated_since=updated_since, sort=sort, limit=limit,
+            status=status,
+            product=product,
+            review=review,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=limit,
         )
         return AsyncPaginator(lambda: self._page(params, None))
 
@@ -247,7 +259,9 @@ class AsyncComments(AsyncAPIResource):
         """Change a comment's status."""
         return AdminComment.from_dict(
             await self._client.request(
-                "PATCH", _path(comment_id), json={"status": status},
+                "PATCH",
+                _path(comment_id),
+                json={"status": status},
                 idempotency_key=idempotency_key,
             )
         )

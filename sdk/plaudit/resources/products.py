@@ -27,9 +27,7 @@ def _summaries(data: Mapping[str, Any]) -> dict[str, Summary]:
 
 
 def _product_path(site: str, product: str, what: str) -> str:
-    return (
-        f"sites/{path_segment(site, 'site')}/products/{path_segment(product, 'product')}/{what}"
-    )
+    return f"sites/{path_segment(site, 'site')}/products/{path_segment(product, 'product')}/{what}"
 
 
 def _unique(products: Iterable[str]) -> list[str]:

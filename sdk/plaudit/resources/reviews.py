@@ -99,8 +99,13 @@ class Reviews(SyncAPIResource):
         (<ReviewStatus.PUBLISHED: 'published'>, datetime.timezone.utc)
         """
         params = _list_params(
-            status=status, product=product, rating=rating, q=q,
-            updated_since=updated_since, sort=sort, limit=limit,
+            status=status,
+            product=product,
+            rating=rating,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=limit,
         )
         return self._page(params, None)
 
@@ -203,13 +208,23 @@ class Reviews(SyncAPIResource):
         0
         """
         params = _list_params(
-            status=status, product=product, rating=rating, q=q,
-            updated_since=updated_since, sort=sort, limit=EXPORT_PAGE_SIZE,
+            status=status,
+            product=product,
+            rating=rating,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=EXPORT_PAGE_SIZE,
         )
         exporter = Exporter(file, format=format, progress=progress)
         with exporter:
-            if exporter.wants_total and product is None and rating is None and q is None \
-                    and updated_since is None:
+            if (
+                exporter.wants_total
+                and product is None
+                and rating is None
+                and q is None
+                and updated_since is None
+            ):
                 exporter.set_total(_export_total(self._client.stats().reviews, status))
             cursor: str | None = None
             while True:
@@ -240,8 +255,13 @@ class AsyncReviews(AsyncAPIResource):
         """Reviews matching the filters: ``await`` for the first page, or ``async for``
         over every review. The filters are those of :meth:`Reviews.list`."""
         params = _list_params(
-            status=status, product=product, rating=rating, q=q,
-            updated_since=updated_since, sort=sort, limit=limit,
+            status=status,
+            product=product,
+            rating=rating,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=limit,
         )
         return AsyncPaginator(lambda: self._page(params, None))
 
@@ -337,13 +357,23 @@ class AsyncReviews(AsyncAPIResource):
         The file writes themselves are blocking: they are small and sequential.
         """
         params = _list_params(
-            status=status, product=product, rating=rating, q=q,
-            updated_since=updated_since, sort=sort, limit=EXPORT_PAGE_SIZE,
+            status=status,
+            product=product,
+            rating=rating,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=EXPORT_PAGE_SIZE,
         )
         exporter = Exporter(file, format=format, progress=progress)
         with exporter:
-            if exporter.wants_total and product is None and rating is None and q is None \
-                    and updated_since is None:
+            if (
+                exporter.wants_total
+                and product is None
+                and rating is None
+                and q is None
+                and updated_since is None
+            ):
                 exporter.set_total(_export_total((await self._client.stats()).reviews, status))
             cursor: str | None = None
             while True:
@@ -355,5 +385,3 @@ class AsyncReviews(AsyncAPIResource):
                 if cursor is None:
                     break
         return exporter.count
-
-
