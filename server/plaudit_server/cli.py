@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -187,4 +187,4 @@ def main() -> None:
     cli.main(prog_name="plaudit")
 
 
-__all__ = ["current_app", "main", "register_commands"]
+__all__ = ["main", "register_commands"]
