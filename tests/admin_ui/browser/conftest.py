@@ -15,19 +15,22 @@ a running loop. Two consequences:
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserType, Playwright, sync_playwright
 from werkzeug.serving import make_server
 
 from plaudit_server import create_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserType, Playwright
 
 T = TypeVar("T")
 
@@ -38,39 +41,41 @@ def off_loop(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return pool.submit(func, *args, **kwargs).result()
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as running:
-        yield running
+# Without pytest-playwright the browser tests skip themselves (importorskip), and these
+# overrides of its fixtures have nothing to override.
+if importlib.util.find_spec("pytest_playwright") is not None:
 
+    @pytest.fixture(scope="module")
+    def playwright() -> Iterator[Playwright]:
+        from playwright.sync_api import sync_playwright
 
-@pytest.fixture(scope="module")
-def browser_context_args() -> dict[str, Any]:
-    """No device emulation, video or base URL: tests use their live server's URLs.
-    (pytest-playwright's own is session-scoped and would start Playwright for good.)"""
-    return {}
+        with sync_playwright() as running:
+            yield running
 
+    @pytest.fixture(scope="module")
+    def browser_context_args() -> dict[str, Any]:
+        """No device emulation, video or base URL: tests use their live server's URLs.
+        (pytest-playwright's own is session-scoped and would start Playwright for good.)"""
+        return {}
 
-@pytest.fixture(scope="module")
-def browser_type(playwright: Playwright, browser_name: str | None) -> BrowserType:
-    return getattr(playwright, browser_name or "chromium")
+    @pytest.fixture(scope="module")
+    def browser_type(playwright: Playwright, browser_name: str | None) -> BrowserType:
+        return getattr(playwright, browser_name or "chromium")
 
+    @pytest.fixture(scope="module")
+    def launch_browser(
+        browser_type_launch_args: dict[str, Any], browser_type: BrowserType
+    ) -> Callable[..., Browser]:
+        def launch(**kwargs: Any) -> Browser:
+            return browser_type.launch(**{**browser_type_launch_args, **kwargs})
 
-@pytest.fixture(scope="module")
-def launch_browser(
-    browser_type_launch_args: dict[str, Any], browser_type: BrowserType
-) -> Callable[..., Browser]:
-    def launch(**kwargs: Any) -> Browser:
-        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+        return launch
 
-    return launch
-
-
-@pytest.fixture(scope="module")
-def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
-    launched = launch_browser()
-    yield launched
-    launched.close()
+    @pytest.fixture(scope="module")
+    def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
+        launched = launch_browser()
+        yield launched
+        launched.close()
 
 
 def _migrate(url: str, config: dict[str, Any]) -> None:
