@@ -707,3 +707,34 @@ def test_redis_down_does_not_throttle_moderation(
     # The sign-in form stays limited: by the fallback limit now.
     codes = [sign_in(app.test_client(), site.owner_email, "wrong").status_code for _ in range(6)]
     assert 429 in codes
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/{slug}/reviews",
+        "/{slug}/reviews?status=all&q=x",
+        "/{slug}/reviews/{review}",
+        "/{slug}/comments",
+        "/{slug}/insight",
+        "/{slug}/settings",
+        "/account",
+        "/nosuch-site/reviews",  # the 404 page
+        "/{slug}/reviews/rev_00000000000000000000000000",  # another 404
+    ],
+)
+def test_every_admin_page_sends_the_security_headers(
+    app: Flask, site: Any, signed_in: Callable[[Any], Any], path: str
+) -> None:
+    (review_id,) = seed_reviews(app, site.slug, 1)
+    client = signed_in(site)
+    response = client.get(ADMIN + path.format(slug=site.slug, review=review_id))
+    assert response.status_code in {200, 404}
+    assert response.mimetype == "text/html"
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    html = response.get_data(as_text=True)
+    assert "<script>" not in html and " style=" not in html and "<style" not in html
