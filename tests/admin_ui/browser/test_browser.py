@@ -195,6 +195,25 @@ def test_reply_in_public_shows_on_the_public_api(
     assert body["reviews"][0]["reply"]["body"] == "Thank you, glad it works!"
 
 
+def test_reply_shows_in_the_widget_on_the_shop_page(
+    watched: Any, app: Flask, live_server: Any, make_site: Callable[..., Any]
+) -> None:
+    """The demo shop (``/demo``) embeds the real widget for the site ``demo``."""
+    site = make_site(slug="demo", origins=(live_server.url,))
+    (review_id,) = seed(app, site.slug, 1, product="grinder-aurora", body="Grinds evenly.")
+    sign_in(watched, live_server.url, site.owner_email, site.password)
+    watched.get_by_role("link", name=re.compile("^Published")).click()
+    item = watched.locator(f"#item-{review_id}")
+    item.get_by_text("Reply in public").click()
+    item.get_by_label(re.compile("Public reply from")).fill("Thanks! <b>Enjoy</b> it.")
+    item.get_by_role("button", name="Publish reply").click()
+    expect(watched.get_by_text("Reply published.")).to_be_visible()
+    watched.goto(f"{live_server.url}/demo/products/grinder-aurora")
+    widget = watched.locator("[data-plaudit-reviews]")
+    expect(widget.get_by_text("Grinds evenly.")).to_be_visible()
+    expect(widget.locator(".rep .b")).to_have_text("Thanks! <b>Enjoy</b> it.")
+
+
 def test_answer_a_comment_as_the_shop(
     watched: Any, app: Flask, live_server: Any, site: Any
 ) -> None:
