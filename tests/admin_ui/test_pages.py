@@ -106,6 +106,8 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client: Any,
         ({"TESTING": False}, "https://admin.example", True),
         # scripts/demo: plain HTTP to a loopback address, where browsers may drop Secure.
         ({"TESTING": False}, "http://127.0.0.1:5000", False),
+        ({"TESTING": False}, "http://[::1]:5000", False),
+        ({"TESTING": False, "SESSION_COOKIE_SECURE": True}, "http://127.0.0.1:5000", True),
     ],
 )
 def test_session_cookie_flags(

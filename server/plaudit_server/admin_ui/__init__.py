@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -93,7 +94,7 @@ class SessionInterface(SecureCookieSessionInterface):
 def _plain_http_to_loopback() -> bool:
     if not has_request_context() or request.scheme != "http":
         return False
-    host = request.host.rsplit(":", 1)[0].strip("[]") if request.host else ""
+    host = urlsplit(f"//{request.host}").hostname or ""
     if host == "localhost":
         return True
     try:
