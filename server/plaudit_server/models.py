@@ -172,7 +172,9 @@ class Review(Base):
         sa.Index(None, "product_id", "status", "created_at", "id"),
         sa.Index(None, "product_id", "status", "rating", "created_at", "id"),
         sa.Index(None, "product_id", "status", "helpful_count", "created_at", "id"),
-        # Admin lists and incremental sync.
+        # Admin lists and incremental sync (the first also serves "all statuses" of one
+        # product in the moderation queue).
+        sa.Index(None, "product_id", "created_at", "id"),
         sa.Index(None, "site_id", "created_at", "id"),
         sa.Index(None, "site_id", "status", "created_at", "id"),
         sa.Index(None, "site_id", "updated_at", "id"),
