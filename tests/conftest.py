@@ -63,6 +63,13 @@ def _migrate(url: str, tmp: Path) -> None:
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def no_redis_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose Redis explicitly (``REDIS_URL`` in the app config), whatever the
+    shell exports."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sqlite-template")

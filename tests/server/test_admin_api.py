@@ -20,39 +20,19 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
+from support import assert_problem
 
 from plaudit_server.extensions import db
 from plaudit_server.models import ApiKey, Comment, Site
 from plaudit_server.services import sites as site_service
 from plaudit_server.timeutil import utcnow
 
-PROBLEM = "application/problem+json"
 ADMIN = "/api/v1/admin"
 UNKNOWN_REVIEW = "rev_" + "0" * 26
 UNKNOWN_COMMENT = "cmt_" + "0" * 26
 
 
-@pytest.fixture(autouse=True)
-def no_redis_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests run without Redis, whatever the shell says."""
-    monkeypatch.delenv("REDIS_URL", raising=False)
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """An RFC 9457 problem of ``status`` carrying the response's request id."""
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == PROBLEM
-    assert "<html" not in text.lower() and "Traceback" not in text
-    body = response.get_json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key]
-    assert body["request_id"] == response.headers["X-Request-Id"]
-    return body
 
 
 def call(client: Any, key: str, method: str, path: str, **kwargs: Any) -> Any:

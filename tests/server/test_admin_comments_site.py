@@ -19,11 +19,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy.orm import Session
+from support import assert_problem
 
 from plaudit_server.extensions import db
 from plaudit_server.models import Comment, Review, Status
 
-PROBLEM = "application/problem+json"
 STATUSES = ["pending", "published", "rejected", "spam"]
 ADMIN_COMMENT_KEYS = {
     "id",
@@ -40,26 +40,7 @@ ADMIN_COMMENT_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def no_redis_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests run without Redis, whatever the shell says."""
-    monkeypatch.delenv("REDIS_URL", raising=False)
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """An RFC 9457 problem of ``status`` carrying the response's request id."""
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == PROBLEM
-    assert "<html" not in text.lower() and "Traceback" not in text
-    body = response.get_json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key]
-    return body
 
 
 def ok(response: Any, status: int = 200) -> Any:

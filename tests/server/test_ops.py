@@ -29,12 +29,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(autouse=True)
-def no_redis_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test decides whether there is a Redis; the shell's REDIS_URL must not leak in."""
-    monkeypatch.delenv("REDIS_URL", raising=False)
-
-
 def assert_no_stack_trace(text: str) -> None:
     for leak in ("Traceback", 'File "', "psycopg", "sqlalchemy", "<html", "<!doctype"):
         assert leak.lower() not in text.lower(), f"{leak!r} leaked into {text!r}"

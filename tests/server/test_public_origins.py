@@ -11,8 +11,8 @@ import uuid
 from typing import Any
 
 import pytest
+from support import assert_problem
 
-PROBLEM = "application/problem+json"
 ALLOWED = "http://shop.test"  # the conftest site's only origin
 REVIEWS = "/products/sku-1/reviews"
 CORS_HEADERS = {
@@ -35,23 +35,6 @@ REFUSED = [
     "http://shop.test/path",
     "*",
 ]
-
-
-@pytest.fixture(autouse=True)
-def no_redis_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("REDIS_URL", raising=False)
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key]
-    assert body["request_id"] == response.headers["X-Request-Id"]
-    return body
 
 
 def review_body() -> dict[str, Any]:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from support import assert_problem
 
-PROBLEM = "application/problem+json"
 PUBLIC_REVIEW_KEYS = {
     "id",
     "product",
@@ -34,27 +34,6 @@ EMPTY_SUMMARY = {
     "average": None,
     "histogram": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0},
 }
-
-
-@pytest.fixture(autouse=True)
-def no_redis_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests run without Redis, whatever the shell says."""
-    monkeypatch.delenv("REDIS_URL", raising=False)
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """An RFC 9457 problem of ``status`` carrying the response's request id."""
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == PROBLEM
-    assert "<html" not in text.lower()
-    body = response.get_json()
-    assert body["status"] == status
-    assert isinstance(body["type"], str) and body["type"]
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str) and body["detail"]
-    assert body["request_id"] == response.headers["X-Request-Id"]
-    return body
 
 
 def add_review(api: Any, product: str = "sku-1", rating: int = 5, **fields: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ import uuid
 from typing import Any
 
 import pytest
+from support import assert_problem
 
-PROBLEM = "application/problem+json"
 REVIEWS = "/products/sku-1/reviews"
 PUBLIC_REVIEW_KEYS = {
     "id",
@@ -30,25 +30,6 @@ PUBLIC_REVIEW_KEYS = {
     "created_at",
     "reply",
 }
-
-
-@pytest.fixture(autouse=True)
-def no_redis_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("REDIS_URL", raising=False)
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    """An RFC 9457 problem of ``status`` carrying the response's request id."""
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == PROBLEM
-    assert "<html" not in text.lower() and "Traceback" not in text
-    body = response.get_json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key]
-    assert body["request_id"] == response.headers["X-Request-Id"]
-    return body
 
 
 def valid_review(**fields: Any) -> dict[str, Any]:

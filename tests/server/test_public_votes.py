@@ -10,26 +10,9 @@ import uuid
 from typing import Any
 
 import pytest
+from support import assert_problem
 
-PROBLEM = "application/problem+json"
 ZERO = {"count": 0, "average": None, "histogram": {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}}
-
-
-@pytest.fixture(autouse=True)
-def no_redis_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("REDIS_URL", raising=False)
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    text = response.get_data(as_text=True)
-    assert response.status_code == status, text
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert body["status"] == status
-    for key in ("type", "title", "detail"):
-        assert isinstance(body[key], str) and body[key]
-    assert body["request_id"] == response.headers["X-Request-Id"]
-    return body
 
 
 def add_review(api: Any, product: str = "sku-1", rating: int = 5) -> str:

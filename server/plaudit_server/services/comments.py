@@ -10,20 +10,16 @@ from sqlalchemy.orm import Session
 
 from .. import changes
 from ..errors import validation_error
-from ..models import Comment, Product, Review, Site, Status
+from ..models import Comment, Review, Site, Status
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
 from ..timeutil import utcnow
 from . import moderation, spam, summaries
-from .reviews import initial_status, like_pattern
+from .admin_lists import admin_page
+from .reviews import initial_status
 
 MAX_DEPTH = 2  # depth 0, 1, 2: three levels
 
 THREAD_ORDER = SortOrder((Comment.created_at, Comment.id), descending=False)
-ADMIN_ORDERS = {
-    "newest": SortOrder((Comment.created_at, Comment.id), descending=True),
-    "oldest": THREAD_ORDER,
-    "updated": SortOrder((Comment.updated_at, Comment.id), descending=False),
-}
 
 
 def submit_comment(
@@ -146,32 +142,12 @@ def public_comments(
 def admin_comments(
     session: Session, site: Site, query: dict[str, Any]
 ) -> tuple[list[Comment], str | None]:
-    stmt = sa.select(Comment).where(Comment.site_id == site.id)
-    if query["status"] != "all":
-        stmt = stmt.where(Comment.status == Status(query["status"]))
-    if query.get("product"):
-        stmt = stmt.join(Product, Comment.product_id == Product.id).where(
-            Product.external_id == query["product"]
-        )
-    if query.get("review"):
-        stmt = stmt.where(Comment.review_id == query["review"])
-    if query.get("q"):
-        pattern = like_pattern(query["q"])
-        stmt = stmt.where(
-            sa.or_(
-                Comment.body.ilike(pattern, escape="\\"),
-                Comment.author_name.ilike(pattern, escape="\\"),
-                Comment.author_email.ilike(pattern, escape="\\"),
-            )
-        )
-    if query.get("updated_since") is not None:
-        stmt = stmt.where(Comment.updated_at > query["updated_since"])
-    filters = {k: v for k, v in query.items() if k not in {"limit", "cursor"}}
-    return paginate(
+    review = query.get("review")
+    return admin_page(
         session,
-        stmt,
-        ADMIN_ORDERS[query["sort"]],
-        limit=query["limit"],
-        cursor=query["cursor"],
-        query_fingerprint=fingerprint(kind="admin-comments", site=site.id, **filters),
+        site,
+        Comment,
+        query,
+        search=(Comment.body, Comment.author_name, Comment.author_email),
+        where=() if not review else (Comment.review_id == review,),
     )

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from .. import changes
 from ..errors import Problem
-from ..models import Moderation, Product, Review, Site, Status, Vote
+from ..models import Moderation, Review, Site, Status, Vote
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
 from ..timeutil import utcnow
 from . import moderation, spam, summaries
+from .admin_lists import admin_page
 from .tenancy import owned
 
 PUBLIC_ORDERS = {
@@ -26,11 +27,6 @@ PUBLIC_ORDERS = {
     "highest": SortOrder((Review.rating, Review.created_at, Review.id), descending=True),
     "lowest": SortOrder((Review.rating, Review.created_at, Review.id), descending=False),
     "helpful": SortOrder((Review.helpful_count, Review.created_at, Review.id), descending=True),
-}
-ADMIN_ORDERS = {
-    "newest": PUBLIC_ORDERS["newest"],
-    "oldest": PUBLIC_ORDERS["oldest"],
-    "updated": SortOrder((Review.updated_at, Review.id), descending=False),
 }
 
 
@@ -175,41 +171,15 @@ def vote(session: Session, site: Site, review_id: str, visitor_hash: str, helpfu
 def admin_reviews(
     session: Session, site: Site, query: dict[str, Any]
 ) -> tuple[list[Review], str | None]:
-    stmt = sa.select(Review).where(Review.site_id == site.id)
-    if query["status"] != "all":
-        stmt = stmt.where(Review.status == Status(query["status"]))
-    if query.get("product"):
-        stmt = stmt.join(Product, Review.product_id == Product.id).where(
-            Product.external_id == query["product"]
-        )
-    if query.get("rating") is not None:
-        stmt = stmt.where(Review.rating == query["rating"])
-    if query.get("q"):
-        pattern = like_pattern(query["q"])
-        stmt = stmt.where(
-            sa.or_(
-                Review.title.ilike(pattern, escape="\\"),
-                Review.body.ilike(pattern, escape="\\"),
-                Review.author_name.ilike(pattern, escape="\\"),
-                Review.author_email.ilike(pattern, escape="\\"),
-            )
-        )
-    if query.get("updated_since") is not None:
-        stmt = stmt.where(Review.updated_at > query["updated_since"])
-    filters = {k: v for k, v in query.items() if k not in {"limit", "cursor"}}
-    return paginate(
+    rating = query.get("rating")
+    return admin_page(
         session,
-        stmt,
-        ADMIN_ORDERS[query["sort"]],
-        limit=query["limit"],
-        cursor=query["cursor"],
-        query_fingerprint=fingerprint(kind="admin-reviews", site=site.id, **filters),
+        site,
+        Review,
+        query,
+        search=(Review.title, Review.body, Review.author_name, Review.author_email),
+        where=() if rating is None else (Review.rating == rating,),
     )
-
-
-def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def update_review(session: Session, site: Site, review_id: str, patch: dict[str, Any]) -> Review:
