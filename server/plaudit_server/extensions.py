@@ -6,8 +6,9 @@ flask-smorest's ``Api`` keeps the app and its spec on itself, so it is made per 
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from flask_limiter.util import get_qualified_name
 from flask_sqlalchemy_lite import SQLAlchemy
 
 from .visitors import rate_limit_key
@@ -33,6 +34,11 @@ class _Limiter(Limiter):
         """True while flask-limiter counts in its in-memory fallback."""
         return bool(getattr(self, "_storage_dead", False))
 
+    def declares_limits(self) -> bool:
+        """Whether the request's view carries a ``@limiter.limit`` of its own."""
+        view = current_app.view_functions.get(request.endpoint or "")
+        return view is not None and get_qualified_name(view) in self._marked_for_limiting
+
 
 # Objects stay loaded after commit: views commit, then serialise what they changed, and
 # reloading every attribute from the database at that point would cost a query each.
@@ -41,14 +47,12 @@ limiter = _Limiter(key_func=rate_limit_key)
 
 
 @limiter.request_filter
-def _exempt() -> bool:
-    """Public reads are never limited; the secret-key API not while Redis is down.
+def _fallback_only_where_declared() -> bool:
+    """While Redis is down, only views that declare limits are limited.
 
-    Limits are declared on the views that need them; this filter matters when Redis is
-    down, because flask-limiter then applies its stricter in-memory fallback limit to
-    every route it does not exempt: a widget's reads and a shop's back end must not
-    start failing then, visitors' submissions should get the stricter limit.
+    flask-limiter then applies its stricter in-memory fallback limit to every route no
+    filter exempts: widget reads, /widget.js, health checks, the admin page and a shop's
+    back end would all start failing. Visitors' submissions and the admin sign-in form,
+    which declare their own limits, should get the stricter limit; nothing else.
     """
-    if request.method in {"GET", "HEAD", "OPTIONS"} and request.path.startswith("/api/v1/sites/"):
-        return True
-    return request.path.startswith("/api/v1/admin/") and limiter.storage_is_down()
+    return limiter.storage_is_down() and not limiter.declares_limits()

@@ -250,6 +250,16 @@ def test_redis_killed_serves_from_the_database_and_recovers(
         assert response.status_code == 200
         assert "X-Cache" not in response.headers  # straight from the database
     _post_review(client, site.slug, rating=3)  # submissions still work (limits fall back)
+    # The stricter fallback limit (3/minute) reaches only views that declare limits.
+    for _ in range(5):
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/widget.js").status_code == 200
+        assert (
+            client.get(
+                "/api/v1/admin/stats", headers={"Authorization": f"Bearer {site.api_key}"}
+            ).status_code
+            == 200
+        )
     assert client.get(url).get_json()["summary"]["count"] == 2
     ready = client.get("/readyz")
     assert ready.status_code == 200

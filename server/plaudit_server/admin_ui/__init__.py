@@ -32,7 +32,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, NotFound
 
 from ..errors import Problem
-from ..extensions import db, limiter
+from ..extensions import db
 from ..models import Site
 
 bp = Blueprint("admin_ui", __name__, url_prefix="/admin")
@@ -121,17 +121,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     app.register_blueprint(bp)
-
-
-@limiter.request_filter
-def _signed_in_pages_not_limited() -> bool:
-    """Only the sign-in form is rate limited on the admin page.
-
-    Everything else needs a signed-in owner. Without this, a Redis outage would put
-    flask-limiter's strict in-memory fallback limit (a few requests a minute) on every
-    moderation click, since that fallback applies to every route no filter exempts.
-    """
-    return request.blueprint == "admin_ui" and request.endpoint != "admin_ui.login_post"
 
 
 @bp.before_request
