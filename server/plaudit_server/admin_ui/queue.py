@@ -29,7 +29,7 @@ from ..schemas import ReviewPatch as ReviewPatchSchema
 from ..services import comments as comment_service
 from ..services import moderation
 from ..services import reviews as review_service
-from ..services.stats import _counts as count_by_status
+from ..services.stats import status_counts as count_by_status
 from ..services.tenancy import owned
 from . import bp, owned_site
 from .auth import safe_next

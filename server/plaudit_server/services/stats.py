@@ -14,7 +14,10 @@ from ..timeutil import utcnow
 DAYS = 90
 
 
-def _counts(session: Session, model: type[Review] | type[Comment], site: Site) -> dict[str, int]:
+def status_counts(
+    session: Session, model: type[Review] | type[Comment], site: Site
+) -> dict[str, int]:
+    """How many of the site's reviews (or comments) are in each status, and in all."""
     rows = session.execute(
         sa.select(model.status, sa.func.count())
         .where(model.site_id == site.id)
@@ -52,8 +55,8 @@ def site_stats(session: Session, site: Site) -> dict[str, Any]:
     )
     per_day = {str(k): v for k, v in per_day.items()}
     return {
-        "reviews": _counts(session, Review, site),
-        "comments": _counts(session, Comment, site),
+        "reviews": status_counts(session, Review, site),
+        "comments": status_counts(session, Comment, site),
         "average": round(rating_sum / total, 2) if total else None,
         "published_per_day": [
             {"date": (d := (first + timedelta(days=i)).isoformat()), "count": per_day.get(d, 0)}
