@@ -24,7 +24,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -158,6 +159,9 @@ class FastStore:
 
     def set_many(self, items: dict[str, bytes], ttl: int) -> None:
         def set_all(r: redis.Redis) -> Any:
+            if len(items) == 1:  # no pipeline object for the common case
+                [(key, value)] = items.items()
+                return r.set(key, value, ex=ttl)
             pipe = r.pipeline(transaction=False)
             for key, value in items.items():
                 pipe.set(key, value, ex=ttl)
@@ -166,7 +170,50 @@ class FastStore:
         self.call(set_all)
 
 
+class Snapshots:
+    """Values read from the database, kept in this process while the generations they
+    were read under are still current (a bounded LRU; thread-safe).
+
+    A public read that misses Redis still needs its site and product rows before its
+    page of reviews; the generation numbers say whether the copies from an earlier miss
+    are still exact, exactly as they say it for cached bodies, so most misses (another
+    page, sort or filter of the same product) read only their page from the database.
+    A value may be newer than its version, never older: the version is read first.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_load(self, key: Hashable, version: str | None, load: Callable[[], T]) -> T:
+        """The value under ``key`` read at ``version``, else ``load()`` (kept if it
+        returns). Without a version (no Redis) nothing can be trusted: always loads."""
+        if version is None:
+            return load()
+        with self._lock:
+            kept = self._items.get(key)
+            if kept is not None and kept[0] == version:
+                self._items.move_to_end(key)
+                return kept[1]  # type: ignore[no-any-return]
+        value = load()
+        with self._lock:
+            self._items[key] = (version, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+def snapshot(key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``, or its copy from an earlier cache miss read under the same
+    generations (see :class:`Snapshots`). For views under :func:`cached_public_read`."""
+    snapshots: Snapshots = current_app.extensions["plaudit_snapshots"]
+    return snapshots.get_or_load(key, flask_g.get("cache_version"), load)
+
+
 def init_app(app: Flask) -> None:
+    app.extensions["plaudit_snapshots"] = Snapshots()
     url = app.config.get("REDIS_URL")
     app.extensions["plaudit_store"] = (
         FastStore(
@@ -223,6 +270,12 @@ return {version, etag, body or false, site or false}
 """
 
 
+# Where fastpath.py leaves the answer of its Redis lookup for the Flask view it falls
+# through to (None: Redis was unavailable).
+LOOKUP_ENVIRON = "plaudit.cache_lookup"
+_NOT_LOOKED_UP = object()
+
+
 def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
     """Serve a public GET from Redis when possible; always with an ETag and 304s.
 
@@ -238,8 +291,11 @@ def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
         slug, product = kwargs["site"], kwargs.get("product") or ""
         found = None
         if fast is not None:
-            key = request_key(request.path, request.args.items(multi=True))
-            found = fast.lookup(slug, product, key)
+            # fastpath.py has usually just asked Redis, and missed: reuse its answer.
+            found = request.environ.get(LOOKUP_ENVIRON, _NOT_LOOKED_UP)
+            if found is _NOT_LOOKED_UP:
+                key = request_key(request.path, request.args.items(multi=True))
+                found = fast.lookup(slug, product, key)
         if found is None:
             response = current_app.make_response(view(*args, **kwargs))
             if response.status_code == 200:
@@ -248,6 +304,7 @@ def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
             return response
 
         version, etag, body, origins = found
+        flask_g.cache_version = version
         if body is not None and origins is not None:
             flask_g.cors_origins = json.loads(origins)
             response = current_app.response_class(body, mimetype="application/json")
@@ -256,17 +313,14 @@ def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
             response = current_app.make_response(view(*args, **kwargs))
             response.headers["X-Cache"] = "miss"
             if response.status_code == 200:
-                site = flask_g.get("site")
-                epoch, site_gen = version.split(".")[:2]
-                fast.set_many(
-                    {
-                        f"{fast.prefix}body:{etag}": response.get_data(),
-                        f"{fast.prefix}site:{epoch}.{site_gen}:{slug}": json.dumps(
-                            list(site.allowed_origins if site else [])
-                        ).encode(),
-                    },
-                    ttl=current_app.config["PUBLIC_CACHE_TTL"],
-                )
+                entries = {f"{fast.prefix}body:{etag}": response.get_data()}
+                if origins is None:
+                    site = flask_g.get("site")
+                    epoch, site_gen = version.split(".")[:2]
+                    entries[f"{fast.prefix}site:{epoch}.{site_gen}:{slug}"] = json.dumps(
+                        list(site.allowed_origins if site else [])
+                    ).encode()
+                fast.set_many(entries, ttl=current_app.config["PUBLIC_CACHE_TTL"])
         if response.status_code == 200:
             response.set_etag(etag)
             response.make_conditional(request)

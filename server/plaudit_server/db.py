@@ -1,20 +1,33 @@
-"""Engine set-up that makes SQLite a correct embedded default.
+"""Engine set-up: SQLite as a correct embedded default, PostgreSQL without wasted round trips.
 
 SQLite allows one writer at a time. With Python's default (deferred) transactions, two
 requests that read and then write can both hold a read lock and then fail to upgrade it,
 which surfaces as "database is locked" however long the busy timeout. Write requests
 therefore start with ``BEGIN IMMEDIATE`` (take the write lock first, wait in line for
 it), reads with a plain ``BEGIN``; WAL lets those reads run beside the one writer.
+
+On PostgreSQL a cache-miss read is a few milliseconds, and every round trip counts
+(the benchmark, README). SQLAlchemy's ``pool_pre_ping`` spends one per request on a
+``SELECT 1``; instead a connection is checked when it leaves the pool by asking the
+kernel whether its socket has anything to read (a server that ended the session, by
+restart or ``pg_terminate_backend``, has sent its goodbye and closed it), and is pinged
+only after sitting idle long enough for a silent network drop to have happened. Public
+reads run in autocommit (:func:`read_without_transaction`), which saves ``BEGIN`` and
+``ROLLBACK``.
 """
 
 from __future__ import annotations
 
+import select
+import time
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, has_request_context, request
+from sqlalchemy.orm import Session
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+IDLE_PING_AFTER = 30.0  # seconds in the pool after which a connection is pinged
 
 
 def _writing() -> bool:
@@ -27,6 +40,7 @@ def _unicode_lower(value: Any) -> Any:
 
 def configure_engine(engine: sa.Engine) -> None:
     if engine.dialect.name != "sqlite":
+        _check_on_checkout(engine)
         return
 
     @sa.event.listens_for(engine, "connect")
@@ -46,6 +60,60 @@ def configure_engine(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing() else "BEGIN")
+
+
+def _check_on_checkout(engine: sa.Engine) -> None:
+    """Hand out only live connections (see the module docstring); a dead one raises
+    DisconnectionError, on which the pool quietly opens a new connection instead."""
+
+    @sa.event.listens_for(engine, "connect")
+    @sa.event.listens_for(engine, "checkin")
+    def _idle_from_now(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle = time.monotonic() - record.info.get("idle_since", 0.0)
+        if _ended_by_peer(dbapi_connection) or (
+            idle > IDLE_PING_AFTER and not _answers(engine, dbapi_connection)
+        ):
+            raise sa.exc.DisconnectionError("the database closed this connection")
+
+
+def _ended_by_peer(dbapi_connection: Any) -> bool:
+    """Between requests nothing is due from the server: a readable socket means it
+    sent an error and EOF (session terminated). Costs one poll(2), no round trip."""
+    if getattr(dbapi_connection, "closed", False):
+        return True
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return False  # a driver without a socket to look at: the idle ping decides
+    try:
+        poller = select.poll()
+        poller.register(fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, AttributeError):
+        return True
+
+
+def _answers(engine: sa.Engine, dbapi_connection: Any) -> bool:
+    try:
+        return bool(engine.dialect.do_ping(dbapi_connection))
+    except Exception:  # any failure of the ping means "dead"
+        return False
+
+
+def read_without_transaction(session: Session) -> None:
+    """Run this request's reads in autocommit, before the session has done anything.
+
+    On PostgreSQL (READ COMMITTED) every statement sees its own snapshot, inside a
+    transaction or not, so a transaction around a read-only request buys nothing and
+    costs a ``BEGIN`` and a ``ROLLBACK`` round trip. SQLite keeps its transaction: there
+    it is what gives a request one consistent snapshot.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def init_app(app: Flask) -> None:

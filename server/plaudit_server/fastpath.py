@@ -18,7 +18,7 @@ from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import http_date
 
-from .cache import public_cache_control, request_key
+from .cache import LOOKUP_ENVIRON, public_cache_control, request_key
 from .origins import cors_headers_for
 
 _READ = re.compile(
@@ -46,6 +46,7 @@ class CachedReads:
         query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         found = store.lookup(match["site"], match["product"] or "", request_key(path, query))
         if found is None or found[2] is None or found[3] is None:
+            environ[LOOKUP_ENVIRON] = found  # the view fills the cache: no second lookup
             return self.wsgi_app(environ, start_response)
         _, etag, body, origins = found
         return self._answer(environ, start_response, etag, body, origins)

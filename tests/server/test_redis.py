@@ -195,6 +195,11 @@ def test_every_kind_of_write_is_seen_by_the_next_read(
             sa.select(Review).where(Review.site_id == site.id, Review.status == "published")
         ).all()
         expected = {r.id: (r.helpful_count, r.reply_body, r.comment_count) for r in published}
+    # A query never read before misses the body cache; the site and product rows it
+    # starts from may come from an earlier miss's snapshot: they must be current too.
+    assert client.get(reviews_url + "?limit=7").get_json()["summary"] == _fresh_summary(
+        redis_app, "sku-1"
+    )
     listed = client.get(reviews_url).get_json()
     assert {
         r["id"]: (r["helpful_count"], (r["reply"] or {}).get("body"), r["comment_count"])
@@ -208,6 +213,63 @@ def test_every_kind_of_write_is_seen_by_the_next_read(
     assert len(comments) == expected_comments
 
 
+def test_misses_under_the_same_generations_read_only_their_page(
+    redis_app: Flask, make_site: Any
+) -> None:
+    """Site and product come from one query, then from the snapshot of that miss until a
+    write moves a generation; the page itself always comes from the database."""
+    site = make_site()
+    client = redis_app.test_client()
+    _post_review(client, site.slug)
+    with redis_app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    def selects_for(query: str) -> int:
+        statements.clear()
+        response = client.get(f"/api/v1/sites/{site.slug}/products/sku-1/reviews?{query}")
+        assert response.status_code == 200
+        assert response.headers["X-Cache"] == "miss"
+        return len(statements)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert selects_for("limit=3") == 2  # site with product, then the page
+        assert selects_for("limit=4") == 1  # the page only
+        assert selects_for("sort=oldest") == 1
+        _post_review(client, site.slug, rating=2)
+        assert selects_for("limit=5") == 2  # the product's generation moved
+        listed = client.get(f"/api/v1/sites/{site.slug}/products/sku-1/reviews?limit=6")
+        assert listed.get_json()["summary"] == _fresh_summary(redis_app, "sku-1")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_snapshots_keep_the_newest_versions_and_a_bounded_number() -> None:
+    from plaudit_server.cache import Snapshots
+
+    snapshots = Snapshots(size=2)
+    loads: list[str] = []
+
+    def load(value: str) -> Callable[[], str]:
+        return lambda: loads.append(value) or value
+
+    assert snapshots.get_or_load("a", "1.1", load("a1")) == "a1"
+    assert snapshots.get_or_load("a", "1.1", load("unused")) == "a1"
+    assert snapshots.get_or_load("a", "1.2", load("a2")) == "a2"  # a write moved it
+    assert snapshots.get_or_load("b", "1.1", load("b1")) == "b1"
+    assert snapshots.get_or_load("a", "1.2", load("unused")) == "a2"  # a is now newest
+    assert snapshots.get_or_load("c", "1.1", load("c1")) == "c1"  # evicts b
+    assert snapshots.get_or_load("b", "1.1", load("b1 again")) == "b1 again"
+    assert snapshots.get_or_load("x", None, load("x1")) == "x1"  # no Redis: no trust
+    assert snapshots.get_or_load("x", None, load("x2")) == "x2"
+    assert loads == ["a1", "a2", "b1", "c1", "b1 again", "x1", "x2"]
+
+
 def test_site_origin_change_reaches_cached_reads(redis_app: Flask, make_site: Any) -> None:
     site = make_site()
     client = redis_app.test_client()
@@ -219,6 +281,10 @@ def test_site_origin_change_reaches_cached_reads(redis_app: Flask, make_site: An
     _admin(
         client, site.api_key, "PATCH", "/site", json={"allowed_origins": ["https://new.shop.test"]}
     )
+    # First a query never read: a miss that could reuse the first read's site snapshot.
+    other = client.get(url + "?limit=3", headers={"Origin": "https://new.shop.test"})
+    assert other.headers["X-Cache"] == "miss"
+    assert other.headers["Access-Control-Allow-Origin"] == "https://new.shop.test"
     after = client.get(url, headers={"Origin": "https://new.shop.test"})
     assert after.headers["Access-Control-Allow-Origin"] == "https://new.shop.test"
 

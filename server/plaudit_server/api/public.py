@@ -13,12 +13,13 @@ from typing import Any
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 
-from ..cache import cached_public_read, public_cache_control
+from ..cache import cached_public_read, public_cache_control, snapshot
+from ..db import read_without_transaction
 from ..errors import Problem
 from ..extensions import db, limiter
 from ..fields import PRODUCT_RE, SITE_RE
 from ..idempotency import idempotent
-from ..models import Site
+from ..models import Product, Site
 from ..origins import add_cors_headers, check_origin
 from ..schemas import (
     CommentCreate,
@@ -79,6 +80,7 @@ def load_site() -> None:
             errors={"product": ["Must be 1-128 characters of A-Z a-z 0-9 . _ : -"]},
         )
     if request.method in {"GET", "HEAD"}:
+        read_without_transaction(db.session)
         return  # loaded by the view, and only on a cache miss (see cache.py)
     site = current_site()
     g.idempotency_scope = f"public:{site.id}:{visitor_hash()}"
@@ -91,6 +93,18 @@ def current_site() -> Site:
     if "site" not in g:
         g.site = sites.site_by_slug(db.session, (request.view_args or {})["site"])
     return g.site
+
+
+def load_product() -> tuple[Site, Product | None]:
+    """For product reads: the URL's site (also into ``g.site``) and product, in one
+    query, or from an earlier miss under the same generations (``cache.snapshot``)."""
+    args = request.view_args or {}
+    slug, product = args["site"], args["product"]
+    g.site, found = snapshot(
+        ("site-product", slug, product),
+        lambda: summaries.site_and_product(db.session, slug, product),
+    )
+    return g.site, found
 
 
 @bp.after_request
@@ -113,10 +127,12 @@ def list_reviews(query: dict[str, Any], site: str, product: str) -> dict[str, An
     `lowest` sorts by rating, then oldest first; every other order breaks ties newest
     first.
     """
+    found_site, found = load_product()
     summary, items, next_cursor = reviews.public_reviews(
         db.session,
-        current_site(),
+        found_site,
         product,
+        found,
         sort=query["sort"],
         rating=query["rating"],
         limit=query["limit"],
@@ -175,10 +191,12 @@ def list_comments(query: dict[str, Any], site: str, product: str) -> dict[str, A
     Without `review`: the product's discussion (comments that answer no review). With
     `review`: that review's thread.
     """
+    found_site, found = load_product()
     items, next_cursor = comments.public_comments(
         db.session,
-        current_site(),
+        found_site,
         product,
+        found,
         review_id=query["review"],
         limit=query["limit"],
         cursor=query["cursor"],

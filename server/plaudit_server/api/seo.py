@@ -14,13 +14,15 @@ from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
-from ..cache import cached_public_read
+from ..cache import cached_public_read, public_cache_control
+from ..db import read_without_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..fields import PRODUCT_RE, SITE_RE, QueryInteger
 from ..origins import add_cors_headers
 from ..schemas import PUBLIC_SORTS, QuerySchema
-from ..services import reviews, sites
+from ..services import reviews
+from .public import load_product
 
 JSONLD_MIMETYPE = "application/ld+json"
 
@@ -94,6 +96,7 @@ def check_ids() -> None:
             "The product id is not valid.",
             errors={"product": ["Must be 1-128 characters of A-Z a-z 0-9 . _ : -"]},
         )
+    read_without_transaction(db.session)
 
 
 @bp.after_request
@@ -103,11 +106,7 @@ def headers(response: Response) -> Response:
     if response.status_code in {200, 304}:
         if response.status_code == 200:
             response.mimetype = JSONLD_MIMETYPE
-        config = current_app.config
-        value = f"public, max-age={config['PUBLIC_CACHE_MAX_AGE']}"
-        if config["PUBLIC_CACHE_STALE_WHILE_REVALIDATE"]:
-            value += f", stale-while-revalidate={config['PUBLIC_CACHE_STALE_WHILE_REVALIDATE']}"
-        response.headers["Cache-Control"] = value
+        response.headers["Cache-Control"] = public_cache_control(current_app.config)
     return response
 
 
@@ -157,11 +156,12 @@ def product_ld(query: dict[str, Any], site: str, product: str) -> dict[str, Any]
     0). Embed it in a page as `<script type="application/ld+json">`, escaping `<` as
     `\\u003c`.
     """
-    g.site = sites.site_by_slug(db.session, site)
+    g.site, found = load_product()
     summary, items, _ = reviews.public_reviews(
         db.session,
         g.site,
         product,
+        found,
         sort=query["sort"],
         rating=None,
         limit=query["limit"],

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import changes
 from ..errors import validation_error
-from ..models import Comment, Review, Site, Status
+from ..models import Comment, Product, Review, Site, Status
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
 from ..timeutil import utcnow
 from . import moderation, spam, summaries
@@ -110,16 +110,18 @@ def public_comments(
     session: Session,
     site: Site,
     product_external_id: str,
+    product: Product | None,
     *,
     review_id: str | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Comment], str | None]:
-    """Published comments oldest first, so a reply always comes after its parent."""
+    """Published comments oldest first, so a reply always comes after its parent.
+
+    ``product`` as loaded by :func:`summaries.site_and_product` (None: never used)."""
     query_fp = fingerprint(
         kind="public-comments", site=site.id, product=product_external_id, review=review_id
     )
-    product = summaries.find_product(session, site, product_external_id)
     if product is None:
         decode_cursor(cursor, THREAD_ORDER, query_fp)
         return [], None

@@ -10,11 +10,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changes
 from ..errors import Problem
-from ..models import Moderation, Review, Site, Status, Vote
+from ..models import Moderation, Product, Review, Site, Status, Vote
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
 from ..timeutil import utcnow
 from . import moderation, spam, summaries
@@ -88,13 +89,15 @@ def public_reviews(
     session: Session,
     site: Site,
     product_external_id: str,
+    product: Product | None,
     *,
     sort: str,
     rating: int | None,
     limit: int,
     cursor: str | None,
 ) -> tuple[dict[str, Any], list[Review], str | None]:
-    product = summaries.find_product(session, site, product_external_id)
+    """``product`` is the site's product ``product_external_id`` (or None), as loaded
+    with the site by :func:`summaries.site_and_product`."""
     summary = summaries.summary_of(product)
     query_fp = fingerprint(
         kind="public-reviews", site=site.id, product=product_external_id, sort=sort, rating=rating
@@ -103,14 +106,18 @@ def public_reviews(
         # Still check the cursor, so a bad one is a 422 here as everywhere.
         decode_cursor(cursor, PUBLIC_ORDERS[sort], query_fp)
         return summary, [], None
-    stmt = sa.select(Review).where(
-        Review.product_id == product.id, Review.status == Status.PUBLISHED
+    stmt = (
+        sa.select(Review)
+        .where(Review.product_id == product.id, Review.status == Status.PUBLISHED)
+        .options(lazyload(Review.product))  # it is ``product``: no join, linked below
     )
     if rating is not None:
         stmt = stmt.where(Review.rating == rating)
     reviews, next_cursor = paginate(
         session, stmt, PUBLIC_ORDERS[sort], limit=limit, cursor=cursor, query_fingerprint=query_fp
     )
+    for review in reviews:
+        set_committed_value(review, "product", product)
     return summary, reviews, next_cursor
 
 

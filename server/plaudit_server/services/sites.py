@@ -119,8 +119,12 @@ def rate_limit(site: Site | None, name: str, defaults: dict[str, Any]) -> str:
 def site_by_slug(session: Session, slug: str) -> Site:
     site = session.scalar(sa.select(Site).where(Site.slug == slug))
     if site is None:
-        raise Problem(404, f"There is no site {slug!r}.")
+        raise no_such_site(slug)
     return site
+
+
+def no_such_site(slug: str) -> Problem:
+    return Problem(404, f"There is no site {slug!r}.")
 
 
 def update_site(session: Session, site: Site, updates: dict[str, object]) -> Site:

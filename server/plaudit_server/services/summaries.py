@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import Product, Site, Status
+from .sites import no_such_site
 
 STAR_COLUMNS = {n: getattr(Product, f"stars_{n}") for n in range(1, 6)}
 
@@ -40,6 +41,19 @@ def find_product(session: Session, site: Site, external_id: str) -> Product | No
     return session.scalar(
         sa.select(Product).where(Product.site_id == site.id, Product.external_id == external_id)
     )
+
+
+def site_and_product(session: Session, slug: str, external_id: str) -> tuple[Site, Product | None]:
+    """A site (404 if there is none) and one of its products (None if never reviewed),
+    in one round trip: what every public product read needs before anything else."""
+    row = session.execute(
+        sa.select(Site, Product)
+        .outerjoin(Product, (Product.site_id == Site.id) & (Product.external_id == external_id))
+        .where(Site.slug == slug)
+    ).first()
+    if row is None:
+        raise no_such_site(slug)
+    return row[0], row[1]
 
 
 def get_or_create_product(session: Session, site: Site, external_id: str) -> Product:
