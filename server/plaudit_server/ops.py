@@ -6,11 +6,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import jsonify
-from flask_smorest import Blueprint
 from sqlalchemy.exc import SQLAlchemyError
 
 from .cache import store
 from .extensions import db
+from .openapi import Blueprint
 from .schemas import HealthSchema, ReadySchema
 
 bp = Blueprint("ops", __name__, description="Liveness and readiness for load balancers.")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, g, request
-from flask_smorest import Blueprint
 
 from .. import jobs
 from ..errors import Problem
 from ..extensions import db, limiter
 from ..idempotency import idempotent
 from ..models import Comment, Review, Status
+from ..openapi import Blueprint
 from ..schemas import (
     AdminCommentCreate,
     AdminCommentList,

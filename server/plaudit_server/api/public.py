@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, g, request
-from flask_smorest import Blueprint
 
 from ..cache import cached_public_read, public_cache_control, snapshot
 from ..db import read_without_transaction
@@ -20,6 +19,7 @@ from ..extensions import db, limiter
 from ..fields import PRODUCT_RE, SITE_RE
 from ..idempotency import idempotent
 from ..models import Product, Site
+from ..openapi import Blueprint
 from ..origins import add_cors_headers, check_origin
 from ..schemas import (
     CommentCreate,

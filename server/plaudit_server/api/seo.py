@@ -11,7 +11,6 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, current_app, g, request
-from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from ..cache import cached_public_read, public_cache_control
@@ -19,6 +18,7 @@ from ..db import read_without_transaction
 from ..errors import Problem
 from ..extensions import db
 from ..fields import PRODUCT_RE, SITE_RE, QueryInteger
+from ..openapi import Blueprint
 from ..origins import add_cors_headers
 from ..schemas import PUBLIC_SORTS, QuerySchema
 from ..services import reviews

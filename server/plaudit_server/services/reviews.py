@@ -6,17 +6,18 @@ so they are tested and reused (CLI, demo, admin page) without HTTP.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, lazyload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changes
 from ..errors import Problem
 from ..models import Moderation, Product, Review, Site, Status, Vote
-from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
+from ..pagination import SortOrder, decode_cursor, fingerprint, page_of, paginate
 from ..timeutil import utcnow
 from . import moderation, spam, summaries
 from .admin_lists import admin_page
@@ -106,19 +107,46 @@ def public_reviews(
         # Still check the cursor, so a bad one is a 422 here as everywhere.
         decode_cursor(cursor, PUBLIC_ORDERS[sort], query_fp)
         return summary, [], None
-    stmt = (
-        sa.select(Review)
-        .where(Review.product_id == product.id, Review.status == Status.PUBLISHED)
-        .options(lazyload(Review.product))  # it is ``product``: no join, linked below
-    )
+    params: dict[str, Any] = {"product_id": product.id}
     if rating is not None:
-        stmt = stmt.where(Review.rating == rating)
+        params["rating"] = rating
     reviews, next_cursor = paginate(
-        session, stmt, PUBLIC_ORDERS[sort], limit=limit, cursor=cursor, query_fingerprint=query_fp
+        session,
+        functools.partial(_public_page, sort, rating is not None),
+        PUBLIC_ORDERS[sort],
+        limit=limit,
+        cursor=cursor,
+        query_fingerprint=query_fp,
+        params=params,
     )
     for review in reviews:
         set_committed_value(review, "product", product)
     return summary, reviews, next_cursor
+
+
+# What the public list shows (schemas.ReviewSchema) and sorts by; anything else raises
+# if touched rather than costing a query per row.
+_PUBLIC_COLUMNS = (
+    *(Review.id, Review.product_id, Review.rating, Review.title, Review.body),
+    *(Review.author_name, Review.verified_buyer, Review.helpful_count, Review.unhelpful_count),
+    *(Review.comment_count, Review.reply_body, Review.reply_created_at, Review.created_at),
+)
+
+
+@functools.cache
+def _public_page(sort: str, by_rating: bool, after_cursor: bool) -> sa.Select[Any]:
+    """The public list's statement, one per shape (see ``pagination.paginate``)."""
+    stmt = (
+        sa.select(Review)
+        .where(Review.product_id == sa.bindparam("product_id"), Review.status == Status.PUBLISHED)
+        .options(
+            lazyload(Review.product),  # it is the product already loaded: linked after
+            load_only(*_PUBLIC_COLUMNS, raiseload=True),
+        )
+    )
+    if by_rating:
+        stmt = stmt.where(Review.rating == sa.bindparam("rating"))
+    return page_of(stmt, PUBLIC_ORDERS[sort], after_cursor=after_cursor)
 
 
 def published_review(session: Session, site: Site, review_id: str) -> Review:
