@@ -249,6 +249,46 @@ def test_misses_under_the_same_generations_read_only_their_page(
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
+def test_reads_survive_redis_forgetting_the_lookup_script(
+    app_factory: Callable[..., Flask], make_site: Any, own_redis: Any
+) -> None:
+    """After a Redis restart or SCRIPT FLUSH the script is sent again (EVAL), unseen."""
+    app = app_factory(REDIS_URL=own_redis.url)
+    site = make_site()
+    client = app.test_client()
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    assert client.get(url).headers["X-Cache"] == "miss"
+    redis.Redis.from_url(own_redis.url).script_flush()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["X-Cache"] == "hit"  # Redis was used, not skipped
+    assert app.extensions["plaudit_store"].state == "ok"
+
+
+def test_a_forked_process_opens_its_own_redis_connection(redis_app: Flask, make_site: Any) -> None:
+    """Two processes on one socket would read each other's replies: a child (a
+    gunicorn worker forked from a preloaded master) must open its own connection."""
+    site = make_site()
+    client = redis_app.test_client()
+    url = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    client.get(url)
+    store = redis_app.extensions["plaudit_store"]
+    parent_connection = store._local.conn
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        try:
+            response = client.get(url)
+            ok = response.headers.get("X-Cache") == "hit"
+            ok = ok and store._local.conn is not parent_connection
+        except BaseException:
+            ok = False
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert client.get(url).headers["X-Cache"] == "hit"
+    assert store._local.conn is parent_connection  # the parent's is still its own
+
+
 def test_snapshots_keep_the_newest_versions_and_a_bounded_number() -> None:
     from plaudit_server.cache import Snapshots
 
