@@ -201,6 +201,7 @@ class Scale:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     page: int = 0
     rss_mb: list[float] = field(default_factory=list)
+    rss_start_mb: list[float] = field(default_factory=list)  # before any request
 
 
 def _database(name: str) -> str:
@@ -242,6 +243,7 @@ def run_plaudit(reviews: int, duration: int) -> Scale:
         info = seed(dsn, reviews, api_key=api_key)
         say(f"  seeded in {time.monotonic() - started:.0f} s")
         with gunicorn("plaudit_server:create_app()", env, health="/healthz") as server:
+            scale.rss_start_mb = server.worker_rss_mb()
             base = f"{server.url}/api/v1/sites/{info['site']}"
             hot = f"{base}/products/{info['hot_product']}/reviews"
             badges = f"{base}/summaries?products=" + ",".join(info["products"][:50])
@@ -320,6 +322,7 @@ def report(ceiling: dict[str, Any], isso: dict[str, Any], scales: list[Scale]) -
             "~ 1",
         ),
         "worker RSS MB (max)": (max(last.rss_mb or [0]), "< 80"),
+        "worker RSS MB at start (max)": (max(last.rss_start_mb or [0]), "(imports)"),
     }
     if len(scales) > 1:
         for key in ("read_hit", "read_miss", "submit"):
@@ -338,7 +341,13 @@ def report(ceiling: dict[str, Any], isso: dict[str, Any], scales: list[Scale]) -
         "ceiling": ceiling,
         "isso": isso,
         "scales": [
-            {"reviews": s.reviews, "page": s.page, "rss_mb": s.rss_mb, "results": s.results}
+            {
+                "reviews": s.reviews,
+                "page": s.page,
+                "rss_mb": s.rss_mb,
+                "rss_start_mb": s.rss_start_mb,
+                "results": s.results,
+            }
             for s in scales
         ],
         "checks": {k: {"value": v, "target": t} for k, (v, t) in checks.items()},

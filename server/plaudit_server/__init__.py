@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import re
 import secrets
@@ -35,21 +34,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
-    from . import db as db_setup
     from .api import admin, public, seo
     from .extensions import db, limiter
     from .openapi import PlauditApi
     from .ops import bp as ops_bp
 
     db.init_app(app)
-    # flask-sqlalchemy-lite always registers an async teardown for async sessions, which
-    # Flask can only run through asgiref: a thread started and joined on every request
-    # (about 1 ms, the largest cost of a cache hit in the profile). No async engine is
-    # configured here, so there is nothing for it to close.
-    app.teardown_appcontext_funcs[:] = [
-        f for f in app.teardown_appcontext_funcs if not inspect.iscoroutinefunction(f)
-    ]
-    db_setup.init_app(app)
     cache.init_app(app)
     limiter.init_app(app)
     api = PlauditApi(app)

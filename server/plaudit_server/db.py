@@ -18,13 +18,14 @@ reads run in autocommit (:func:`read_without_transaction`), which saves ``BEGIN`
 
 from __future__ import annotations
 
+import os
 import select
 import time
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request
-from sqlalchemy.orm import Session
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy.orm import Session, sessionmaker
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 IDLE_PING_AFTER = 30.0  # seconds in the pool after which a connection is pinged
@@ -116,9 +117,65 @@ def read_without_transaction(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
-def init_app(app: Flask) -> None:
-    from .extensions import db
+class Database:
+    """The app's engine (``SQLALCHEMY_ENGINES["default"]``) and a session per app
+    context, closed when the context ends: the part of flask-sqlalchemy-lite Plaudit
+    used. That extension also loads async SQLAlchemy, greenlet (with libstdc++) and
+    unittest.mock in every worker (3.5 MB of the 80 MB budget, benchmark README) and
+    closes sessions in an async teardown that costs a thread per request.
+    """
 
-    with app.app_context():
-        for engine in db.engines.values():
-            configure_engine(engine)
+    def __init__(self, session_options: dict[str, Any] | None = None) -> None:
+        self.session_options = session_options or {}
+
+    def init_app(self, app: Flask) -> None:
+        options = dict(app.config["SQLALCHEMY_ENGINES"]["default"])
+        url = _in_instance_folder(app, sa.make_url(options.pop("url")))
+        if url.get_backend_name() == "sqlite" and url.database in {None, "", ":memory:"}:
+            # One connection for everyone, or each would see its own empty database.
+            options.setdefault("poolclass", sa.pool.StaticPool)
+            options.setdefault("connect_args", {"check_same_thread": False})
+        engine = sa.create_engine(url, **options)
+        configure_engine(engine)
+        app.extensions["plaudit_db"] = (engine, sessionmaker(engine, **self.session_options))
+        app.teardown_appcontext(_close_session)
+
+    @property
+    def engine(self) -> sa.Engine:
+        return current_app.extensions["plaudit_db"][0]  # type: ignore[no-any-return]
+
+    @property
+    def engines(self) -> dict[str, sa.Engine]:
+        return {"default": self.engine}
+
+    @property
+    def session(self) -> Session:
+        """This app context's session (made on first use)."""
+        session = g.get(_SESSION)
+        if session is None:
+            session = current_app.extensions["plaudit_db"][1]()
+            setattr(g, _SESSION, session)
+        return session  # type: ignore[no-any-return]
+
+
+_SESSION = "_plaudit_session"
+
+
+def _close_session(exc: BaseException | None) -> None:
+    session = g.pop(_SESSION, None)
+    if session is not None:
+        session.close()
+
+
+def _in_instance_folder(app: Flask, url: sa.URL) -> sa.URL:
+    """A relative SQLite path lives in the app's instance folder (created if needed)."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in {"", ":memory:"}:
+        return url
+    is_uri = bool(url.query.get("uri"))
+    path = database[5:] if is_uri else database
+    if os.path.isabs(path):
+        return url
+    os.makedirs(app.instance_path, exist_ok=True)
+    path = os.path.join(app.instance_path, path)
+    return url.set(database=f"file:{path}" if is_uri else path)

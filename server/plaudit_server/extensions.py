@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_qualified_name
-from flask_sqlalchemy_lite import SQLAlchemy
 
+from .db import Database
 from .visitors import rate_limit_key
 
 
@@ -42,7 +42,7 @@ class _Limiter(Limiter):
 
 # Objects stay loaded after commit: views commit, then serialise what they changed, and
 # reloading every attribute from the database at that point would cost a query each.
-db = SQLAlchemy(session_options={"expire_on_commit": False})
+db = Database(session_options={"expire_on_commit": False})
 limiter = _Limiter(key_func=rate_limit_key)
 
 

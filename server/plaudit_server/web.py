@@ -25,11 +25,6 @@ from .demo import DEMO_SLUG, PRODUCTS
 from .extensions import db
 from .models import Site
 
-try:  # in the server extra; without it /widget.js is served gzipped or plain
-    import brotli
-except ImportError:  # pragma: no cover - depends on the installation
-    brotli = None  # type: ignore[assignment]
-
 bp = Blueprint("web", __name__, template_folder="templates")
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -83,16 +78,25 @@ def built_widget() -> Built:
             digest=hashlib.sha256(data).hexdigest()[:20],
             identity=data,
             gzip=gzip.compress(data, compresslevel=9, mtime=0),
-            br=brotli.compress(data, quality=11, mode=brotli.MODE_TEXT) if brotli else None,
+            br=_brotli(data),
         )
         _cache["widget"] = built
         return built
 
 
-def _choose_encoding() -> str:
+def _brotli(data: bytes) -> bytes | None:
+    """Imported here, once per widget build: API-only workers never load it."""
+    try:  # in the server extra; without it /widget.js is served gzipped or plain
+        import brotli
+    except ImportError:  # pragma: no cover - depends on the installation
+        return None
+    return brotli.compress(data, quality=11, mode=brotli.MODE_TEXT)  # type: ignore[no-any-return]
+
+
+def _choose_encoding(built: Built) -> str:
     """``br`` or ``gzip`` when the client accepts it (q > 0), else ``identity``."""
     accepted = request.accept_encodings
-    for name in ("br", "gzip") if brotli else ("gzip",):
+    for name in ("br", "gzip") if built.br is not None else ("gzip",):
         if accepted[name] > 0:
             return name
     return "identity"
@@ -117,7 +121,7 @@ def _etag_matches(header: str | None, tags: set[str]) -> bool:
 def widget_js() -> Response:
     """The embeddable widget."""
     built = built_widget()
-    encoding = _choose_encoding()
+    encoding = _choose_encoding(built)
     suffix = {"br": "-br", "gzip": "-gz", "identity": ""}[encoding]
     variants = {built.digest, built.digest + "-br", built.digest + "-gz"}
     body = {"br": built.br, "gzip": built.gzip, "identity": built.identity}[encoding]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from typing import Any
@@ -26,9 +27,14 @@ from ..visitors import client_ip
 from . import bp, login_manager
 
 MIN_PASSWORD_LENGTH = 10
-# Verified when the email is unknown, so a miss costs the same time as a wrong password
-# and response times do not tell which emails have accounts.
-_DUMMY_HASH = sites.hash_password("not the password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the email is unknown, so a miss costs the same time as a wrong
+    password and response times do not tell which emails have accounts. Made on the
+    first sign-in, not at start-up (Argon2 takes its time and its memory)."""
+    return sites.hash_password("not the password of anyone")
 
 
 class AdminUser(UserMixin):
@@ -113,7 +119,7 @@ def login_post() -> Any:
     target = safe_next(request.form.get("next"))
     owner = db.session.scalar(sa.select(Owner).where(Owner.email == email)) if email else None
     if owner is None:
-        sites.verify_password(Owner(password_hash=_DUMMY_HASH), password)
+        sites.verify_password(Owner(password_hash=_dummy_hash()), password)
     elif sites.verify_password(owner, password):
         session.clear()  # nothing from before sign-in survives it (fixation)
         login_user(AdminUser(owner))

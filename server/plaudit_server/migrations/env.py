@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from alembic import context
-from flask import current_app
 
+from plaudit_server.extensions import db
 from plaudit_server.models import Base
 
 
 def run_migrations_online() -> None:
-    engine = current_app.extensions["sqlalchemy"].engine
+    engine = db.engine
     with engine.connect() as connection:
         context.configure(
             connection=connection,
