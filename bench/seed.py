@@ -160,4 +160,8 @@ def seed(dsn: str, reviews: int, *, slug: str = "bench", api_key: str, seed: int
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+        # Write the load's dirty pages out now: otherwise the checkpoint it triggers
+        # spreads those writes over the next minutes, under the measurements (seen as
+        # 20% fewer cache-miss reads at 1M than the same query right after).
+        conn.execute("CHECKPOINT")
     return {"site": slug, "hot_product": products[0][1], "products": [p[1] for p in products]}
