@@ -3,6 +3,7 @@ public reads on PostgreSQL run without BEGIN/ROLLBACK. Against the real servers.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -142,3 +143,57 @@ def test_public_reads_run_in_autocommit_on_postgresql_only(
         assert not any(selects), reads
     assert any(kind == "INSERT" for kind, _ in writes)
     assert not any(autocommit for kind, autocommit in writes if kind == "INSERT"), writes
+
+
+def test_a_relative_sqlite_path_lives_in_the_instance_folder(tmp_path: Any) -> None:
+    """As with flask-sqlalchemy-lite before: ``sqlite:///plaudit.sqlite3`` (the default)
+    is a file in the app's instance folder, wherever the process was started."""
+    from plaudit_server.db import Database, _in_instance_folder
+
+    instance = tmp_path / "instance"
+    app = Flask("plaudit_server", instance_path=str(instance))
+    app.config["SQLALCHEMY_ENGINES"] = {"default": {"url": "sqlite:///plaudit.sqlite3"}}
+    database = Database()
+    database.init_app(app)
+    with app.app_context():
+        assert database.engine.url.database == str(instance / "plaudit.sqlite3")
+        database.session.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        database.session.commit()
+    assert (instance / "plaudit.sqlite3").is_file()
+    uri = _in_instance_folder(app, sa.make_url("sqlite:///file:plaudit.sqlite3?uri=true"))
+    assert uri.database == f"file:{instance / 'plaudit.sqlite3'}"
+    absolute = _in_instance_folder(app, sa.make_url(f"sqlite:///{tmp_path}/x.sqlite3"))
+    assert absolute.database == f"{tmp_path}/x.sqlite3"
+    with app.app_context():
+        database.engine.dispose()
+
+
+def test_an_in_memory_sqlite_database_is_one_database_for_every_session(
+    base_config: dict[str, Any],
+) -> None:
+    app = create_app({**base_config, "DATABASE_URL": "sqlite://"})
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (42)")
+    # Another context, another session, and (on another thread) the same database.
+    seen: list[int] = []
+
+    def read() -> None:
+        with app.app_context():
+            seen.append(db.session.execute(sa.text("SELECT x FROM t")).scalar_one())
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    assert seen == [42]
+
+
+def test_each_app_context_has_its_own_session_closed_at_its_end(app: Flask) -> None:
+    with app.app_context():
+        first = db.session
+        assert db.session is first  # one per context
+        first.execute(sa.text("SELECT 1"))
+        assert first.in_transaction()
+    assert not first.in_transaction()  # closed (its connection back in the pool)
+    with app.app_context():
+        assert db.session is not first
