@@ -9,6 +9,7 @@ Flask path uses, so a hit and a miss answer alike, apart from ``X-Cache``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -18,6 +19,7 @@ from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import http_date
 
+from . import request_id_for
 from .cache import LOOKUP_ENVIRON, public_cache_control, request_key
 from .origins import cors_headers_for
 
@@ -59,29 +61,26 @@ class CachedReads:
         body: bytes,
         origins: bytes,
     ) -> list[bytes]:
-        import json
-
-        from . import request_id_for
-
-        request_headers = EnvironHeaders(environ)
         quoted = f'"{etag}"'
-        not_modified = quoted in _etags(request_headers.get("If-None-Match", ""))
+        not_modified = quoted in _etags(environ.get("HTTP_IF_NONE_MATCH", ""))
+        method = environ["REQUEST_METHOD"]
         headers = [
             ("Content-Type", "application/json"),
-            ("Date", http_date()),
+            ("Date", http_date()),  # as werkzeug's make_conditional adds on a miss
             ("ETag", quoted),
             ("Cache-Control", public_cache_control(self.app.config)),
             ("Vary", "Origin"),
             ("X-Cache", "hit"),
-            ("X-Request-Id", request_id_for(request_headers.get("X-Request-Id", ""))),
-            *cors_headers_for(json.loads(origins), request_headers, environ["REQUEST_METHOD"]),
+            ("X-Request-Id", request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))),
         ]
+        if "HTTP_ORIGIN" in environ:  # no Origin, no CORS headers (as flask-cors)
+            headers += cors_headers_for(json.loads(origins), EnvironHeaders(environ), method)
         if not_modified:
             start_response("304 NOT MODIFIED", headers)
             return []
         headers.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers)
-        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        return [] if method == "HEAD" else [body]
 
 
 def _etags(value: str) -> list[str]:
