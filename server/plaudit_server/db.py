@@ -120,8 +120,8 @@ def read_without_transaction(session: Session) -> None:
 class Database:
     """The app's engine (``SQLALCHEMY_ENGINES["default"]``) and a session per app
     context, closed when the context ends: the part of flask-sqlalchemy-lite Plaudit
-    used. That extension also loads async SQLAlchemy, greenlet (with libstdc++) and
-    unittest.mock in every worker (3.5 MB of the 80 MB budget, benchmark README) and
+    used. That extension also loads async SQLAlchemy, greenlet and unittest.mock in
+    every worker (2.4 MB of RSS against an 80 MB budget, benchmark in the README) and
     closes sessions in an async teardown that costs a thread per request.
     """
 

@@ -103,10 +103,10 @@ def paginate(
 ) -> tuple[list[Any], str | None]:
     """Run one page of ``stmt``; returns the items and the next cursor (None at the end).
 
-    ``stmt`` is a query, or, on hot paths, a cached function of "after a cursor?" that
-    returns :func:`page_of` a query whose values are all ``params``: SQLAlchemy then
-    neither builds nor keys the statement again (about a third of a cache-miss read's
-    database time in the benchmark's profile).
+    ``stmt`` is a query, or, on hot paths, a cached function of "after a cursor?"
+    returning a :func:`page_of` statement whose values all come from ``params``:
+    SQLAlchemy then neither builds nor keys the statement again (about a third of a
+    cache-miss read's database time in the benchmark's profile).
     """
     after = decode_cursor(cursor, order, query_fingerprint)
     if callable(stmt):

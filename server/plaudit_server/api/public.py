@@ -100,10 +100,17 @@ def load_product() -> tuple[Site, Product | None]:
     query, or from an earlier miss under the same generations (``cache.snapshot``)."""
     args = request.view_args or {}
     slug, product = args["site"], args["product"]
-    g.site, found = snapshot(
-        ("site-product", slug, product),
-        lambda: summaries.site_and_product(db.session, slug, product),
-    )
+
+    def load() -> tuple[Site, Product | None]:
+        rows = summaries.site_and_product(db.session, slug, product)
+        # Detached at once: later requests share them, read-only, and nothing this
+        # request's session does (a rollback expires what it holds) may touch them.
+        for row in rows:
+            if row is not None:
+                db.session.expunge(row)
+        return rows
+
+    g.site, found = snapshot(("site-product", slug, product), load)
     return g.site, found
 
 
