@@ -330,3 +330,29 @@ def test_console_script_without_secret_key_fails_clearly(tmp_path: Path) -> None
     assert "SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr  # a message for the operator, not a crash
     assert not (tmp_path / "x.sqlite3").exists() or (tmp_path / "x.sqlite3").stat().st_size == 0
+
+
+def test_help_without_secret_key_says_so_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(PLAUDIT), "--help"],
+        env=script_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage: plaudit" in result.stdout
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+    with_key = subprocess.run(
+        [str(PLAUDIT), "--help"],
+        env=script_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}", SECRET_KEY="s"),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert with_key.returncode == 0 and with_key.stderr == ""
+    for command in ("db", "sites", "demo", "worker"):
+        assert f"  {command} " in with_key.stdout, with_key.stdout
