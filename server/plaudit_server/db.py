@@ -145,10 +145,6 @@ class Database:
         return current_app.extensions["plaudit_db"][0]  # type: ignore[no-any-return]
 
     @property
-    def engines(self) -> dict[str, sa.Engine]:
-        return {"default": self.engine}
-
-    @property
     def session(self) -> Session:
         """This app context's session (made on first use)."""
         session = g.get(_SESSION)

@@ -71,7 +71,7 @@ def load_site() -> None:
     args = request.view_args or {}
     slug = args.get("site", "")
     if not SITE_RE.fullmatch(slug):
-        raise Problem(404, f"There is no site {slug[:64]!r}.")
+        raise sites.no_such_site(slug[:64])
     product = args.get("product")
     if product is not None and not PRODUCT_RE.fullmatch(product):
         raise Problem(

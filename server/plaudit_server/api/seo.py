@@ -10,19 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, g, request
+from flask import Response, g
 from marshmallow import fields, validate
 
-from ..cache import cached_public_read, public_cache_control
-from ..db import read_without_transaction
-from ..errors import Problem
+from ..cache import cached_public_read
 from ..extensions import db
-from ..fields import PRODUCT_RE, SITE_RE, QueryInteger
+from ..fields import QueryInteger
 from ..openapi import Blueprint
-from ..origins import add_cors_headers
 from ..schemas import PUBLIC_SORTS, QuerySchema
 from ..services import reviews
-from .public import load_product
+from . import public
 
 JSONLD_MIMETYPE = "application/ld+json"
 
@@ -84,30 +81,15 @@ class ProductLd(_Typed):
     review = fields.List(fields.Nested(ReviewLd))
 
 
-@bp.before_request
-def check_ids() -> None:
-    args = request.view_args or {}
-    slug = args.get("site", "")
-    if not SITE_RE.fullmatch(slug):
-        raise Problem(404, f"There is no site {slug[:64]!r}.")
-    if not PRODUCT_RE.fullmatch(args.get("product", "")):
-        raise Problem(
-            422,
-            "The product id is not valid.",
-            errors={"product": ["Must be 1-128 characters of A-Z a-z 0-9 . _ : -"]},
-        )
-    read_without_transaction(db.session)
+# The same checks, autocommit reads and headers as the reviews list this mirrors.
+bp.before_request(public.load_site)
 
 
 @bp.after_request
 def headers(response: Response) -> Response:
-    site = g.get("site")
-    add_cors_headers(response, site.allowed_origins if site else g.get("cors_origins"))
-    if response.status_code in {200, 304}:
-        if response.status_code == 200:
-            response.mimetype = JSONLD_MIMETYPE
-        response.headers["Cache-Control"] = public_cache_control(current_app.config)
-    return response
+    if response.status_code == 200:
+        response.mimetype = JSONLD_MIMETYPE
+    return public.headers(response)
 
 
 def _rating(value: float, type_: str = "Rating") -> dict[str, Any]:
@@ -156,7 +138,7 @@ def product_ld(query: dict[str, Any], site: str, product: str) -> dict[str, Any]
     0). Embed it in a page as `<script type="application/ld+json">`, escaping `<` as
     `\\u003c`.
     """
-    g.site, found = load_product()
+    g.site, found = public.load_product()
     summary, items, _ = reviews.public_reviews(
         db.session,
         g.site,
