@@ -25,10 +25,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app, test_config)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
 
+    from . import admin_ui
     from .fastpath import CachedReads
 
     # Cache hits of public reads are answered before Flask (see fastpath.py).
     app.wsgi_app = CachedReads(app.wsgi_app, app)  # type: ignore[method-assign]
+    admin_ui.init_app(app)  # /admin: the admin page's own app, built on its first request
 
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
@@ -51,13 +53,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web_bp)  # /widget.js and the /demo shop
     api.register_blueprint(ops_bp)
     errors.init_app(app)
-    from . import admin_ui
-
-    admin_ui.init_app(app)  # the admin page at /admin/ (sessions, CSRF on its forms only)
-
-    app.before_request(_assign_request_id)
+    init_request_ids(app)
     app.before_request(_require_json)
-    app.after_request(_send_request_id)
 
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
@@ -71,6 +68,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def request_id_for(incoming: str) -> str:
     """Keep a caller's sane ``X-Request-Id`` (to follow a request across services)."""
     return incoming if _REQUEST_ID.fullmatch(incoming) else "req_" + secrets.token_hex(8)
+
+
+def init_request_ids(app: Flask) -> None:
+    """Give every response of ``app`` an ``X-Request-Id`` (the caller's, if sane)."""
+    app.before_request(_assign_request_id)
+    app.after_request(_send_request_id)
 
 
 def _assign_request_id() -> None:

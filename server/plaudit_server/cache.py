@@ -249,6 +249,12 @@ def init_app(app: Flask) -> None:
     )
 
 
+def share_store(app: Flask, parent: Flask) -> None:
+    """Let ``app`` (the admin page's) use ``parent``'s Redis store and snapshots."""
+    for key in ("plaudit_snapshots", "plaudit_store"):
+        app.extensions[key] = parent.extensions[key]
+
+
 def store() -> FastStore | None:
     return current_app.extensions.get("plaudit_store")
 

@@ -1,187 +1,54 @@
-"""The admin page at ``/admin/``: shop owners moderate, reply and read their statistics.
+"""The admin page at ``/admin/``, mounted on the main app and built on its first request.
 
-Server-rendered Jinja with one small script (select-all). It has its own audience and
-so its own blueprint: a signed-in owner (Flask-Login, a session cookie) instead of a
-secret key, CSRF tokens on every form (Flask-WTF, checked for this blueprint only: the
-JSON API under ``/api/`` takes no cookies and needs none), HTML error pages instead of
-problem details, and a strict Content-Security-Policy on every page.
-
-Every view goes through :func:`owned_site`, so an owner reaches only the sites they own;
-items are then looked up through the same site-scoped services as the admin API, so
-another site's ids answer 404 here exactly as they do there.
+Visitors' widgets and shops' back ends send nearly all the traffic; owners' visits to the
+admin page are rare. The page's own stack (Flask-Login, Flask-WTF and WTForms, its views
+and templates) is 2.4 MB of a worker's memory, whose budget is 80 MB (benchmark,
+README), so a worker loads it when it first serves an owner, not at start. The page is
+therefore its own Flask app (:mod:`.app`), since Flask takes no new routes once an app
+has served a request: requests under ``/admin`` go to it, everything else to the main
+app. This module imports nothing of it.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    current_app,
-    has_request_context,
-    render_template,
-    request,
-)
-from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException, NotFound
+from flask import Flask
 
-from ..errors import Problem
-from ..extensions import db
-from ..models import Site
+PREFIX = "/admin"
 
-bp = Blueprint("admin_ui", __name__, url_prefix="/admin")
-login_manager = LoginManager()
-csrf = CSRFProtect()
-
-# No inline script or style anywhere, so neither needs an exception; SVG charts are
-# inline markup styled by the stylesheet, which CSP allows from 'self'.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-    ]
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    # same-origin, not no-referrer: Flask-WTF checks the Referer of form posts over HTTPS.
-    "Referrer-Policy": "same-origin",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    # Pages show private data (emails, unpublished reviews) and one-time secrets.
-    "Cache-Control": "no-store",
-}
-
-
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, ``Secure`` outside debug and testing.
-
-    The exception is a browser talking plain HTTP to a loopback address (``scripts/demo``
-    on http://127.0.0.1:5000): nobody on a network can see that traffic, and some
-    browsers drop Secure cookies set over http there, which would make signing in
-    impossible on a newcomer's first run.
-    """
-
-    def save_session(self, app: Flask, session: Any, response: Any) -> None:
-        # Only the admin page has sessions. Flask-Login's hooks read the session on every
-        # request, and saving it would add `Vary: Cookie` to the public API and the
-        # widget, splitting every CDN's cache by cookie.
-        if not request.path.startswith("/admin"):
-            return
-        super().save_session(app, session, response)
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        if app.config["SESSION_COOKIE_SECURE"]:
-            return True
-        if app.debug or app.testing:
-            return False
-        return not _plain_http_to_loopback()
-
-
-def _plain_http_to_loopback() -> bool:
-    if not has_request_context() or request.scheme != "http":
-        return False
-    host = urlsplit(f"//{request.host}").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def init_app(app: Flask) -> None:
-    """Register the admin page, its session, login and CSRF set-up on ``app``."""
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    # A token per session, valid as long as the session (an owner keeps the page open).
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
-    # Checked by this blueprint's before_request only, never app-wide: see module doc.
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-    app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_IP", "20/minute;200/hour")
-    app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_EMAIL", "5/minute;50/hour")
-    if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: none
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.session_interface = SessionInterface()
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "admin_ui.login"
-    login_manager.login_message = "Sign in to continue."
-    login_manager.login_message_category = "info"
-    app.register_blueprint(bp)
+    """Serve the admin page at ``/admin`` beside ``app`` (call before ProxyFix wraps it,
+    so the page sees the client's address and scheme as the main app does)."""
+    app.wsgi_app = AdminMount(app.wsgi_app, app)  # type: ignore[method-assign]
 
 
-@bp.before_request
-def check_csrf() -> None:
-    if current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
+class AdminMount:
+    """WSGI middleware: ``/admin`` and ``/admin/...`` to the admin app, the rest on."""
 
+    def __init__(self, wsgi_app: WSGIApp, parent: Flask) -> None:
+        self.wsgi_app = wsgi_app
+        self.parent = parent
+        self.admin: Flask | None = None
+        self._lock = threading.Lock()
 
-@bp.after_request
-def security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers[name] = value
-    return response
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path == PREFIX or path.startswith(PREFIX + "/"):
+            return self.admin_app()(environ, start_response)
+        return self.wsgi_app(environ, start_response)
 
+    def admin_app(self) -> Flask:
+        """The admin app, built once per process (threaded servers: by one thread)."""
+        if self.admin is None:
+            with self._lock:
+                if self.admin is None:
+                    from .app import create_admin_app
 
-@bp.app_template_filter("stars")
-def stars(rating: int) -> str:
-    return "★" * rating + "☆" * (5 - rating)
-
-
-def owned_site(slug: str) -> Site:
-    """The signed-in owner's site ``slug``; 404 for any other, existing or not."""
-    for site in current_user.owner.sites:
-        if site.slug == slug:
-            return site
-    raise NotFound()
-
-
-def render_error(status: int, message: str) -> tuple[str, int]:
-    return render_template("admin/error.html", status=status, message=message), status
-
-
-@bp.errorhandler(Problem)
-def problem_page(error: Problem) -> Any:
-    db.session.rollback()
-    return render_error(error.status, error.detail or "That did not work.")
-
-
-@bp.errorhandler(CSRFError)
-def csrf_page(error: CSRFError) -> Any:
-    return render_error(
-        400, "This form has expired or did not come from this page. Reload it and try again."
-    )
-
-
-@bp.errorhandler(HTTPException)
-def http_error_page(error: HTTPException) -> Any:
-    status = error.code or 500
-    messages = {
-        404: "There is nothing here, or it belongs to a site you do not own.",
-        429: "Too many attempts. Wait a minute and try again.",
-    }
-    response = render_template(
-        "admin/error.html", status=status, message=messages.get(status, error.description)
-    )
-    headers: dict[str, str] = {}
-    if status == 429:
-        from ..errors import _retry_after_from_limiter
-
-        headers["Retry-After"] = str(_retry_after_from_limiter())
-    return response, status, headers
-
-
-from . import auth, insight, queue, settings  # noqa: E402, F401  (views register on bp)
+                    self.admin = create_admin_app(self.parent)
+        return self.admin

@@ -24,7 +24,7 @@ from ..extensions import db, limiter
 from ..models import Owner
 from ..services import sites
 from ..visitors import client_ip
-from . import bp, login_manager
+from .app import bp, login_manager
 
 MIN_PASSWORD_LENGTH = 10
 

@@ -31,7 +31,7 @@ from ..services import moderation
 from ..services import reviews as review_service
 from ..services.stats import status_counts as count_by_status
 from ..services.tenancy import owned
-from . import bp, owned_site
+from .app import bp, owned_site
 from .auth import safe_next
 
 MAX_BULK = 500
