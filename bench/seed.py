@@ -18,6 +18,7 @@ from plaudit_server.ids import new_id
 from plaudit_server.services.sites import hash_key, hash_password
 
 HOT_PRODUCTS = 5
+OWNER_EMAIL, OWNER_PASSWORD = "bench@bench.test", "bench-password"  # signs in to /admin
 PRODUCTS = 1000
 WORDS = [
     *("great", "fast", "quiet", "sturdy", "lovely", "broke", "cheap", "perfect", "heavy"),
@@ -49,7 +50,7 @@ def seed(dsn: str, reviews: int, *, slug: str = "bench", api_key: str, seed: int
         )
         cur.execute(
             "INSERT INTO owners (id, email, password_hash, created_at) VALUES (%s, %s, %s, %s)",
-            (owner_id, "bench@bench.test", hash_password("bench-password"), now),
+            (owner_id, OWNER_EMAIL, hash_password(OWNER_PASSWORD), now),
         )
         cur.execute("INSERT INTO site_owners VALUES (%s, %s)", (site_id, owner_id))
         cur.execute(
@@ -164,4 +165,10 @@ def seed(dsn: str, reviews: int, *, slug: str = "bench", api_key: str, seed: int
         # spreads those writes over the next minutes, under the measurements (seen as
         # 20% fewer cache-miss reads at 1M than the same query right after).
         conn.execute("CHECKPOINT")
-    return {"site": slug, "hot_product": products[0][1], "products": [p[1] for p in products]}
+    return {
+        "site": slug,
+        "hot_product": products[0][1],
+        "products": [p[1] for p in products],
+        "owner_email": OWNER_EMAIL,
+        "owner_password": OWNER_PASSWORD,
+    }
