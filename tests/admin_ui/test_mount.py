@@ -140,3 +140,19 @@ def test_the_admin_app_sees_the_client_as_proxyfix_restores_it(
         v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session=")
     )
     assert "secure" in {part.strip().lower() for part in cookie.split(";")}
+
+
+def test_public_responses_ignore_the_admin_session(
+    app: Flask, make_site: Callable[..., Any]
+) -> None:
+    """A signed-in owner's browser sends its session cookie to the widget's API too; the
+    API must neither read it (``Vary: Cookie`` would split every CDN's cache) nor set it."""
+    site = make_site()
+    client = app.test_client()
+    assert sign_in(client, site.owner_email, site.password).status_code == 302
+    assert client.get_cookie("session") is not None
+    for path in (f"/api/v1/sites/{site.slug}/products/sku-1/reviews", "/widget.js"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert "Cookie" not in response.headers.get("Vary", "")
+        assert "Set-Cookie" not in response.headers
