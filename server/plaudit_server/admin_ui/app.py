@@ -23,7 +23,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    current_app,
     has_request_context,
     render_template,
     request,
@@ -116,26 +115,18 @@ def create_admin_app(parent: Flask) -> Flask:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     # A token per session, valid as long as the session (an owner keeps the page open).
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
-    # Checked by check_csrf below, which WTF_CSRF_ENABLED=False switches off (tests).
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_IP", "20/minute;200/hour")
     app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_EMAIL", "5/minute;50/hour")
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: none
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.session_interface = SessionInterface()
-    csrf.init_app(app)
+    csrf.init_app(app)  # checks every form post: this app serves the admin page only
     login_manager.init_app(app)
     login_manager.login_view = "admin_ui.login"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
     app.register_blueprint(bp)
     return app
-
-
-@bp.before_request
-def check_csrf() -> None:
-    if current_app.config.get("WTF_CSRF_ENABLED", True):
-        csrf.protect()
 
 
 @bp.after_request
