@@ -98,13 +98,14 @@ def _plain_http_to_loopback() -> bool:
 
 def create_admin_app(parent: Flask) -> Flask:
     """The admin page as an app of its own, serving ``/admin`` beside ``parent``."""
-    from .. import init_request_ids
+    from .. import init_request_ids, init_template_cache
     from ..cache import share_store
     from ..errors import init_app as init_errors
     from ..extensions import limiter
 
     app = Flask(parent.import_name, instance_path=parent.instance_path)
     app.config = parent.config  # one configuration: what tests or the CLI set applies here
+    init_template_cache(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # problem details, as the API
     db.init_companion(app, parent)
     share_store(app, parent)
