@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from .helpers import sign_in
+from .helpers import browser, sign_in
 
 HERE = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -55,11 +55,17 @@ if SKIP_REASON is None:
 
 
 @pytest.fixture
+def client(app: Flask) -> Any:
+    """The admin page's tests post as its own pages do (see ``helpers.browser``)."""
+    return browser(app)
+
+
+@pytest.fixture
 def signed_in(app: Flask) -> Callable[[Any], Any]:
     """A test client signed in as ``site``'s owner."""
 
     def make(site: Any) -> Any:
-        client = app.test_client()
+        client = browser(app)
         response = sign_in(client, site.owner_email, site.password)
         assert response.status_code == 302, response.get_data(as_text=True)
         return client

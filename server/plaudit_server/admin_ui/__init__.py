@@ -1,9 +1,9 @@
 """The admin page at ``/admin/``, mounted on the main app and built on its first request.
 
 Visitors' widgets and shops' back ends send nearly all the traffic; owners' visits to the
-admin page are rare. The page's own stack (Flask-Login, Flask-WTF and WTForms, its views
-and templates) is 2.3 MB of a worker's memory, whose budget is 80 MB (benchmark,
-README), so a worker loads it when it first serves an owner, not at start. The page is
+admin page are rare. The page's own stack (Flask-Login, its views and templates) is
+1.2 MB of a worker's memory, whose budget is 80 MB (benchmark, README), so a worker
+loads it when it first serves an owner, not at start. The page is
 therefore its own Flask app (:mod:`.app`), since Flask takes no new routes once an app
 has served a request: requests under ``/admin`` go to it, everything else to the main
 app. This module imports nothing of it.

@@ -16,7 +16,6 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from flask_wtf.csrf import generate_csrf
 from marshmallow import fields, validate
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
@@ -52,21 +51,20 @@ SPAM_REASONS = {
 
 @dataclass(frozen=True)
 class Links:
-    """A queue page's URLs and CSRF token, built once per page, not once per item.
+    """A queue page's URLs, built once per page, not once per item.
 
-    A 500-item page has several links and forms per item; ``url_for`` and
-    ``csrf_token()`` for each were a third of the render time.
+    A 500-item page has several links and forms per item; ``url_for`` for each was a
+    large part of the render time.
     """
 
     site: Site
-    csrf: str
     next: str
     base: str
 
     @classmethod
     def for_page(cls, site: Site) -> Links:
         base = url_for("admin_ui.reviews", slug=site.slug).rsplit("/", 1)[0]
-        return cls(site=site, csrf=generate_csrf(), next=request.full_path, base=base)
+        return cls(site=site, next=request.full_path, base=base)
 
     @property
     def moderate_reviews(self) -> str:
