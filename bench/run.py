@@ -35,7 +35,11 @@ import psycopg
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
-VENV_BIN = Path(sys.executable).parent
+# The servers run from installs of their own, as deployed: Plaudit from `pip install
+# ".[server]"` alone, without the test and bench tools of the project's .venv (PyYAML,
+# which those bring, is imported by flask-smorest when present: 0.9 MB per worker).
+SERVER_VENV = HERE / ".venv-server"
+SERVER_BIN = SERVER_VENV / "bin"
 ISSO_VENV = HERE / ".venv-isso"
 ADMIN_PG = os.environ.get("PLAUDIT_BENCH_POSTGRES", "postgresql://root@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("PLAUDIT_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -77,7 +81,12 @@ class Server:
 
 @contextlib.contextmanager
 def gunicorn(
-    app: str, env: dict[str, str], *, bin_dir: Path = VENV_BIN, cwd: Path = ROOT, health: str = "/"
+    app: str,
+    env: dict[str, str],
+    *,
+    bin_dir: Path = SERVER_BIN,
+    cwd: Path = ROOT,
+    health: str = "/",
 ) -> Iterator[Server]:
     port = free_port()
     proc = subprocess.Popen(
@@ -145,6 +154,16 @@ def run_ceiling(duration: int) -> dict[str, Any]:
         result = wrk(server.url + "/", duration=duration)
         result["rss_mb"] = server.worker_rss_mb()
     return result
+
+
+def ensure_server() -> None:
+    """Plaudit's own deployment install (and the ceiling's: the same Flask and gunicorn)."""
+    if not (SERVER_BIN / "python").exists():
+        say("creating bench/.venv-server ...")
+        subprocess.run([sys.executable, "-m", "venv", str(SERVER_VENV)], check=True)
+    # Editable, so the benchmark measures the working tree; again each run, so it follows
+    # pyproject.toml.
+    subprocess.run([str(SERVER_BIN / "pip"), "install", "-q", "-e", f"{ROOT}[server]"], check=True)
 
 
 def ensure_isso() -> Path:
@@ -237,7 +256,7 @@ def run_plaudit(reviews: int, duration: int) -> Scale:
     }
     try:
         subprocess.run(
-            [str(VENV_BIN / "plaudit"), "db", "upgrade"],
+            [str(SERVER_BIN / "plaudit"), "db", "upgrade"],
             env={**os.environ, **env},
             check=True,
             capture_output=True,
@@ -420,6 +439,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
     sys.path.insert(0, str(HERE))
+    ensure_server()
     say("ceiling ...")
     ceiling = run_ceiling(args.duration)
     say(f"  {ceiling['rps']:,.0f} req/s")
