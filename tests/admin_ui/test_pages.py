@@ -189,6 +189,7 @@ FORM_ORIGINS: list[tuple[dict[str, str], bool]] = [
     ({"Sec-Fetch-Site": "same-site", "Origin": "http://localhost"}, False),
     # Browsers without Sec-Fetch-Site: the Origin must name this host.
     ({"Origin": "http://localhost"}, True),
+    ({"Origin": "http://LocalHost"}, True),  # host names ignore case
     ({"Origin": "http://evil.test"}, False),
     ({"Origin": "http://localhost:8080"}, False),
     ({"Origin": "http://localhost.evil.test"}, False),

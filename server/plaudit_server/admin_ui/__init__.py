@@ -3,10 +3,10 @@
 Visitors' widgets and shops' back ends send nearly all the traffic; owners' visits to the
 admin page are rare. The page's own stack (Flask-Login, its views and templates) is
 1.2 MB of a worker's memory, whose budget is 80 MB (benchmark, README), so a worker
-loads it when it first serves an owner, not at start. The page is
-therefore its own Flask app (:mod:`.app`), since Flask takes no new routes once an app
-has served a request: requests under ``/admin`` go to it, everything else to the main
-app. This module imports nothing of it.
+loads it when it first serves an owner, not at start. The page is therefore its own
+Flask app (:mod:`.app`), since Flask takes no new routes once an app has served a
+request: requests under ``/admin`` go to it, everything else to the main app. This
+module imports nothing of it.
 """
 
 from __future__ import annotations

@@ -141,11 +141,11 @@ def same_origin_forms_only() -> None:
     Current browsers send ``Sec-Fetch-Site`` (Chromium since 2020, Firefox since 2021,
     Safari since 2023), set by the browser alone: pages can neither forge nor remove
     it. Without it, the ``Origin`` of a post (sent by browsers for longer) must name
-    this host. A request with neither did
-    not come from a browser's form; scripts have the JSON API and its secret keys.
-    With SameSite=Lax cookies as the first line, this closes what Lax leaves open
-    (another port or subdomain of the same site). It replaced Flask-WTF's tokens, which
-    brought all of WTForms (1.1 MB per worker) for one hidden field.
+    this host. A request with neither did not come from a browser's form; scripts have
+    the JSON API and its secret keys. With SameSite=Lax cookies as the first line, this
+    closes what Lax leaves open (another port or subdomain of the same site). It
+    replaced Flask-WTF's tokens, which brought all of WTForms (1.1 MB per worker) for
+    one hidden field.
     """
     if request.method in SAFE_METHODS:
         return
@@ -155,7 +155,7 @@ def same_origin_forms_only() -> None:
             return
     else:
         origin = request.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc == request.host:
+        if origin is not None and urlsplit(origin).netloc.lower() == request.host.lower():
             return
     raise Forbidden("This form did not come from this page. Reload the page and try again.")
 
