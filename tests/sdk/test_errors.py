@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -236,10 +237,11 @@ def test_not_json_says_base_url_may_be_wrong(proxy, site):
         client.site.get()
 
 
-def _hold_idempotency_key(app, site, key, path, body, *, release_after=None):
+def _hold_idempotency_key(app, site, key, path, body, *, release_after=None, release_when=None):
     """Record ``key`` as taken by a request still running, as the server does while it
-    serves the first request with that key. With ``release_after``, free it later, as the
-    server does when that first request fails."""
+    serves the first request with that key. With ``release_after`` (seconds) or
+    ``release_when`` (a condition, polled), free it later, as the server does when that
+    first request fails."""
     from plaudit_server.extensions import db
     from plaudit_server.idempotency import _request_hash
     from plaudit_server.models import IdempotencyRecord
@@ -261,4 +263,15 @@ def _hold_idempotency_key(app, site, key, path, body, *, release_after=None):
         timer = threading.Timer(release_after, release)
         timer.start()
         return timer
+    if release_when is not None:
+
+        def release_once_true():
+            deadline = time.monotonic() + 30
+            while not release_when() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            release()
+
+        thread = threading.Thread(target=release_once_true, daemon=True)
+        thread.start()
+        return thread
     return None
