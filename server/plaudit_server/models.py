@@ -121,6 +121,9 @@ class Owner(Base):
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("own"))
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # Part of every admin session; bumped on sign-out and password change, which ends
+    # every session issued before (a copied cookie stops working).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sites: Mapped[list[Site]] = relationship(secondary=site_owners, back_populates="owners")
@@ -243,11 +246,14 @@ class Vote(Base):
     """One helpful/unhelpful vote per visitor and review; a second vote changes it."""
 
     __tablename__ = "votes"
+    __table_args__ = (sa.Index(None, "review_id", "network_hash", "created_at"),)
 
     review_id: Mapped[str] = mapped_column(
         sa.ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True
     )
     visitor_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # The voter's network (/24, /56), keyed: a review counts a few votes per network a day.
+    network_hash: Mapped[str | None] = mapped_column(sa.String(64))
     helpful: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
