@@ -14,7 +14,8 @@ from jinja2.bccache import Bucket
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import cache, config, errors
-from .errors import Problem
+from .bodies import ScriptSafeJSONProvider, check_request_body
+from .headers import SecurityHeaders
 
 __all__ = ["create_app"]
 
@@ -27,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
     init_template_cache(app)
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the contract's field order
+    app.json = ScriptSafeJSONProvider(app)  # keeps the contract's field order
 
     from . import admin_ui
     from .fastpath import CachedReads
@@ -39,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]  # outermost
 
     from .api import admin, public, seo
     from .extensions import db, limiter
@@ -124,39 +126,10 @@ def _assign_request_id() -> None:
 
 
 def _require_json() -> None:
-    """Writes are JSON only: a clear 415 for anything else (and no form-based CSRF)."""
-    api_write = request.path.startswith("/api/") and request.method in _BODY_METHODS
-    if api_write and not request.is_json:
-        raise Problem(415, "Send the request body as JSON (Content-Type: application/json).")
-    if api_write:
-        _reject_deep_nesting()
-
-
-_MAX_NESTING = 32  # the API's bodies nest 2 levels deep at most
-
-
-def _reject_deep_nesting() -> None:
-    """Refuse ``[[[[...`` bodies before anything parses them: json.loads recurses once
-    per level, so 64 KiB of brackets would raise RecursionError (a 500), or not,
-    depending on the interpreter's recursion limit. Counting is cheap and certain."""
-    depth = 0
-    in_string = escaped = False
-    for byte in request.get_data(cache=True):
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            if depth > _MAX_NESTING:
-                raise Problem(400, "The request body is nested too deeply.")
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
+    """Writes are UTF-8 JSON only: a clear 415 for anything else (and no form-based
+    CSRF); the body is decoded and parsed here, once (see bodies.py)."""
+    if request.path.startswith("/api/") and request.method in _BODY_METHODS:
+        check_request_body()
 
 
 def _send_request_id(response: Response) -> Response:

@@ -91,16 +91,33 @@ def problem_response(
     return response
 
 
-def _flatten_webargs(messages: Any) -> dict[str, Any]:
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's messages as the documented ``{field: [str]}``: nested fields and
+    list items become dotted paths (``{"ids": {"0": [...]}}`` is ``{"ids.0": [...]}``),
+    and messages about the whole body sit under ``_schema``."""
+    if isinstance(messages, dict):
+        flat: dict[str, list[str]] = {}
+        for key, inner in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(inner, path))
+        return flat
+    items = messages if isinstance(messages, list) else [messages]
+    texts = [str(item) for item in items if not isinstance(item, (dict, list))]
+    flat = {prefix or "_schema": texts} if texts else {}
+    for item in items:
+        if isinstance(item, (dict, list)):
+            flat.update(flatten_messages(item, prefix))
+    return flat
+
+
+def _flatten_webargs(messages: Any) -> dict[str, list[str]]:
     """webargs nests errors by location (``{"json": {"rating": [...]}}``); clients want
     them by field, so unwrap the location when it is the only one."""
     if isinstance(messages, dict) and len(messages) == 1:
         ((location, inner),) = messages.items()
         if location in {"json", "query", "querystring", "view_args", "headers"}:
-            if isinstance(inner, dict):
-                return inner
-            return {"_schema": inner}
-    return messages if isinstance(messages, dict) else {"_schema": messages}
+            return flatten_messages(inner)
+    return flatten_messages(messages)
 
 
 def _is_api_request() -> bool:

@@ -23,9 +23,30 @@ from .timeutil import isoformat
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
+# What renders as nothing: Unicode format characters (category Cf: zero-width space,
+# joiners, BOM, soft hyphen, bidi controls...) and the letters that fonts draw blank
+# (Hangul fillers, the blank Braille pattern). Text made only of these and white space
+# counts as empty.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+# Joiners are format characters that real names need (emoji sequences, Persian and
+# Indic scripts); every other one, bidi controls first, could make a name read
+# differently from what it is (U+202E reverses what follows it).
+_NAME_FORMAT_ALLOWED = frozenset("\u200c\u200d")
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` shows nothing at all (see ``_BLANK_LETTERS``)."""
+    return all(_invisible(char) for char in text)
+
+
 class Text(ma.fields.String):
     """Plain text: trimmed, NFC-normalised, control characters refused, length checked
-    on the normalised value (what is stored is what was measured)."""
+    on the normalised value (what is stored is what was measured). Text that shows
+    nothing (only invisible characters) counts as empty."""
 
     default_error_messages = {
         "control": "Must not contain control characters.",
@@ -45,10 +66,28 @@ class Text(ma.fields.String):
         if _FORBIDDEN.search(text):
             raise self.make_error("control")
         text = unicodedata.normalize("NFC", text.strip())
+        if is_blank(text):
+            text = ""
         if len(text) < self.min_length:
             raise self.make_error("too_short")
         if len(text) > self.max_length:
             raise self.make_error("too_long", max=self.max_length)
+        return text
+
+
+class Name(Text):
+    """A person's or a shop's name: Text without invisible formatting characters
+    (joiners excepted), which could make the name show as something it is not."""
+
+    default_error_messages = {
+        "format": "Must not contain invisible formatting characters (such as U+{code:04X})."
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        for char in text:
+            if unicodedata.category(char) == "Cf" and char not in _NAME_FORMAT_ALLOWED:
+                raise self.make_error("format", code=ord(char))
         return text
 
 
@@ -63,6 +102,26 @@ class OptionalText(Text):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         return text or None
+
+
+class EmailAddress(ma.fields.Email):
+    """An e-mail address, without the characters that change a ``mailto:`` link's
+    meaning (``?`` starts headers such as ``cc=``, ``&`` separates them, ``%``
+    escapes): an address that needs them is not one a shop can safely answer."""
+
+    default_error_messages = {"link_chars": "Must not contain ?, & or %."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("load_default", None)
+        kwargs.setdefault("allow_none", True)
+        kwargs.setdefault("validate", ma.validate.Length(max=254))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        address = super()._deserialize(value, attr, data, **kwargs)
+        if any(char in address for char in "?&%"):
+            raise self.make_error("link_chars")
+        return address
 
 
 class StrictInteger(ma.fields.Integer):

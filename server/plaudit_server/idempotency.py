@@ -22,7 +22,9 @@ import sqlalchemy as sa
 from flask import Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from webargs.core import missing
 
+from .bodies import json_body
 from .errors import Problem
 from .extensions import db
 from .models import IdempotencyRecord
@@ -35,11 +37,8 @@ REPLAYED_HEADERS = ("Location",)
 
 
 def _request_hash() -> str:
-    raw = request.get_data(cache=True)
-    try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
-    except ValueError:
-        canonical = raw.decode("utf-8", "surrogateescape")
+    body = json_body()  # parsed (or refused) before any view runs
+    canonical = json.dumps(None if body is missing else body, sort_keys=True, separators=(",", ":"))
     text = f"{request.method} {request.path}\n{canonical}"
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 

@@ -6,8 +6,16 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from webargs.flaskparser import FlaskParser
 
-from . import errors
+from . import bodies, errors
+
+
+class StrictParser(FlaskParser):
+    """webargs' parser, reading a body only as bodies.py decoded and parsed it."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        return bodies.json_body()
 
 
 class ProblemSchema(ma.Schema):
@@ -22,7 +30,13 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.Dict(
         keys=ma.fields.String(),
         values=ma.fields.List(ma.fields.String()),
-        metadata={"description": "Messages per invalid field"},
+        metadata={
+            "description": (
+                "Messages per invalid field. A field inside another, or an item of a "
+                "list, is named by its dotted path (`rate_limits.votes_per_visitor`, "
+                "`ids.0`); `_schema` holds messages about the body as a whole."
+            )
+        },
     )
 
 
@@ -32,6 +46,8 @@ class Blueprint(flask_smorest.Blueprint):
     flask-smorest hands a Schema class to webargs as it is, and webargs instantiates it
     on every request (marshmallow then rebuilds its fields): measurable on a cache miss.
     """
+
+    ARGUMENTS_PARSER = StrictParser()
 
     def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(schema, type) and issubclass(schema, ma.Schema):

@@ -1,15 +1,18 @@
 """Per-site allowed origins: CORS headers and the server-side POST check.
 
 flask-cors computes the headers, but its options are static per app while each site
-has its own list, so we build its options per site. Origins are stored normalised
-(``fields.Origin``) and contain no regex characters, so flask-cors compares them as
-literal strings (its regex origins would match by prefix: ``https://shop.example``
-would let ``https://shop.example.evil.test`` in).
+has its own list, so we build its options per site. flask-cors guesses from its
+characters whether an origin is a regular expression, and the brackets of an IPv6
+origin (``http://[2001:db8::1]``) make it one: a character class, matched by prefix,
+that refused the real origin and let ``http://2.evil.example`` in. So every origin is
+handed over as a compiled pattern that matches exactly that origin, whatever it
+contains (case-insensitively, as hosts and schemes are).
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from types import SimpleNamespace
 
 from flask import Response, request
@@ -33,7 +36,7 @@ def _cors_options(origins: tuple[str, ...]) -> object:
     return get_cors_options(
         _NO_APP_CONFIG,  # type: ignore[arg-type]
         {
-            "origins": list(origins),
+            "origins": [re.compile(re.escape(o) + r"\Z", re.IGNORECASE) for o in origins],
             "methods": ["GET", "HEAD", "POST", "OPTIONS"],
             "allow_headers": ALLOWED_HEADERS,
             "expose_headers": EXPOSED_HEADERS,

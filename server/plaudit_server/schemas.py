@@ -14,7 +14,9 @@ from marshmallow import fields, validate
 
 from .fields import (
     OBJECT_ID_RE,
+    EmailAddress,
     FullMatch,
+    Name,
     OptionalText,
     Origin,
     QueryInteger,
@@ -140,10 +142,8 @@ class ReviewCreate(InputSchema):
     )
     title = OptionalText(max_length=120)
     body = Text(required=True, max_length=5000)
-    author_name = Text(required=True, max_length=80)
-    author_email = fields.Email(
-        load_default=None, allow_none=True, validate=validate.Length(max=254)
-    )
+    author_name = Name(required=True, max_length=80)
+    author_email = EmailAddress()
     hp = fields.String(
         load_default=None,
         allow_none=True,
@@ -153,10 +153,8 @@ class ReviewCreate(InputSchema):
 
 class CommentCreate(InputSchema):
     body = Text(required=True, max_length=5000)
-    author_name = Text(required=True, max_length=80)
-    author_email = fields.Email(
-        load_default=None, allow_none=True, validate=validate.Length(max=254)
-    )
+    author_name = Name(required=True, max_length=80)
+    author_email = EmailAddress()
     review_id = fields.String(load_default=None, allow_none=True, validate=object_id)
     parent_id = fields.String(load_default=None, allow_none=True, validate=object_id)
     hp = fields.String(load_default=None, allow_none=True)
@@ -223,7 +221,7 @@ class RateLimits(InputSchema):
 
 
 class SitePatch(InputSchema):
-    name = Text(max_length=120)
+    name = Name(max_length=120)
     allowed_origins = fields.List(Origin(), validate=validate.Length(max=50))
     moderation = fields.String(validate=validate.OneOf([m.value for m in Moderation]))
     blocked_words = fields.List(Text(max_length=100), validate=validate.Length(max=500))
