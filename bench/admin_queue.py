@@ -160,7 +160,9 @@ def timed(client: object, path: str) -> tuple[float, float, str]:
 
 def main() -> int:
     url = prepare_database()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "bench-secret-" + "0" * 32, "RATELIMIT_ENABLED": False}
+    )
     migrate(app)
     start = time.perf_counter()
     slug = seed(app)

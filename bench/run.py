@@ -250,7 +250,7 @@ def run_plaudit(reviews: int, duration: int) -> Scale:
     env = {
         "DATABASE_URL": dsn,
         "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": "bench-secret",
+        "SECRET_KEY": "bench-secret-" + "0" * 32,
         "RATELIMIT_ENABLED": "false",
         "PLAUDIT_REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(4)}:",
     }

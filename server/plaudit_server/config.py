@@ -72,6 +72,30 @@ def _env_bool(value: str) -> bool:
     raise RuntimeError(f"expected a boolean, got {value!r}")
 
 
+MIN_SECRET_KEY_BYTES = 32
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to start without a strong ``SECRET_KEY``, debug mode included.
+
+    It signs the admin page's sessions and keys the visitor hashes: a short one can be
+    guessed offline from a single cookie, and a built-in one (what debug mode once fell
+    back to) is public. Tests may use a short key of their own; nothing runs on none.
+    """
+    key = app.config.get("SECRET_KEY") or ""
+    size = len(key.encode() if isinstance(key, str) else key)
+    if not key:
+        problem = "SECRET_KEY is not set"
+    elif size < MIN_SECRET_KEY_BYTES and not app.testing:
+        problem = f"SECRET_KEY is too short ({size} bytes; at least {MIN_SECRET_KEY_BYTES})"
+    else:
+        return
+    raise RuntimeError(
+        f"{problem}. Set it in the environment to a long random string, "
+        'e.g. SECRET_KEY="$(python -c "import secrets; print(secrets.token_hex(32))")"'
+    )
+
+
 def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     """Fill ``app.config``; fail at start-up, not at the first request, when it is wrong."""
     app.config.from_mapping(DEFAULTS)
@@ -91,14 +115,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     if overrides:
         app.config.update(overrides)
 
-    if not app.config.get("SECRET_KEY"):
-        if app.debug or app.testing:
-            app.config["SECRET_KEY"] = "dev-only-secret-key"
-        else:
-            raise RuntimeError(
-                "SECRET_KEY is not set. Set it in the environment to a long random string, "
-                'e.g. SECRET_KEY="$(python -c "import secrets; print(secrets.token_hex(32))")"'
-            )
+    check_secret_key(app)
 
     if app.config.get("REDIS_URL"):
         # Limits shared by every worker and host. When Redis fails, flask-limiter falls

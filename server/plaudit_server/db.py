@@ -135,6 +135,9 @@ class Database:
             # One connection for everyone, or each would see its own empty database.
             options.setdefault("poolclass", sa.pool.StaticPool)
             options.setdefault("connect_args", {"check_same_thread": False})
+        # Error messages and logs show the statement, never its values (e-mail
+        # addresses, review text): they reach log files that many people can read.
+        options.setdefault("hide_parameters", True)
         engine = sa.create_engine(url, **options)
         configure_engine(engine)
         app.extensions["plaudit_db"] = (engine, sessionmaker(engine, **self.session_options))

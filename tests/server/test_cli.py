@@ -253,7 +253,7 @@ def test_postgres_scheme_from_the_environment_works(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", as_platform_url(postgres_url))
-    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment-" + "0" * 32)
     app = create_app({"RATELIMIT_ENABLED": False})
     try:
         assert app.config["DATABASE_URL"].startswith("postgresql+psycopg://")
@@ -272,12 +272,26 @@ def test_missing_secret_key_outside_debug_fails_clearly(
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
 
 
-def test_debug_mode_runs_without_a_secret_key(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_debug_mode_needs_a_secret_key_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Debug mode once fell back to a built-in key: public, so sessions could be forged."""
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    app = create_app({"DEBUG": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
-    assert app.config["SECRET_KEY"]
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app({"DEBUG": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_short_secret_key_is_refused_outside_tests(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, debug: bool
+) -> None:
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    monkeypatch.setenv("SECRET_KEY", "x" * 31)
+    with pytest.raises(RuntimeError, match=r"too short \(31 bytes; at least 32\)"):
+        create_app({"DEBUG": debug, "DATABASE_URL": url})
+    monkeypatch.setenv("SECRET_KEY", "é" * 16)  # 16 characters, 32 bytes
+    assert create_app({"DEBUG": debug, "DATABASE_URL": url}).config["SECRET_KEY"]
 
 
 # ---------------------------------------------------------------- the real console script
@@ -305,7 +319,10 @@ def test_console_script_creates_a_site(app: Flask, database_url: str, tmp_path: 
             "--owner-email",
             "ops@console.example",
         ],
-        env=script_env(DATABASE_URL=as_platform_url(database_url), SECRET_KEY="s3cret"),
+        env=script_env(
+            DATABASE_URL=as_platform_url(database_url),
+            SECRET_KEY="s3cret-s3cret-s3cret-s3cret-s3cret-s3cret",
+        ),
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -347,7 +364,7 @@ def test_help_without_secret_key_says_so_in_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     with_key = subprocess.run(
         [str(PLAUDIT), "--help"],
-        env=script_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}", SECRET_KEY="s"),
+        env=script_env(DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}", SECRET_KEY="s" * 32),
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -73,7 +73,7 @@ def test_a_write_queues_a_stats_refresh_that_the_worker_runs(
         **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": SHARED_REDIS,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-" + "0" * 32,
         "PLAUDIT_REDIS_KEY_PREFIX": prefix,
     }
     plaudit = str(Path(sys.executable).with_name("plaudit"))

@@ -71,7 +71,7 @@ def run_cluster(
         **os.environ,
         "DATABASE_URL": postgres_url,
         "REDIS_URL": redis_url,
-        "SECRET_KEY": "cluster-secret",
+        "SECRET_KEY": "cluster-secret-" + "0" * 32,
         "PLAUDIT_REDIS_KEY_PREFIX": prefix,
         "PLAUDIT_REDIS_COOLDOWN": "0.5",
         "PLAUDIT_RATELIMIT_SUBMISSIONS_PER_VISITOR": per_visitor,
