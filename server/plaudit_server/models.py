@@ -183,6 +183,7 @@ class Review(Base):
         sa.Index(None, "site_id", "updated_at", "id"),
         # Duplicate-text spam check.
         sa.Index(None, "site_id", "visitor_hash", "body_hash"),
+        sa.Index(None, "site_id", "network_hash", "body_hash"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("rev"))
@@ -197,6 +198,8 @@ class Review(Base):
     status: Mapped[Status] = mapped_column(_enum(Status, "status"))
     spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # The submitter's network (visitors.network_hash): the duplicate-text check's key.
+    network_hash: Mapped[str | None] = mapped_column(sa.String(64))
     body_hash: Mapped[str | None] = mapped_column(sa.String(64))
     helpful_count: Mapped[int] = mapped_column(default=0, server_default="0")
     unhelpful_count: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -219,6 +222,7 @@ class Comment(Base):
         sa.Index(None, "parent_id"),
         sa.Index(None, "review_id"),
         sa.Index(None, "site_id", "visitor_hash", "body_hash"),
+        sa.Index(None, "site_id", "network_hash", "body_hash"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("cmt"))
@@ -235,6 +239,8 @@ class Comment(Base):
     status: Mapped[Status] = mapped_column(_enum(Status, "status"))
     spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # The submitter's network (visitors.network_hash): the duplicate-text check's key.
+    network_hash: Mapped[str | None] = mapped_column(sa.String(64))
     body_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -413,7 +413,7 @@ def test_too_many_links_is_flagged(api: Any) -> None:
     assert "too_many_links" in stored["spam_reasons"]
 
 
-def test_same_text_from_same_visitor_within_a_day_is_flagged(api: Any) -> None:
+def test_same_text_from_same_network_within_a_day_is_flagged(api: Any) -> None:
     reference = pending_answer(api)
     text = "Exactly the same words"
     first = api.post_review(body=text)
@@ -423,8 +423,15 @@ def test_same_text_from_same_visitor_within_a_day_is_flagged(api: Any) -> None:
     stored = admin_review(api, again.get_json()["review"]["id"])
     assert stored["status"] == "spam"
     assert "duplicate" in stored["spam_reasons"]
-    # Another visitor (another user agent) may say the same thing.
-    other = api.post_review(body=text, headers={"User-Agent": "another browser"})
+    # Another User-Agent on the same network is still the same sender (issue 13) ...
+    other_agent = api.post_review(body=text, headers={"User-Agent": "another browser"})
+    assert other_agent.get_json()["status"] == "pending"
+    # ... while someone on another network may say the same thing.
+    other = api.client.post(
+        api.public("/products/sku-1/reviews"),
+        json={"rating": 5, "body": text, "author_name": "Bo"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
     assert other.get_json()["status"] == "published"
     # The same visitor on another product is still a duplicate.
     elsewhere = api.post_review(product="sku-2", body=text)

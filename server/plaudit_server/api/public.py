@@ -36,7 +36,7 @@ from ..schemas import (
     VoteResult,
 )
 from ..services import comments, reviews, sites, summaries
-from ..visitors import visitor_hash
+from ..visitors import network_hash, visitor_hash
 
 bp = Blueprint(
     "public",
@@ -161,7 +161,9 @@ def create_review(data: dict[str, Any], site: str, product: str) -> dict[str, An
     `status` is `published` when it is visible at once, else `pending` (held for
     approval, or flagged: a flagged submission answers exactly like a pending one).
     """
-    review = reviews.submit_review(db.session, g.site, product, data, visitor_hash=visitor_hash())
+    review = reviews.submit_review(
+        db.session, g.site, product, data, visitor_hash=visitor_hash(), network_hash=network_hash()
+    )
     db.session.commit()
     return {"review": review, "status": reviews.public_status(review.status)}
 
@@ -172,8 +174,14 @@ def create_review(data: dict[str, Any], site: str, product: str) -> dict[str, An
 @bp.arguments(VoteCreate)
 @bp.response(200, VoteResult)
 def vote(data: dict[str, Any], site: str, review_id: str) -> Any:
-    """Vote a published review helpful or not; a visitor's second vote replaces the first."""
-    review = reviews.vote(db.session, g.site, review_id, visitor_hash(), data["helpful"])
+    """Vote a published review helpful or not; a visitor's second vote replaces the first.
+
+    A review counts at most 3 new votes per visitor network (/24 IPv4, /56 IPv6) a day;
+    a vote past that answers the counts unchanged.
+    """
+    review = reviews.vote(
+        db.session, g.site, review_id, visitor_hash(), data["helpful"], network_hash()
+    )
     db.session.expunge(review)  # the counts as committed, even if deleted right after
     db.session.commit()
     return review
@@ -222,7 +230,7 @@ def create_comment(data: dict[str, Any], site: str, product: str) -> dict[str, A
     """Post a fan comment: on the product, on a review (`review_id`) or as a reply
     (`parent_id`); threads nest at most 3 levels deep."""
     comment = comments.submit_comment(
-        db.session, g.site, product, data, visitor_hash=visitor_hash()
+        db.session, g.site, product, data, visitor_hash=visitor_hash(), network_hash=network_hash()
     )
     db.session.commit()
     return {"comment": comment, "status": reviews.public_status(comment.status)}

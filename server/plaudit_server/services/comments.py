@@ -29,6 +29,7 @@ def submit_comment(
     data: dict[str, Any],
     *,
     visitor_hash: str | None,
+    network_hash: str | None = None,
     is_owner: bool = False,
 ) -> Comment:
     """A visitor's comment, or (``is_owner``) the shop's own reply, published at once."""
@@ -75,7 +76,7 @@ def submit_comment(
             model=Comment,
             text=data["body"],
             honeypot=data.get("hp"),
-            visitor_hash=visitor_hash,
+            network_hash=network_hash,
         )
         reasons = spam.spam_reasons(submission, session)
         status, body_hash = initial_status(site, reasons), submission.body_hash
@@ -93,6 +94,7 @@ def submit_comment(
         status=status,
         spam_reasons=reasons,
         visitor_hash=visitor_hash,
+        network_hash=network_hash,
         body_hash=body_hash,
         created_at=now,
         updated_at=now,

@@ -7,6 +7,7 @@ so they are tested and reused (CLI, demo, admin page) without HTTP.
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,13 +54,14 @@ def submit_review(
     data: dict[str, Any],
     *,
     visitor_hash: str | None,
+    network_hash: str | None = None,
 ) -> Review:
     submission = spam.Submission(
         site=site,
         model=Review,
         text=" ".join(filter(None, [data.get("title"), data["body"]])),
         honeypot=data.get("hp"),
-        visitor_hash=visitor_hash,
+        network_hash=network_hash,
     )
     reasons = spam.spam_reasons(submission, session)
     product = summaries.get_or_create_product(session, site, product_external_id)
@@ -75,6 +77,7 @@ def submit_review(
         status=initial_status(site, reasons),
         spam_reasons=reasons,
         visitor_hash=visitor_hash,
+        network_hash=network_hash,
         body_hash=submission.body_hash,
         created_at=now,
         updated_at=now,
@@ -162,18 +165,51 @@ def published_review(session: Session, site: Site, review_id: str) -> Review:
     return review
 
 
-def vote(session: Session, site: Site, review_id: str, visitor_hash: str, helpful: bool) -> Review:
-    """Record one visitor's vote; voting again changes the vote, never adds one."""
-    review = published_review(session, site, review_id)
+# A review counts at most this many new votes per visitor network a day: one person
+# with many browsers (or User-Agent strings) is still one network.
+VOTES_PER_NETWORK_PER_DAY = 3
+
+
+def vote(
+    session: Session,
+    site: Site,
+    review_id: str,
+    visitor_hash: str,
+    helpful: bool,
+    network_hash: str | None = None,
+) -> Review:
+    """Record one visitor's vote; voting again changes the vote, never adds one. A new
+    vote from a network that already cast its daily share on this review is not
+    counted (the answer is the counts as they are: nothing tells a stuffer so)."""
+    review = published_review(session, site, review_id)  # locked: votes queue here
     existing = session.scalar(
         sa.select(Vote)
         .where(Vote.review_id == review.id, Vote.visitor_hash == visitor_hash)
         .with_for_update()
     )
+    if existing is None and network_hash is not None:
+        from_network = session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Vote)
+            .where(
+                Vote.review_id == review.id,
+                Vote.network_hash == network_hash,
+                Vote.created_at > utcnow() - timedelta(days=1),
+            )
+        )
+        if from_network >= VOTES_PER_NETWORK_PER_DAY:
+            return review
     if existing is None:
         try:
             with session.begin_nested():
-                session.add(Vote(review_id=review.id, visitor_hash=visitor_hash, helpful=helpful))
+                session.add(
+                    Vote(
+                        review_id=review.id,
+                        visitor_hash=visitor_hash,
+                        network_hash=network_hash,
+                        helpful=helpful,
+                    )
+                )
             old = None
         except IntegrityError:
             # The same visitor's concurrent vote won the race: treat ours as a change.

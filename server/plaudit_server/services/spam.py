@@ -32,7 +32,7 @@ class Submission:
     model: type[Review] | type[Comment]
     text: str
     honeypot: str | None
-    visitor_hash: str | None
+    network_hash: str | None  # the submitter's network: User-Agents are free to change
 
     @property
     def body_hash(self) -> str:
@@ -61,14 +61,15 @@ def blocked_word(sub: Submission, session: Session) -> str | None:
 
 
 def duplicate(sub: Submission, session: Session) -> str | None:
-    if sub.visitor_hash is None:
+    """The same text from the same network within a day."""
+    if sub.network_hash is None:
         return None
     model = sub.model
     seen = session.scalar(
         sa.select(model.id)
         .where(
             model.site_id == sub.site.id,
-            model.visitor_hash == sub.visitor_hash,
+            model.network_hash == sub.network_hash,
             model.body_hash == sub.body_hash,
             model.created_at > utcnow() - DUPLICATE_WINDOW,
         )
