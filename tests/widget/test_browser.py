@@ -121,6 +121,20 @@ def test_first_render_is_one_request_with_summary_list_reply_and_jsonld(
     assert seen["errors"] == []
 
 
+def test_markup_named_current_script_does_not_move_the_api(page: Page, plaudit: Plaudit) -> None:
+    """``<img name="currentScript">`` shadows ``document.currentScript`` (the pattern
+    of CVE-2024-43788): the widget must still talk to the server it came from."""
+    site = plaudit.site()
+    plaudit.review(site, PRODUCT)
+    decoy = '<img name="currentScript" src="http://evil.test:9/decoy.js" alt="">'
+    seen = open_page(page, plaudit, decoy + mount(site))
+    expect(widget(page).locator(".rv")).to_have_count(1)
+    assert page.evaluate("document.currentScript.tagName") == "IMG"  # really shadowed
+    assert page.evaluate("window.Plaudit.origin") == plaudit.origin
+    assert seen["api"]
+    assert all(call.split(" ", 1)[1].startswith(plaudit.origin + "/") for call in seen["api"])
+
+
 def test_sort_filter_and_show_more(page: Page, plaudit: Plaudit) -> None:
     site = plaudit.site()
     seed(plaudit, site, [3, 5, 1, 2, 4, 5, 2, 3, 1, 4, 5, 2])

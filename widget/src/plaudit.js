@@ -21,8 +21,14 @@ const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STARS = '★★★★★';
 
 // The API lives where this script came from; read synchronously, while it is running.
-const me = D.currentScript;
-const ORIGIN = new URL(me && me.src ? me.src : '/', location.href).origin;
+// Through Document's own getter, and checked: markup on the host page can shadow
+// document.currentScript (<img name="currentScript" src="//evil">, CVE-2024-43788's
+// pattern) and would send every request, and what visitors type, to that origin.
+const me = Object.getOwnPropertyDescriptor(Document.prototype, 'currentScript').get.call(D);
+const ORIGIN = new URL(
+  me instanceof HTMLScriptElement && me.src ? me.src : '/',
+  location.href,
+).origin;
 
 const mounted = new Map(); // element -> {destroy}
 const summaryWaits = new Map(); // "site\nproduct" -> Promise of a summary (badges share it)
