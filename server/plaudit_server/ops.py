@@ -1,19 +1,49 @@
-"""Operations endpoints: liveness and readiness (documented in the OpenAPI document)."""
+"""Operations endpoints: liveness and readiness (documented in the OpenAPI document).
+
+Also the app-wide rule that an API operation declaring no query arguments refuses any
+(422 naming them), as the others refuse unknown ones (``schemas.QuerySchema``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import sqlalchemy as sa
-from flask import jsonify
+from flask import current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import request_id_for
 from .cache import store
+from .errors import Problem
 from .extensions import db
 from .openapi import Blueprint
 from .schemas import HealthSchema, ReadySchema
 
 bp = Blueprint("ops", __name__, description="Liveness and readiness for load balancers.")
+
+
+@bp.before_app_request
+def refuse_undeclared_query() -> None:
+    """A query parameter sent to an operation that declares none is refused, like an
+    unknown body field: ``GET /api/v1/admin/stats?site=other`` must not look as if it
+    did something. (Operations with query arguments refuse unknown ones in their schema.)
+    """
+    if not request.args or request.method == "OPTIONS":
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    documented = getattr(view, "_apidoc", None)  # an operation of the OpenAPI document
+    if documented is None:
+        return
+    parameters = documented.get("arguments", {}).get("parameters", [])
+    if any(parameter.get("in") == "query" for parameter in parameters):
+        return
+    if "request_id" not in g:  # this hook may run before the app assigns one
+        g.request_id = request_id_for(request.headers.get("X-Request-Id", ""))
+    raise Problem(
+        422,
+        "The request has invalid fields.",
+        errors={name: ["Unknown field."] for name in request.args},
+    )
 
 
 @bp.route("/healthz", methods=["GET"])

@@ -1,8 +1,10 @@
 """marshmallow schemas: query arguments, request bodies and responses, kept apart.
 
-Input schemas raise on unknown fields (an allow-list of what a client may send); query
-schemas ignore unknown parameters so cache-busters and tracking tags do no harm. The
-OpenAPI document is generated from these same classes.
+Input schemas and query schemas alike raise on unknown fields and parameters (an
+allow-list of what a client may send): a typo such as ``?sorted=highest`` answers 422
+naming it instead of looking as if it worked, and a cache-buster (``&cb=123``) can
+neither split the public read cache nor reach the database. The OpenAPI document is
+generated from these same classes.
 """
 
 from __future__ import annotations
@@ -41,8 +43,15 @@ class InputSchema(ma.Schema):
 
 
 class QuerySchema(ma.Schema):
+    """Query arguments: an unknown parameter is refused (422 naming it), like an unknown
+    body field. The public read cache keys on what these schemas load (cache.py)."""
+
     class Meta:
-        unknown = ma.EXCLUDE
+        unknown = ma.RAISE
+
+    def load(self, data: Any, *, unknown: str | None = None, **kwargs: Any) -> Any:
+        # webargs passes unknown=EXCLUDE for the query location whatever Meta says.
+        return super().load(data, unknown=ma.RAISE, **kwargs)
 
 
 # ---------------------------------------------------------------- query arguments

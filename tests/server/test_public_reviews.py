@@ -316,10 +316,20 @@ def test_limit_50_returns_50(api: Any) -> None:
     assert rest["next_cursor"] is None
 
 
-def test_unknown_query_parameters_are_ignored(api: Any) -> None:
-    review = add_review(api)
-    data = list_reviews(api, utm_source="newsletter", _="1700000000")
-    assert [r["id"] for r in data["reviews"]] == [review["id"]]
+def test_unknown_query_parameters_are_refused(api: Any) -> None:
+    """As unknown body fields are (the contract): a typo must not look like it worked,
+    and a cache-buster must not split the read cache."""
+    add_review(api)
+    url = api.public("/products/sku-1/reviews")
+    response = api.client.get(url, query_string={"utm_source": "newsletter", "_": "17000"})
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {
+        "utm_source": ["Unknown field."],
+        "_": ["Unknown field."],
+    }
+    typo = api.client.get(url + "?sorted=highest")
+    assert typo.status_code == 422
+    assert list(typo.get_json()["errors"]) == ["sorted"]
 
 
 # ---------------------------------------------------------------- pagination and cursors
