@@ -24,17 +24,23 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, NamedTuple, TypeVar
+from urllib.parse import parse_qsl
 
+import marshmallow as ma
 import redis
 from flask import Flask, current_app, request
 from flask import g as flask_g
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from .extensions import limiter
+from .schemas import JsonLdQuery, PublicCommentsQuery, PublicReviewsQuery, SummariesQuery
 
 log = logging.getLogger(__name__)
 
@@ -274,10 +280,73 @@ def public_cache_control(config: Any) -> str:
     return value
 
 
-def request_key(path: str, pairs: Iterable[tuple[str, str]]) -> str:
-    """The cache identity of a read: its path and its query in a canonical order, so
-    ``?a=1&b=2`` and ``?b=2&a=1`` share an entry."""
-    return path + "|" + "&".join(f"{k}={v}" for k, v in sorted(pairs))
+# ---------------------------------------------------------------- cached reads and keys
+#
+# Every public read that is cached, with the schema its view validates its query with.
+# fastpath.py answers hits of these paths before Flask; cached_public_read (the views)
+# fills the cache. Both take the key from request_key, so they cannot disagree.
+
+_SITE_PATH = r"/api/v1/sites/(?P<site>[a-z0-9-]{3,64})"
+_PRODUCT_PATH = _SITE_PATH + r"/products/(?P<product>[A-Za-z0-9._:-]{1,128})"
+
+
+class CachedRead(NamedTuple):
+    path: re.Pattern[str]
+    query: ma.Schema  # made once: an instance per request would rebuild its fields
+    mimetype: str
+
+
+CACHED_READS: tuple[CachedRead, ...] = (
+    CachedRead(re.compile(_PRODUCT_PATH + "/reviews"), PublicReviewsQuery(), "application/json"),
+    CachedRead(re.compile(_PRODUCT_PATH + "/comments"), PublicCommentsQuery(), "application/json"),
+    CachedRead(re.compile(_SITE_PATH + "/summaries"), SummariesQuery(), "application/json"),
+    CachedRead(re.compile(_PRODUCT_PATH + "/jsonld"), JsonLdQuery(), "application/ld+json"),
+)
+
+
+def cached_read(path: str) -> tuple[int, re.Match[str]] | None:
+    """Which of CACHED_READS ``path`` is (its index and the match), if any."""
+    for index, read in enumerate(CACHED_READS):
+        match = read.path.fullmatch(path)
+        if match is not None:
+            return index, match
+    return None
+
+
+def request_key(path: str, query_string: str) -> str | None:
+    """The cache identity of a read, from its *validated* query: None when the path is
+    not a cached read or its query is invalid (the view answers 422; nothing is cached).
+
+    ``query_string`` is the raw WSGI ``QUERY_STRING``. The key is the path and the
+    arguments as the view's schema loaded them, JSON-encoded with sorted names: the
+    parameters' order, their spelling (``limit=010``) and their defaults make no
+    difference, and no value can pass for another parameter (``%26``, ``%3D``).
+    """
+    found = cached_read(path)
+    if found is None:
+        return None
+    query = _loaded_query(found[0], query_string)
+    return None if query is None else f"{path}|{query}"
+
+
+@functools.lru_cache(maxsize=2048)
+def _loaded_query(index: int, query_string: str) -> str | None:
+    """The canonical JSON of what the read's schema loads from ``query_string``, or None
+    if it refuses it. Kept per distinct query string (a pure function of it): a hit on a
+    popular page then costs no validation, and junk only churns this bounded cache."""
+    try:
+        # Parsed exactly as werkzeug parses request.args, which the view validates.
+        text = query_string.encode("latin-1").decode()
+    except UnicodeError:
+        return None
+    arguments: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"):
+        arguments.setdefault(name, value)  # the first of repeats, as webargs reads them
+    try:
+        loaded = CACHED_READS[index].query.load(arguments)
+    except ma.ValidationError:
+        return None
+    return json.dumps(loaded, sort_keys=True, separators=(",", ":"), default=str)
 
 
 # One round trip for a cached read: the generations, the ETag derived from them, the
@@ -305,27 +374,45 @@ LOOKUP_ENVIRON = "plaudit.cache_lookup"
 _NOT_LOOKED_UP = object()
 
 
+@limiter.shared_limit(
+    lambda: current_app.config["RATELIMIT_PUBLIC_READS_PER_VISITOR"], scope="public-read-miss"
+)
+def _count_read_miss() -> None:
+    """Count a public read that reaches the database, per visitor network (the limiter's
+    key), in one budget across the public reads; raises 429 once it is spent.
+
+    Declared on this helper, not on the views: views that declare limits get the
+    stricter in-process fallback limit while Redis is down (extensions.py), which would
+    then refuse ordinary reads, all of which are misses during an outage.
+    """
+
+
 def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
     """Serve a public GET from Redis when possible; always with an ETag and 304s.
 
     The view must be a public-blueprint view with ``site`` (and optionally ``product``)
-    in its URL. The site's allowed origins are cached beside the body (under the site's
-    generation), so a hit needs neither the database nor serialisation: one Redis round
-    trip (a Lua script) and the bytes go out.
+    in its URL, and its path one of CACHED_READS. The site's allowed origins are cached
+    beside the body (under the site's generation), so a hit needs neither the database
+    nor serialisation: one Redis round trip (a Lua script) and the bytes go out. A read
+    that runs the view (a miss, or no Redis) counts toward the visitor network's
+    ``RATELIMIT_PUBLIC_READS_PER_VISITOR``; a hit never does.
     """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request_key(request.path, request.environ.get("QUERY_STRING", ""))
+        if key is None:  # the query is invalid: the view refuses it (422), nothing cached
+            return view(*args, **kwargs)
         fast = store()
         slug, product = kwargs["site"], kwargs.get("product") or ""
         found = None
         if fast is not None:
-            # fastpath.py has usually just asked Redis, and missed: reuse its answer.
+            # fastpath.py has usually just asked Redis under this key, and missed.
             found = request.environ.get(LOOKUP_ENVIRON, _NOT_LOOKED_UP)
             if found is _NOT_LOOKED_UP:
-                key = request_key(request.path, request.args.items(multi=True))
                 found = fast.lookup(slug, product, key)
         if found is None:
+            _count_read_miss()
             response = current_app.make_response(view(*args, **kwargs))
             if response.status_code == 200:
                 response.add_etag()
@@ -339,6 +426,7 @@ def cached_public_read(view: Callable[..., Any]) -> Callable[..., Any]:
             response = current_app.response_class(body, mimetype="application/json")
             response.headers["X-Cache"] = "hit"
         else:
+            _count_read_miss()
             response = current_app.make_response(view(*args, **kwargs))
             response.headers["X-Cache"] = "miss"
             if response.status_code == 200:

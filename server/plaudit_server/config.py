@@ -20,6 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SUBMISSIONS_PER_SITE": "300/minute",
     "RATELIMIT_SUBMISSIONS_PER_PRODUCT": "60/minute",
     "RATELIMIT_VOTES_PER_VISITOR": "60/minute",
+    # Public reads that miss the cache (and so query the database), per visitor network;
+    # cache hits never count. Behind a CDN or proxy, set TRUSTED_PROXIES, or every
+    # visitor shares the proxy's budget.
+    "RATELIMIT_PUBLIC_READS_PER_VISITOR": "300/minute",
     # The secret-key API, per key.
     "RATELIMIT_ADMIN_PER_KEY": "1200/minute",
     # Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.

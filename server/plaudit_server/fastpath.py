@@ -10,23 +10,16 @@ Flask path uses, so a hit and a miss answer alike, apart from ``X-Cache``.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import http_date
 
 from . import request_id_for
-from .cache import LOOKUP_ENVIRON, public_cache_control, request_key
+from .cache import CACHED_READS, LOOKUP_ENVIRON, cached_read, public_cache_control, request_key
 from .origins import cors_headers_for
-
-_READ = re.compile(
-    r"/api/v1/sites/(?P<site>[a-z0-9-]{3,64})/"
-    r"(?:products/(?P<product>[A-Za-z0-9._:-]{1,128})/(?:reviews|comments)|summaries)"
-)
 
 StartResponse = Callable[..., Any]
 
@@ -42,16 +35,23 @@ class CachedReads:
         method = environ.get("REQUEST_METHOD")
         path = environ.get("PATH_INFO", "")
         store = self.app.extensions.get("plaudit_store")
-        match = _READ.fullmatch(path) if method in {"GET", "HEAD"} and store else None
-        if match is None:
+        read = cached_read(path) if method in {"GET", "HEAD"} and store else None
+        if read is None:
             return self.wsgi_app(environ, start_response)
-        query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        found = store.lookup(match["site"], match["product"] or "", request_key(path, query))
+        # The key of the query as the view validates it; an invalid query (None) goes on
+        # to the view, which answers 422.
+        key = request_key(path, environ.get("QUERY_STRING", ""))
+        if key is None:
+            return self.wsgi_app(environ, start_response)
+        index, match = read
+        found = store.lookup(match["site"], match.groupdict().get("product") or "", key)
         if found is None or found[2] is None or found[3] is None:
             environ[LOOKUP_ENVIRON] = found  # the view fills the cache: no second lookup
             return self.wsgi_app(environ, start_response)
         _, etag, body, origins = found
-        return self._answer(environ, start_response, etag, body, origins)
+        return self._answer(
+            environ, start_response, etag, body, origins, CACHED_READS[index].mimetype
+        )
 
     def _answer(
         self,
@@ -60,12 +60,13 @@ class CachedReads:
         etag: str,
         body: bytes,
         origins: bytes,
+        mimetype: str,
     ) -> list[bytes]:
         quoted = f'"{etag}"'
         not_modified = quoted in _etags(environ.get("HTTP_IF_NONE_MATCH", ""))
         method = environ["REQUEST_METHOD"]
         headers = [
-            ("Content-Type", "application/json"),
+            ("Content-Type", mimetype),
             ("Date", http_date()),  # as werkzeug's make_conditional adds on a miss
             ("ETag", quoted),
             ("Cache-Control", public_cache_control(self.app.config)),

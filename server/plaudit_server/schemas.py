@@ -117,6 +117,20 @@ class SummariesQuery(QuerySchema):
         return data
 
 
+class JsonLdQuery(QuerySchema):
+    name = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={"description": "The product's name (schema.org requires one); default: its id"},
+    )
+    sort = fields.String(load_default="newest", validate=validate.OneOf(PUBLIC_SORTS))
+    limit = QueryInteger(
+        load_default=10,
+        validate=validate.Range(1, 50),
+        metadata={"description": "How many reviews to include, 1-50"},
+    )
+
+
 class _AdminListQuery(QuerySchema):
     status = fields.String(load_default="all", validate=validate.OneOf(["all", *STATUSES]))
     product = fields.String(load_default=None, validate=product_id_validator)

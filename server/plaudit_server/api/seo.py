@@ -11,13 +11,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, g
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from ..cache import cached_public_read
 from ..extensions import db
-from ..fields import QueryInteger
 from ..openapi import Blueprint
-from ..schemas import PUBLIC_SORTS, QuerySchema
+from ..schemas import JsonLdQuery
 from ..services import reviews
 from . import public
 
@@ -29,20 +28,6 @@ bp = Blueprint(
     url_prefix="/api/v1/sites",
     description="schema.org JSON-LD of a product's rating and reviews (for search engines).",
 )
-
-
-class JsonLdQuery(QuerySchema):
-    name = fields.String(
-        load_default=None,
-        validate=validate.Length(1, 200),
-        metadata={"description": "The product's name (schema.org requires one); default: its id"},
-    )
-    sort = fields.String(load_default="newest", validate=validate.OneOf(PUBLIC_SORTS))
-    limit = QueryInteger(
-        load_default=10,
-        validate=validate.Range(1, 50),
-        metadata={"description": "How many reviews to include, 1-50"},
-    )
 
 
 class _Typed(ma.Schema):
