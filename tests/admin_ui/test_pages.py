@@ -190,6 +190,10 @@ FORM_ORIGINS: list[tuple[dict[str, str], bool]] = [
     # Browsers without Sec-Fetch-Site: the Origin must name this host.
     ({"Origin": "http://localhost"}, True),
     ({"Origin": "http://LocalHost"}, True),  # host names ignore case
+    ({"Origin": "HTTP://localhost:80"}, True),  # and schemes; the default port is implied
+    ({"Origin": "https://localhost"}, False),  # another scheme is another origin
+    ({"Origin": "https://localhost:80"}, False),
+    ({"Origin": "http://localhost:99999"}, False),  # no port at all
     ({"Origin": "http://evil.test"}, False),
     ({"Origin": "http://localhost:8080"}, False),
     ({"Origin": "http://localhost.evil.test"}, False),

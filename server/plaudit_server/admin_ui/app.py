@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import (
     Blueprint,
@@ -155,9 +155,26 @@ def same_origin_forms_only() -> None:
             return
     else:
         origin = request.headers.get("Origin")
-        if origin is not None and urlsplit(origin).netloc.lower() == request.host.lower():
+        own = _origin(f"{request.scheme}://{request.host}")
+        if origin is not None and own is not None and _origin(origin) == own:
             return
     raise Forbidden("This form did not come from this page. Reload the page and try again.")
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """An origin's scheme, host and port (the default port filled in), or None for
+    ``null`` and anything else that names no origin."""
+    try:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:  # a port out of range or not a number
+        return None
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    return scheme, host, port if port is not None else DEFAULT_PORTS[scheme]
 
 
 @bp.after_request
@@ -170,6 +187,14 @@ def security_headers(response: Response) -> Response:
 @bp.app_template_filter("stars")
 def stars(rating: int) -> str:
     return "★" * rating + "☆" * (5 - rating)
+
+
+@bp.app_template_filter("mailto")
+def mailto(address: str) -> str:
+    """A ``mailto:`` URL that writes to ``address`` alone: everything but ``@`` and
+    unreserved characters percent-encoded (RFC 6068), so an address stored with ``?``,
+    ``&`` or ``%`` (``a?cc=attacker@evil.test``) cannot add headers or recipients."""
+    return "mailto:" + quote(address, safe="@")
 
 
 def owned_site(slug: str) -> Site:
