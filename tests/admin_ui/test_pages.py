@@ -26,6 +26,7 @@ from .helpers import (
 )
 
 ADMIN = "/admin"
+LONG_SECRET_KEY = "a secret key of at least 32 bytes, as outside tests"
 
 
 def public_reviews(client: Any, slug: str, product: str = "sku-1") -> dict[str, Any]:
@@ -97,26 +98,39 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(client: Any,
 
 
 @pytest.mark.parametrize(
-    ("config", "base_url", "secure"),
+    ("config", "env", "base_url", "secure"),
     [
-        ({"TESTING": True}, "http://localhost", False),
-        ({"TESTING": False}, "http://admin.example", True),
-        ({"TESTING": False}, "https://admin.example", True),
-        # scripts/demo: plain HTTP to a loopback address, where browsers may drop Secure.
-        ({"TESTING": False}, "http://127.0.0.1:5000", False),
-        ({"TESTING": False}, "http://[::1]:5000", False),
-        ({"TESTING": False, "SESSION_COOKIE_SECURE": True}, "http://127.0.0.1:5000", True),
+        ({"TESTING": True}, None, "http://localhost", False),
+        ({"TESTING": False, "DEBUG": True}, None, "http://127.0.0.1:5000", False),
+        ({"TESTING": False}, None, "http://admin.example", True),
+        ({"TESTING": False}, None, "https://admin.example", True),
+        # Plain HTTP to a loopback address is also what a TLS proxy forwarding
+        # Host: 127.0.0.1 sends: Secure unless the operator says otherwise.
+        ({"TESTING": False}, None, "http://127.0.0.1:5000", True),
+        ({"TESTING": False}, None, "http://[::1]:5000", True),
+        # Flask's default value (False) is not the operator saying so.
+        ({"TESTING": False, "SESSION_COOKIE_SECURE": False}, None, "http://127.0.0.1:5000", True),
+        # scripts/demo says so: plain HTTP to a loopback address, where browsers may
+        # drop Secure cookies.
+        ({"TESTING": False}, "false", "http://127.0.0.1:5000", False),
+        ({"TESTING": False, "ADMIN_SESSION_COOKIE_SECURE": False}, None, "http://[::1]", False),
+        ({"TESTING": True}, "true", "http://localhost", True),
+        ({"TESTING": False, "SESSION_COOKIE_SECURE": True}, None, "http://127.0.0.1:5000", True),
     ],
 )
 def test_session_cookie_flags(
     app_factory: Callable[..., Flask],
     make_site: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
     config: dict[str, Any],
+    env: str | None,
     base_url: str,
     secure: bool,
 ) -> None:
+    if env is not None:
+        monkeypatch.setenv("PLAUDIT_SESSION_COOKIE_SECURE", env)
     site = make_site()
-    client = browser(app_factory(**config))
+    client = browser(app_factory(SECRET_KEY=LONG_SECRET_KEY, **config))  # outside tests too
     assert client.get(f"{ADMIN}/login", base_url=base_url).status_code == 200
     response = client.post(
         f"{ADMIN}/login",

@@ -1,6 +1,7 @@
 """The admin page's sign-in and session security (issue 13), on SQLite and PostgreSQL.
 
-The ``Origin`` fallback compares whole origins; ``mailto:`` links are encoded.
+The session cookie's ``Secure`` flag does not depend on ``Host``; the ``Origin``
+fallback compares whole origins; ``mailto:`` links are encoded.
 """
 
 from __future__ import annotations
@@ -15,12 +16,41 @@ from flask import Flask
 from plaudit_server.extensions import db
 from plaudit_server.models import Comment, Review
 
-from .helpers import open_page, seed_comment, seed_reviews
+from .helpers import browser, open_page, seed_comment, seed_reviews
 
 ADMIN = "/admin"
+LONG_SECRET_KEY = "a secret key of at least 32 bytes, as outside tests"
 
 
-# ---------------------------------------------------------------- Origin
+# ---------------------------------------------------------------- Secure and Origin
+
+
+def cookie_is_secure(response: Any) -> bool:
+    cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
+    return "secure" in {part.strip().lower() for part in cookie.split(";")}
+
+
+@pytest.mark.parametrize(("env", "secure"), [(None, True), ("false", False), ("0", False)])
+def test_a_tls_proxy_forwarding_host_127_0_0_1_gets_a_secure_cookie(
+    app_factory: Callable[..., Flask],
+    make_site: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    env: str | None,
+    secure: bool,
+) -> None:
+    """A TLS proxy talking plain HTTP to the app on 127.0.0.1, Host included: the
+    request looks like scripts/demo's, yet the browser's connection is HTTPS. Only
+    PLAUDIT_SESSION_COOKIE_SECURE=false drops Secure."""
+    if env is not None:
+        monkeypatch.setenv("PLAUDIT_SESSION_COOKIE_SECURE", env)
+    site = make_site()
+    client = browser(app_factory(TESTING=False, SECRET_KEY=LONG_SECRET_KEY))
+    base = "http://127.0.0.1:8000"
+    assert client.get(f"{ADMIN}/login", base_url=base).status_code == 200
+    form = {"email": site.owner_email, "password": site.password}
+    response = client.post(f"{ADMIN}/login", base_url=base, data=form)
+    assert response.status_code == 302
+    assert cookie_is_secure(response) is secure
 
 
 @pytest.mark.parametrize(

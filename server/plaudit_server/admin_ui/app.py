@@ -16,7 +16,7 @@ another site's ids answer 404 here exactly as they do there.
 
 from __future__ import annotations
 
-import ipaddress
+import os
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -24,7 +24,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    has_request_context,
     render_template,
     request,
 )
@@ -32,6 +31,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
+from ..config import _env_bool
 from ..errors import Problem
 from ..extensions import db
 from ..models import Site
@@ -66,32 +66,36 @@ SECURITY_HEADERS = {
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, ``Secure`` outside debug and testing.
+    """Flask's signed-cookie sessions, ``Secure`` unless asked otherwise.
 
-    The exception is a browser talking plain HTTP to a loopback address (``scripts/demo``
-    on http://127.0.0.1:5000): nobody on a network can see that traffic, and some
-    browsers drop Secure cookies set over http there, which would make signing in
-    impossible on a newcomer's first run.
+    ``Secure`` is decided by configuration alone, never by what a request says of
+    itself: behind a TLS proxy that talks plain HTTP to the app with ``Host: 127.0.0.1``
+    the request looks exactly like ``scripts/demo``'s, and the cookie must keep Secure
+    there. The plain-HTTP exception is explicit: debug or testing mode, or
+    ``ADMIN_SESSION_COOKIE_SECURE`` false (``PLAUDIT_SESSION_COOKIE_SECURE=false`` in the
+    environment, which ``scripts/demo`` sets for http://127.0.0.1:5000, where some
+    browsers drop Secure cookies). ``SESSION_COOKIE_SECURE`` true forces Secure as in
+    Flask.
     """
 
     def get_cookie_secure(self, app: Flask) -> bool:
+        setting = app.config.get("ADMIN_SESSION_COOKIE_SECURE")
+        if setting is not None:
+            return bool(setting)
         if app.config["SESSION_COOKIE_SECURE"]:
             return True
-        if app.debug or app.testing:
-            return False
-        return not _plain_http_to_loopback()
+        return not (app.debug or app.testing)
 
 
-def _plain_http_to_loopback() -> bool:
-    if not has_request_context() or request.scheme != "http":
-        return False
-    host = urlsplit(f"//{request.host}").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _cookie_secure_from_environment() -> bool | None:
+    """``PLAUDIT_SESSION_COOKIE_SECURE`` as the operator set it, None when unset.
+
+    Read from the environment because the configuration cannot tell: Flask's defaults
+    put ``SESSION_COOKIE_SECURE = False`` in every app's config before anything else is
+    loaded, so a false there means "unset" as often as "false".
+    """
+    value = os.environ.get("PLAUDIT_SESSION_COOKIE_SECURE")
+    return None if value is None else _env_bool(value)
 
 
 def create_admin_app(parent: Flask) -> Flask:
@@ -114,6 +118,8 @@ def create_admin_app(parent: Flask) -> Flask:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_IP", "20/minute;200/hour")
     app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_EMAIL", "5/minute;50/hour")
+    # None: Secure outside debug and testing; false: never (plain HTTP); true: always.
+    app.config.setdefault("ADMIN_SESSION_COOKIE_SECURE", _cookie_secure_from_environment())
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: none
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.session_interface = SessionInterface()
