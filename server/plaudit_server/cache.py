@@ -68,7 +68,13 @@ class FastStore:
         self._open_until = 0.0  # breaker open (Redis skipped) until this monotonic time
         self._down = False
         self._dirty = False  # an invalidation was lost while Redis was unreachable
+        # Moves whenever the breaker opens or closes. A connection opened, or a call
+        # begun, under an older value belongs to a Redis that may be gone: the
+        # connection is replaced, the call's failure opens nothing.
+        self._generation = 0
         self._local = threading.local()
+        # Called (without arguments) each time Redis is found reachable again.
+        self.on_recover: list[Callable[[], None]] = []
 
     @property
     def state(self) -> str:
@@ -78,18 +84,34 @@ class FastStore:
         """Run ``operation`` against Redis, or return None if it is (or just went) down."""
         if self._down and not self._try_recover():
             return None
+        generation = self._generation
         try:
             return operation(self.client)
         except redis.RedisError as exc:
-            self._trip(exc)
+            self._trip(exc, generation)
             return None
 
-    def _trip(self, exc: Exception) -> None:
+    def recover_if_due(self) -> None:
+        """Probe Redis now if the breaker is open and its cooldown is over (for the start
+        of a request, before anything else would use Redis or skip it)."""
+        if self._down:
+            self._try_recover()
+
+    def _trip(self, exc: Exception, generation: int) -> None:
         with self._lock:
+            if generation != self._generation:
+                # Begun before the breaker last opened or closed: already counted, or a
+                # connection to a Redis that has since been replaced. Not news.
+                return
             self._open_until = time.monotonic() + self.cooldown
+            self._generation += 1
             if not self._down:
                 self._down = True
-                log.warning("Redis at %s is unreachable (%s); serving without it", self.url, exc)
+                log.warning(
+                    "Redis at %s is unreachable (%s); serving without it",
+                    self.url,
+                    exc,
+                )
 
     def _try_recover(self) -> bool:
         """After the cooldown, one caller probes Redis; the epoch is bumped *before* any
@@ -103,6 +125,8 @@ class FastStore:
             if not self._down:
                 return True
             try:
+                # Through the pool, whose connections are checked as they are handed
+                # out: a socket left from before the outage can't fail the probe.
                 if self._dirty:
                     self.client.incr(self.epoch_key)
                 else:
@@ -113,9 +137,15 @@ class FastStore:
                 return False
             self._dirty = False
             self._down = False
+            # Every thread's lookup connection predates the outage: each reconnects at
+            # its next command instead of failing on a dead socket and opening the
+            # breaker for another cooldown.
+            self._generation += 1
         finally:
             self._lock.release()
         log.warning("Redis at %s is reachable again", self.url)
+        for callback in self.on_recover:
+            callback()
         return True
 
     def _command(self, *args: Any) -> Any:
@@ -124,14 +154,22 @@ class FastStore:
 
         For the hot path only: the raw reply, no response callbacks. Errors propagate
         to :meth:`call` (the breaker) after the connection is dropped; the next call
-        reconnects. A connection is never used across a fork.
+        reconnects. A connection is never used across a fork, nor across an outage
+        (the pool's checks on checkout are skipped here, so a socket the old Redis
+        closed would otherwise fail the first command after recovery).
         """
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             local.conn, local.pid = self.client.connection_pool.make_connection(), os.getpid()
+            local.generation = self._generation
+        elif local.generation != self._generation:
+            local.conn.disconnect()
+            local.generation = self._generation
         try:
             local.conn.send_command(*args)
             return local.conn.read_response()
+        except redis.ResponseError:
+            raise  # an error reply (NOSCRIPT): the connection is fine
         except BaseException:
             local.conn.disconnect()
             raise
@@ -145,8 +183,12 @@ class FastStore:
             return self._command("EVAL", source, 0, *args)
 
     def ping(self) -> bool:
-        """For /readyz: a real round trip (through the breaker, so a probe is cheap)."""
-        return self.call(lambda r: r.ping()) is not None
+        """For /readyz: a real PING now, within the timeout, whatever the breaker says
+        (it may skip Redis for its cooldown after an outage that is already over)."""
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
 
     def mget(self, keys: Sequence[str]) -> list[bytes | None] | None:
         return self.call(lambda r: r.mget(keys))
@@ -243,7 +285,7 @@ def snapshot(key: Hashable, load: Callable[[], T]) -> T:
 def init_app(app: Flask) -> None:
     app.extensions["plaudit_snapshots"] = Snapshots()
     url = app.config.get("REDIS_URL")
-    app.extensions["plaudit_store"] = (
+    fast = (
         FastStore(
             url,
             timeout=app.config["REDIS_TIMEOUT"],
@@ -253,6 +295,23 @@ def init_app(app: Flask) -> None:
         if url
         else None
     )
+    app.extensions["plaudit_store"] = fast
+    if fast is None:
+        return
+    # A request first gives an open breaker whose cooldown is over its probe, so that
+    # the rate limiter (which runs before the view) already counts in Redis again.
+    app.before_request(fast.recover_if_due)
+    if app.config.get("RATELIMIT_STORAGE_URI") == url:
+        fast.on_recover.append(_limiter_back_to_redis)
+
+
+def _limiter_back_to_redis() -> None:
+    """flask-limiter, once its Redis failed, counts in this process and looks at Redis
+    again only on limited requests, after 1, 2, 4 ... 32 s: a worker would keep the
+    stricter per-process limits long after Redis is back. It shares the cache's Redis,
+    so it follows the cache's breaker back (and falls back again if Redis fails it)."""
+    if limiter.storage_is_down():
+        limiter._storage_dead = False
 
 
 def share_store(app: Flask, parent: Flask) -> None:

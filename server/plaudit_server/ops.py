@@ -54,6 +54,8 @@ def healthz() -> Any:
 
 
 def redis_state() -> str:
+    """A real PING within the Redis timeout: the truth now, not the circuit breaker's
+    state (which skips Redis for its cooldown after an outage, over or not)."""
     fast = store()
     if fast is None:
         return "absent"
