@@ -30,7 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import marshmallow as ma
 import redis
@@ -45,6 +45,30 @@ from .schemas import JsonLdQuery, PublicCommentsQuery, PublicReviewsQuery, Summa
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit for a log: its password (``redis://:secret@host``, or a ``password``
+    query parameter, which redis-py also reads) replaced by ``***``. Neither redis-py
+    nor the limits package offers this."""
+    try:
+        parts = urlsplit(url)
+        redacted = url
+        if parts.password is not None:
+            userinfo, _, host = parts.netloc.rpartition("@")
+            netloc = f"{userinfo.partition(':')[0]}:***@{host}"
+            redacted = redacted.replace(parts.netloc, netloc, 1)
+        if parts.query:
+            query = "&".join(
+                f"{field.partition('=')[0]}=***"
+                if unquote(field.partition("=")[0]).lower() == "password"
+                else field
+                for field in parts.query.split("&")
+            )
+            redacted = redacted.replace("?" + parts.query, "?" + query, 1)
+        return redacted
+    except ValueError:  # not parseable (a bad port): log none of it
+        return "<unparseable Redis URL>"
 
 
 class FastStore:
@@ -109,7 +133,7 @@ class FastStore:
                 self._down = True
                 log.warning(
                     "Redis at %s is unreachable (%s); serving without it",
-                    self.url,
+                    redact_url(self.url),
                     exc,
                 )
 
@@ -143,7 +167,7 @@ class FastStore:
             self._generation += 1
         finally:
             self._lock.release()
-        log.warning("Redis at %s is reachable again", self.url)
+        log.warning("Redis at %s is reachable again", redact_url(self.url))
         for callback in self.on_recover:
             callback()
         return True

@@ -296,3 +296,53 @@ def test_the_rate_limiter_returns_to_redis_with_the_cache(
         keys = redis.Redis.from_url(own_redis.url).keys("LIMITS:*")
         assert post(200 + cycle) == 201
         assert len(redis.Redis.from_url(own_redis.url).keys("LIMITS:*")) > len(keys)
+
+
+# ---------------------------------------------------------------- secrets in logs
+
+
+def test_the_redis_password_never_reaches_the_log(
+    app_factory: Callable[..., Any], make_site: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis unreachable (a closed port): the cache and the rate limiter say so, without
+    the password of the URL."""
+    site = make_site()
+    url = f"redis://plaudit:s3cret-Passw0rd@127.0.0.1:{free_port()}/0"
+    app = app_factory(
+        REDIS_URL=url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_SUBMISSIONS_PER_VISITOR="100/minute",
+        REDIS_COOLDOWN=0.05,
+    )
+    client = app.test_client()
+    caplog.set_level(logging.DEBUG)
+    reads = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    assert client.get(reads).status_code == 200
+    body = {"rating": 5, "body": "Still accepted", "author_name": "Ada"}
+    assert client.post(reads, json=body).status_code == 201
+    time.sleep(0.1)
+    assert client.get(reads).status_code == 200  # a failed probe after the cooldown
+    assert client.get("/readyz").get_json()["redis"] == "down"
+    unreachable = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert unreachable, caplog.text
+    assert "redis://plaudit:***@127.0.0.1:" in caplog.text
+    assert "s3cret-Passw0rd" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("url", "logged"),
+    [
+        ("redis://:pw@localhost:6379/0", "redis://:***@localhost:6379/0"),
+        ("rediss://user:p%40ss@h.example:6380/1", "rediss://user:***@h.example:6380/1"),
+        ("redis://h:6379/0?password=pw&db=2", "redis://h:6379/0?password=***&db=2"),
+        ("unix:///run/redis.sock?Password=pw", "unix:///run/redis.sock?Password=***"),
+        ("redis://localhost:6379/0", "redis://localhost:6379/0"),
+        ("redis://user@localhost", "redis://user@localhost"),
+        ("redis://:a@b@h:1/0", "redis://:***@h:1/0"),
+        ("redis://:pw@[::1/0", "<unparseable Redis URL>"),
+    ],
+)
+def test_redact_url(url: str, logged: str) -> None:
+    from plaudit_server.cache import redact_url
+
+    assert redact_url(url) == logged
