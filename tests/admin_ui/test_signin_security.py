@@ -1,25 +1,262 @@
 """The admin page's sign-in and session security (issue 13), on SQLite and PostgreSQL.
 
-The session cookie's ``Secure`` flag does not depend on ``Host``; the ``Origin``
-fallback compares whole origins; ``mailto:`` links are encoded.
+Throttling is counted before the password is checked and holds under real concurrency
+(threads against a live server); it is keyed on the client's network, so a stranger
+elsewhere cannot keep an owner out; the session cookie's ``Secure`` flag does not
+depend on ``Host``; the ``Origin`` fallback compares whole origins; ``mailto:`` links are encoded.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import pytest
 from flask import Flask
+from werkzeug.serving import make_server
 
 from plaudit_server.extensions import db
 from plaudit_server.models import Comment, Review
+from plaudit_server.services import sites
 
-from .helpers import browser, open_page, seed_comment, seed_reviews
+from .helpers import browser, open_page, seed_comment, seed_reviews, sign_in
 
 ADMIN = "/admin"
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 LONG_SECRET_KEY = "a secret key of at least 32 bytes, as outside tests"
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """``app`` over real HTTP on a threaded server: one thread per request."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        server.server_close()
+
+
+def post_all_at_once(url: str, forms: list[dict[str, str]]) -> list[httpx.Response]:
+    """Post every form to ``url`` from its own thread, released together."""
+    start = threading.Barrier(len(forms))
+
+    def post(form: dict[str, str]) -> httpx.Response:
+        with httpx.Client(timeout=60) as client:
+            start.wait()
+            return client.post(url, data=form, headers=SAME_ORIGIN)
+
+    with ThreadPoolExecutor(len(forms)) as pool:
+        return list(pool.map(post, forms))
+
+
+def from_address(app: Flask, address: str) -> Any:
+    client = browser(app)
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+@pytest.fixture(params=["memory", "redis"])
+def storage(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Where the limiter counts: this process's memory, or a Redis of the test's own."""
+    if request.param == "memory":
+        return {}
+    return {"REDIS_URL": request.getfixturevalue("own_redis").url}
+
+
+# ---------------------------------------------------------------- counted before checking
+
+
+def test_concurrent_wrong_passwords_reach_argon2_only_as_often_as_the_limit(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any], storage: dict[str, Any]
+) -> None:
+    """40 wrong passwords at once for one email: 5 are checked (401), 35 refused (429).
+    Counting only failures, after the check, let all 40 through to Argon2."""
+    site = make_site()
+    app = app_factory(
+        RATELIMIT_ENABLED=True,
+        ADMIN_LOGIN_LIMIT_PER_EMAIL="5/minute",
+        ADMIN_PASSWORD_HASHING_WAIT=60,  # queued, not refused: only the limit answers
+        **storage,
+    )
+    with served(app) as url:
+        form = {"email": site.owner_email, "password": "wrong"}
+        responses = post_all_at_once(f"{url}{ADMIN}/login", [form] * 40)
+    assert Counter(r.status_code for r in responses) == {401: 5, 429: 35}
+    refused = [r for r in responses if r.status_code == 429]
+    assert all(1 <= int(r.headers["Retry-After"]) <= 61 for r in refused), [
+        r.headers["Retry-After"] for r in refused
+    ]
+
+
+def test_concurrent_guesses_at_many_emails_are_held_to_the_network_limit(
+    app_factory: Callable[..., Flask], storage: dict[str, Any]
+) -> None:
+    app = app_factory(
+        RATELIMIT_ENABLED=True,
+        ADMIN_LOGIN_LIMIT_PER_IP="8/minute",
+        ADMIN_PASSWORD_HASHING_WAIT=60,
+        **storage,
+    )
+    forms = [{"email": f"guess{i}@example.test", "password": "wrong"} for i in range(30)]
+    with served(app) as url:
+        responses = post_all_at_once(f"{url}{ADMIN}/login", forms)
+    assert Counter(r.status_code for r in responses) == {401: 8, 429: 22}
+
+
+def test_password_hashing_runs_at_most_the_bound_at_once(
+    app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argon2 (64 MiB each) runs at most ADMIN_PASSWORD_HASHING_CONCURRENCY at a time;
+    the others wait their turn. Observed by counting around the real verification."""
+    running = peak = 0
+    lock = threading.Lock()
+    verify = sites.verify_password
+
+    def counted(owner: Any, password: str) -> bool:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        try:
+            return verify(owner, password)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(sites, "verify_password", counted)
+    app = app_factory(ADMIN_PASSWORD_HASHING_CONCURRENCY=2, ADMIN_PASSWORD_HASHING_WAIT=60)
+    forms = [{"email": f"guess{i}@example.test", "password": "wrong"} for i in range(12)]
+    with served(app) as url:
+        responses = post_all_at_once(f"{url}{ADMIN}/login", forms)
+    assert [r.status_code for r in responses] == [401] * 12
+    assert peak == 2
+
+
+def test_sign_ins_beyond_the_hashing_bound_are_told_to_retry(
+    app_factory: Callable[..., Flask],
+) -> None:
+    """No turn free within ADMIN_PASSWORD_HASHING_WAIT: 503 with Retry-After, not an
+    unbounded queue."""
+    app = app_factory(ADMIN_PASSWORD_HASHING_CONCURRENCY=1, ADMIN_PASSWORD_HASHING_WAIT=0)
+    forms = [{"email": f"guess{i}@example.test", "password": "wrong"} for i in range(8)]
+    with served(app) as url:
+        responses = post_all_at_once(f"{url}{ADMIN}/login", forms)
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) == {401, 503}, statuses
+    busy = next(r for r in responses if r.status_code == 503)
+    assert busy.headers["Retry-After"] == "1"
+    assert "The server is busy" in busy.text
+
+
+def test_a_success_clears_the_emails_count_but_not_the_networks(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any]
+) -> None:
+    site = make_site()
+    app = app_factory(
+        RATELIMIT_ENABLED=True,
+        ADMIN_LOGIN_LIMIT_PER_EMAIL="3/minute",
+        ADMIN_LOGIN_LIMIT_PER_IP="8/minute",
+    )
+    client = browser(app)
+    for _ in range(2):
+        assert sign_in(client, site.owner_email, "wrong").status_code == 401
+    assert sign_in(client, site.owner_email, site.password).status_code == 302
+    client.post(f"{ADMIN}/logout")
+    # The owner's typos before getting in are forgotten...
+    for _ in range(3):
+        assert sign_in(client, site.owner_email, "wrong").status_code == 401
+    # ...but every attempt counted for the network: 2 + 1 + 3, and now 2 more.
+    assert sign_in(client, "other@example.test", "wrong").status_code == 401
+    assert sign_in(client, "other@example.test", "wrong").status_code == 401
+    assert sign_in(client, "third@example.test", "wrong").status_code == 429
+
+
+# ---------------------------------------------------------------- keyed on the network
+
+
+@pytest.mark.parametrize("proxied", [False, True])
+def test_a_strangers_failures_elsewhere_do_not_keep_the_owner_out(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any], proxied: bool
+) -> None:
+    site = make_site()
+    config: dict[str, Any] = {"TRUSTED_PROXIES": 1} if proxied else {}
+    app = app_factory(RATELIMIT_ENABLED=True, ADMIN_LOGIN_LIMIT_PER_EMAIL="3/minute", **config)
+
+    def client_at(address: str) -> Any:
+        if not proxied:
+            return from_address(app, address)
+        client = from_address(app, "10.0.0.2")  # the proxy
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        return client
+
+    stranger = client_at("198.51.100.7")
+    for _ in range(3):
+        assert sign_in(stranger, site.owner_email, "wrong").status_code == 401
+    assert sign_in(stranger, site.owner_email, "wrong").status_code == 429
+    # Their whole /24 is one network: another address in it is held too...
+    neighbour = client_at("198.51.100.250")
+    assert sign_in(neighbour, site.owner_email, site.password).status_code == 429
+    # ...while the owner, elsewhere, signs in.
+    owner = client_at("203.0.113.9")
+    assert sign_in(owner, site.owner_email, site.password).status_code == 302
+    assert owner.get(f"{ADMIN}/{site.slug}/reviews").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("first", "same_network", "other_network"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:3::1"),
+        ("192.0.2.1", "192.0.2.254", "192.0.3.1"),
+    ],
+)
+def test_the_per_address_limit_counts_per_network(
+    app_factory: Callable[..., Flask],
+    make_site: Callable[..., Any],
+    first: str,
+    same_network: str,
+    other_network: str,
+) -> None:
+    """/64 for IPv6 (one subscriber's allocation), /24 for IPv4."""
+    site = make_site()
+    app = app_factory(RATELIMIT_ENABLED=True, ADMIN_LOGIN_LIMIT_PER_IP="3/minute")
+    guesser = from_address(app, first)
+    for i in range(3):
+        assert sign_in(guesser, f"guess{i}@example.test", "wrong").status_code == 401
+    rotated = from_address(app, same_network)
+    assert sign_in(rotated, "guess9@example.test", "wrong").status_code == 429
+    elsewhere = from_address(app, other_network)
+    assert sign_in(elsewhere, site.owner_email, site.password).status_code == 302
+
+
+def test_repeated_failures_back_off_with_a_growing_wait(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any]
+) -> None:
+    """The per-email tiers are the back-off: a short wait first, then a long one; the
+    Retry-After says which."""
+    site = make_site()
+    app = app_factory(RATELIMIT_ENABLED=True, ADMIN_LOGIN_LIMIT_PER_EMAIL="2/2 seconds;3/hour")
+    client = browser(app)
+    for _ in range(2):
+        assert sign_in(client, site.owner_email, "wrong").status_code == 401
+    short = sign_in(client, site.owner_email, "wrong")
+    assert short.status_code == 429
+    assert 1 <= int(short.headers["Retry-After"]) <= 3
+    time.sleep(int(short.headers["Retry-After"]) + 0.1)
+    assert sign_in(client, site.owner_email, "wrong").status_code == 401
+    long = sign_in(client, site.owner_email, "wrong")
+    assert long.status_code == 429
+    assert int(long.headers["Retry-After"]) > 60
 
 
 # ---------------------------------------------------------------- Secure and Origin

@@ -17,6 +17,7 @@ another site's ids answer 404 here exactly as they do there.
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -116,10 +117,21 @@ def create_admin_app(parent: Flask) -> Flask:
     init_errors(app)
 
     app.config["SESSION_COOKIE_HTTPONLY"] = True
+    # Sign-in attempts, counted before the password is checked (see auth.py): per
+    # client network (/24, /64) and per email on that network. The tiers of the second
+    # are its back-off: after 5 wrong passwords a wait of up to a minute, after 10 up
+    # to 10 minutes, after 20 up to an hour; a success clears them.
     app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_IP", "20/minute;200/hour")
-    app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_EMAIL", "5/minute;50/hour")
+    app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_EMAIL", "5/minute;10/10 minutes;20/hour")
+    # Argon2 verifications (64 MiB each) at once in this process, and the seconds a
+    # request waits for one of them before it is answered 503 with Retry-After.
+    app.config.setdefault("ADMIN_PASSWORD_HASHING_CONCURRENCY", 2)
+    app.config.setdefault("ADMIN_PASSWORD_HASHING_WAIT", 2.0)
     # None: Secure outside debug and testing; false: never (plain HTTP); true: always.
     app.config.setdefault("ADMIN_SESSION_COOKIE_SECURE", _cookie_secure_from_environment())
+    app.extensions["plaudit_password_hashing"] = threading.BoundedSemaphore(
+        int(app.config["ADMIN_PASSWORD_HASHING_CONCURRENCY"])
+    )
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: none
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.session_interface = SessionInterface()
@@ -227,12 +239,16 @@ def http_error_page(error: HTTPException) -> Any:
     messages = {
         404: "There is nothing here, or it belongs to a site you do not own.",
         429: "Too many attempts. Wait a minute and try again.",
+        503: "The server is busy. Try again in a moment.",
     }
     response = render_template(
         "admin/error.html", status=status, message=messages.get(status, error.description)
     )
     headers: dict[str, str] = {}
-    if status == 429:
+    retry_after = getattr(error, "retry_after", None)  # werkzeug's 429 and 503 take one
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(retry_after)
+    elif status == 429:
         from ..errors import _retry_after_from_limiter
 
         headers["Retry-After"] = str(_retry_after_from_limiter())

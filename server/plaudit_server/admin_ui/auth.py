@@ -1,15 +1,31 @@
-"""Signing in and out, the owner behind a session, changing the password."""
+"""Signing in and out, the owner behind a session, changing the password.
+
+Sign-in attempts are throttled before their password is checked: flask-limiter counts
+each attempt on arrival (atomically, in Redis or in memory), so of any number sent at
+once only as many as the limits allow reach Argon2, and the rest are answered 429 with
+Retry-After. Two counts: per client network (``ADMIN_LOGIN_LIMIT_PER_IP``; /24 for IPv4,
+/64 for IPv6, so rotating addresses within one's own network does not help), and per
+email on that network (``ADMIN_LOGIN_LIMIT_PER_EMAIL``), whose tiers make a growing
+wait (the back-off). A stranger guessing an owner's password from elsewhere therefore
+never delays the owner's own sign-in. A successful sign-in clears the email's count on
+its network; the network's count stays (or one account of one's own would reset it
+between guesses at another's). Argon2 itself (64 MiB a verification) runs at most
+``ADMIN_PASSWORD_HASHING_CONCURRENCY`` at a time in a process: beyond that, a request
+waits ``ADMIN_PASSWORD_HASHING_WAIT`` seconds for a turn, then is answered 503.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import hmac
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from flask import (
-    Response,
     current_app,
     flash,
     redirect,
@@ -19,12 +35,15 @@ from flask import (
     url_for,
 )
 from flask_login import UserMixin, current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import ServiceUnavailable
 
 from ..extensions import db, limiter
 from ..models import Owner
 from ..services import sites
-from ..visitors import client_ip
+from ..visitors import client_ip, network_prefix
 from .app import bp, login_manager
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -35,6 +54,18 @@ def _dummy_hash() -> str:
     password and response times do not tell which emails have accounts. Made on the
     first sign-in, not at start-up (Argon2 takes its time and its memory)."""
     return sites.hash_password("not the password of anyone")
+
+
+@contextmanager
+def password_hashing() -> Iterator[None]:
+    """One of the process's few turns at Argon2, or 503 if none frees up in time."""
+    turns = current_app.extensions["plaudit_password_hashing"]
+    if not turns.acquire(timeout=float(current_app.config["ADMIN_PASSWORD_HASHING_WAIT"])):
+        raise ServiceUnavailable("The server is busy. Try again in a moment.", retry_after=1)
+    try:
+        yield
+    finally:
+        turns.release()
 
 
 class AdminUser(UserMixin):
@@ -74,22 +105,22 @@ def safe_next(target: str | None) -> str | None:
 
 # ---------------------------------------------------------------- throttling
 
-# Only failed attempts count (deduct_when), per client address and per email, so a
-# guesser is slowed whichever of the two they vary. Both limits are short windows: the
-# per-email one can be triggered by anyone, and it must not lock an owner out for long.
+EMAIL_KEY = "admin-login-email:"
 
 
-def _failed(response: Response) -> bool:
-    return response.status_code == 401
+def _keyed(*parts: str) -> str:
+    """Keys name no address or email in the limiter's storage, only keyed hashes."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _ip_key() -> str:
-    return "admin-login-ip:" + client_ip()
+def _network_key() -> str:
+    return "admin-login-net:" + _keyed("net", network_prefix(client_ip()))
 
 
 def _email_key() -> str:
     email = request.form.get("email", "").strip().lower()
-    return "admin-login-email:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+    return EMAIL_KEY + _keyed("email", email, network_prefix(client_ip()))
 
 
 def _ip_limit() -> str:
@@ -98,6 +129,16 @@ def _ip_limit() -> str:
 
 def _email_limit() -> str:
     return str(current_app.config["ADMIN_LOGIN_LIMIT_PER_EMAIL"])
+
+
+def _forget_failures() -> None:
+    """Clear this request's email-on-network counts (the owner got in)."""
+    for limit in limiter.current_limits:
+        if any(str(arg).startswith(EMAIL_KEY) for arg in limit.request_args):
+            try:
+                limiter.limiter.clear(limit.limit, *limit.request_args)
+            except Exception:  # the storage may be down; the counts then expire alone
+                log.warning("could not clear sign-in counts", exc_info=True)
 
 
 # ---------------------------------------------------------------- views
@@ -111,16 +152,23 @@ def login() -> Any:
 
 
 @bp.post("/login")
-@limiter.limit(_ip_limit, key_func=_ip_key, deduct_when=_failed)
-@limiter.limit(_email_limit, key_func=_email_key, deduct_when=_failed)
+@limiter.limit(_ip_limit, key_func=_network_key)  # every attempt counts, before checking
+@limiter.limit(_email_limit, key_func=_email_key)
 def login_post() -> Any:
     email = request.form.get("email", "").strip().lower()
     password = request.form.get("password", "")
     target = safe_next(request.form.get("next"))
     owner = db.session.scalar(sa.select(Owner).where(Owner.email == email)) if email else None
-    if owner is None:
-        sites.verify_password(Owner(password_hash=_dummy_hash()), password)
-    elif sites.verify_password(owner, password):
+    db.session.commit()  # no transaction held through Argon2 (on SQLite: the write lock)
+    with password_hashing():
+        if owner is None:
+            sites.verify_password(Owner(password_hash=_dummy_hash()), password)
+            correct = False
+        else:
+            correct = sites.verify_password(owner, password)
+    if correct:
+        assert owner is not None
+        _forget_failures()
         session.clear()  # nothing from before sign-in survives it (fixation)
         login_user(AdminUser(owner))
         return redirect(target or url_for("admin_ui.index"))
@@ -160,7 +208,10 @@ def change_password() -> Any:
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
     errors: dict[str, str] = {}
-    if not sites.verify_password(owner, current):
+    db.session.commit()  # no transaction held through Argon2 (on SQLite: the write lock)
+    with password_hashing():
+        correct = sites.verify_password(owner, current)
+    if not correct:
         errors["current_password"] = "This is not your current password."
     if len(new) < MIN_PASSWORD_LENGTH:
         errors["new_password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
@@ -168,7 +219,9 @@ def change_password() -> Any:
         errors["confirm_password"] = "The two new passwords differ."
     if errors:
         return render_template("admin/account.html", site=None, errors=errors), 422
-    owner.password_hash = sites.hash_password(new)
+    with password_hashing():
+        new_hash = sites.hash_password(new)
+    owner.password_hash = new_hash
     db.session.commit()
     # The stamp changed: other sessions are now signed out; keep this one.
     login_user(AdminUser(owner))
