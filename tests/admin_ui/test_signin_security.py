@@ -2,8 +2,9 @@
 
 Throttling is counted before the password is checked and holds under real concurrency
 (threads against a live server); it is keyed on the client's network, so a stranger
-elsewhere cannot keep an owner out; the session cookie's ``Secure`` flag does not
-depend on ``Host``; the ``Origin`` fallback compares whole origins; ``mailto:`` links are encoded.
+elsewhere cannot keep an owner out; sessions end on sign-out and password change and
+expire; the cookie's ``Secure`` flag does not depend on ``Host``; the ``Origin``
+fallback compares whole origins; ``mailto:`` links are encoded.
 """
 
 from __future__ import annotations
@@ -257,6 +258,111 @@ def test_repeated_failures_back_off_with_a_growing_wait(
     long = sign_in(client, site.owner_email, "wrong")
     assert long.status_code == 429
     assert int(long.headers["Retry-After"]) > 60
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def session_cookie(client: Any) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return str(cookie.value)
+
+
+def with_cookie(app: Flask, value: str) -> Any:
+    client = browser(app)
+    client.set_cookie("session", value)
+    return client
+
+
+def test_a_cookie_copied_before_sign_out_is_refused_after_it(
+    app: Flask, make_site: Callable[..., Any], signed_in: Callable[[Any], Any]
+) -> None:
+    site = make_site()
+    client = signed_in(site)
+    copy = with_cookie(app, session_cookie(client))
+    assert copy.get(f"{ADMIN}/{site.slug}/reviews").status_code == 200
+    assert client.post(f"{ADMIN}/logout").status_code == 302
+    response = copy.get(f"{ADMIN}/{site.slug}/reviews")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"{ADMIN}/login")
+    # Signing in again starts a session that works.
+    assert sign_in(client, site.owner_email, site.password).status_code == 302
+    assert client.get(f"{ADMIN}/{site.slug}/reviews").status_code == 200
+
+
+def test_a_password_change_signs_out_every_other_session(
+    app: Flask, make_site: Callable[..., Any], signed_in: Callable[[Any], Any]
+) -> None:
+    site = make_site()
+    here, elsewhere = signed_in(site), signed_in(site)
+    before = with_cookie(app, session_cookie(here))  # this session's cookie, copied
+    new = "a new password, long enough"
+    response = here.post(
+        f"{ADMIN}/account/password",
+        data={"current_password": site.password, "new_password": new, "confirm_password": new},
+    )
+    assert response.status_code == 302
+    assert here.get(f"{ADMIN}/{site.slug}/reviews").status_code == 200
+    assert elsewhere.get(f"{ADMIN}/{site.slug}/reviews").status_code == 302
+    assert before.get(f"{ADMIN}/{site.slug}/reviews").status_code == 302
+    assert sign_in(browser(app), site.owner_email, new).status_code == 302
+
+
+def test_the_current_password_check_is_rate_limited(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any]
+) -> None:
+    site = make_site()
+    app = app_factory(RATELIMIT_ENABLED=True, ADMIN_PASSWORD_CHECK_LIMIT="3/minute")
+    client = browser(app)
+    assert sign_in(client, site.owner_email, site.password).status_code == 302
+    new = "a new password, long enough"
+    form = {"current_password": "a guess", "new_password": new, "confirm_password": new}
+    for _ in range(3):
+        response = client.post(f"{ADMIN}/account/password", data=form)
+        assert response.status_code == 422
+    right = {**form, "current_password": site.password}
+    refused = client.post(f"{ADMIN}/account/password", data=right)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert sign_in(browser(app), site.owner_email, site.password).status_code == 302
+
+
+def test_the_session_cookie_expires_when_idle(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any]
+) -> None:
+    """A session in use goes on; its cookie, copied and left unused longer than
+    ADMIN_SESSION_IDLE_TIMEOUT, is refused although its owner never signed out."""
+    site = make_site()
+    app = app_factory(ADMIN_SESSION_IDLE_TIMEOUT=2)
+    client = browser(app)
+    response = sign_in(client, site.owner_email, site.password)
+    cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
+    expires = re.search(r"Expires=([^;]+)", cookie)
+    assert expires is not None  # not a 31-day cookie, nor Flask's 31-day signature
+    from email.utils import parsedate_to_datetime
+
+    assert parsedate_to_datetime(expires.group(1)).timestamp() - time.time() <= 3
+    copy = with_cookie(app, session_cookie(client))
+    for _ in range(2):
+        time.sleep(1.2)
+        assert client.get(f"{ADMIN}/{site.slug}/reviews").status_code == 200
+    time.sleep(0.8)
+    assert copy.get(f"{ADMIN}/{site.slug}/reviews").status_code == 302
+    assert client.get(f"{ADMIN}/{site.slug}/reviews").status_code == 200
+
+
+def test_a_session_ends_at_its_maximum_age_even_in_use(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any]
+) -> None:
+    site = make_site()
+    app = app_factory(ADMIN_SESSION_MAX_AGE=3)  # sign-in times are whole seconds
+    client = browser(app)
+    assert sign_in(client, site.owner_email, site.password).status_code == 302
+    time.sleep(1)
+    assert client.get(f"{ADMIN}/{site.slug}/reviews").status_code == 200
+    time.sleep(2.2)
+    assert client.get(f"{ADMIN}/{site.slug}/reviews").status_code == 302
 
 
 # ---------------------------------------------------------------- Secure and Origin

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -30,6 +31,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
+from itsdangerous import BadSignature
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
 from ..config import _env_bool
@@ -67,7 +69,7 @@ SECURITY_HEADERS = {
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, ``Secure`` unless asked otherwise.
+    """Flask's signed-cookie sessions: ``Secure`` unless asked otherwise, short-lived.
 
     ``Secure`` is decided by configuration alone, never by what a request says of
     itself: behind a TLS proxy that talks plain HTTP to the app with ``Host: 127.0.0.1``
@@ -77,6 +79,14 @@ class SessionInterface(SecureCookieSessionInterface):
     environment, which ``scripts/demo`` sets for http://127.0.0.1:5000, where some
     browsers drop Secure cookies). ``SESSION_COOKIE_SECURE`` true forces Secure as in
     Flask.
+
+    Lifetime: a signed-in session's cookie carries an expiry and is re-signed on every
+    response of this app, and both the cookie's expiry and the signature's
+    accepted age are ``ADMIN_SESSION_IDLE_TIMEOUT`` (default 2 hours): a cookie unused
+    that long is refused, whatever the browser kept. Flask's own
+    ``PERMANENT_SESSION_LIFETIME`` (31 days) is not used. The absolute limit since
+    sign-in (``ADMIN_SESSION_MAX_AGE``, default 12 hours) is checked with the owner's
+    session version in :func:`.auth.load_user`.
     """
 
     def get_cookie_secure(self, app: Flask) -> bool:
@@ -86,6 +96,45 @@ class SessionInterface(SecureCookieSessionInterface):
         if app.config["SESSION_COOKIE_SECURE"]:
             return True
         return not (app.debug or app.testing)
+
+    def get_expiration_time(self, app: Flask, session: Any) -> datetime | None:
+        if SIGNED_IN_AT in session:
+            return datetime.now(UTC) + idle_timeout(app)
+        return None  # a signed-out visitor's flashed message: the browser's session
+
+    def should_set_cookie(self, app: Flask, session: Any) -> bool:
+        # Not Flask's ``session.permanent``: the main app, which shares the cookie's
+        # path, would then re-sign the cookie on every API response it answers.
+        refresh = SIGNED_IN_AT in session and app.config["SESSION_REFRESH_EACH_REQUEST"]
+        return bool(session.modified or refresh)
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return self.session_class()
+        max_age = int(idle_timeout(app).total_seconds())
+        try:
+            return self.session_class(serializer.loads(value, max_age=max_age))
+        except BadSignature:
+            return self.session_class()
+
+
+SIGNED_IN_AT = "signed_in_at"  # in the session: when its owner signed in (epoch seconds)
+
+
+def _seconds(value: Any) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=float(value))
+
+
+def idle_timeout(app: Flask) -> timedelta:
+    return _seconds(app.config["ADMIN_SESSION_IDLE_TIMEOUT"])
+
+
+def max_session_age(app: Flask) -> timedelta:
+    return _seconds(app.config["ADMIN_SESSION_MAX_AGE"])
 
 
 def _cookie_secure_from_environment() -> bool | None:
@@ -123,10 +172,15 @@ def create_admin_app(parent: Flask) -> Flask:
     # to 10 minutes, after 20 up to an hour; a success clears them.
     app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_IP", "20/minute;200/hour")
     app.config.setdefault("ADMIN_LOGIN_LIMIT_PER_EMAIL", "5/minute;10/10 minutes;20/hour")
+    # The current-password check of the change-password form, per owner.
+    app.config.setdefault("ADMIN_PASSWORD_CHECK_LIMIT", "5/minute;20/hour")
     # Argon2 verifications (64 MiB each) at once in this process, and the seconds a
     # request waits for one of them before it is answered 503 with Retry-After.
     app.config.setdefault("ADMIN_PASSWORD_HASHING_CONCURRENCY", 2)
     app.config.setdefault("ADMIN_PASSWORD_HASHING_WAIT", 2.0)
+    # Session lifetime in seconds (see SessionInterface): unused, and since sign-in.
+    app.config.setdefault("ADMIN_SESSION_IDLE_TIMEOUT", 2 * 3600)
+    app.config.setdefault("ADMIN_SESSION_MAX_AGE", 12 * 3600)
     # None: Secure outside debug and testing; false: never (plain HTTP); true: always.
     app.config.setdefault("ADMIN_SESSION_COOKIE_SECURE", _cookie_secure_from_environment())
     app.extensions["plaudit_password_hashing"] = threading.BoundedSemaphore(

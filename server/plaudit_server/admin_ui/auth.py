@@ -20,6 +20,7 @@ import functools
 import hashlib
 import hmac
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -41,7 +42,7 @@ from ..extensions import db, limiter
 from ..models import Owner
 from ..services import sites
 from ..visitors import client_ip, network_prefix
-from .app import bp, login_manager
+from .app import SIGNED_IN_AT, bp, login_manager, max_session_age
 
 log = logging.getLogger(__name__)
 
@@ -71,29 +72,44 @@ def password_hashing() -> Iterator[None]:
 class AdminUser(UserMixin):
     """The signed-in owner, as Flask-Login wants it.
 
-    The session stores the owner id plus a stamp derived from the password hash: a new
-    password changes the stamp, which signs out every other session at once.
+    The session stores the owner id, the owner's session version, and a stamp derived
+    from both and the password hash. Signing out and changing the password bump the
+    version, which ends every session issued before (a copied cookie included); the
+    session that changed the password is issued again with the new version.
     """
 
     def __init__(self, owner: Owner) -> None:
         self.owner = owner
 
     def get_id(self) -> str:
-        return f"{self.owner.id}.{_stamp(self.owner)}"
+        return f"{self.owner.id}.{self.owner.session_version}.{_stamp(self.owner)}"
 
 
 def _stamp(owner: Owner) -> str:
     key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, owner.password_hash.encode(), hashlib.sha256).hexdigest()[:20]
+    message = f"{owner.id}\x1f{owner.session_version}\x1f{owner.password_hash}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:20]
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> AdminUser | None:
-    owner_id, _, stamp = user_id.partition(".")
+    owner_id, version, stamp = [*user_id.split("."), "", ""][:3]
     owner = db.session.get(Owner, owner_id)
-    if owner is None or not hmac.compare_digest(stamp, _stamp(owner)):
+    if owner is None or version != str(owner.session_version):
+        return None  # signed out, or the password changed, since this session began
+    if not hmac.compare_digest(stamp, _stamp(owner)):
+        return None
+    signed_in_at = session.get(SIGNED_IN_AT)
+    max_age = max_session_age(current_app).total_seconds()
+    if not isinstance(signed_in_at, int) or time.time() - signed_in_at > max_age:
         return None
     return AdminUser(owner)
+
+
+def _end_every_session(owner: Owner) -> None:
+    """Bump ``owner``'s session version (in SQL, so two at once both count)."""
+    owner.session_version = Owner.session_version + 1  # type: ignore[assignment]
+    db.session.flush()  # the attribute is expired and reloads with the new value
 
 
 def safe_next(target: str | None) -> str | None:
@@ -123,12 +139,20 @@ def _email_key() -> str:
     return EMAIL_KEY + _keyed("email", email, network_prefix(client_ip()))
 
 
+def _owner_key() -> str:
+    return "admin-password-check:" + str(current_user.owner.id)
+
+
 def _ip_limit() -> str:
     return str(current_app.config["ADMIN_LOGIN_LIMIT_PER_IP"])
 
 
 def _email_limit() -> str:
     return str(current_app.config["ADMIN_LOGIN_LIMIT_PER_EMAIL"])
+
+
+def _password_check_limit() -> str:
+    return str(current_app.config["ADMIN_PASSWORD_CHECK_LIMIT"])
 
 
 def _forget_failures() -> None:
@@ -171,6 +195,7 @@ def login_post() -> Any:
         _forget_failures()
         session.clear()  # nothing from before sign-in survives it (fixation)
         login_user(AdminUser(owner))
+        session[SIGNED_IN_AT] = int(time.time())  # and the cookie expires when idle
         return redirect(target or url_for("admin_ui.index"))
     page = render_template(
         "admin/login.html", email=email, next=target, error="Wrong email or password."
@@ -180,6 +205,9 @@ def login_post() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    if current_user.is_authenticated:
+        _end_every_session(current_user.owner)  # a copy of this cookie ends here too
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -202,7 +230,8 @@ def account() -> Any:
 
 
 @bp.post("/account/password")
-@login_required
+@login_required  # first: the limit below counts per signed-in owner
+@limiter.limit(_password_check_limit, key_func=_owner_key)
 def change_password() -> Any:
     owner: Owner = current_user.owner
     current = request.form.get("current_password", "")
@@ -222,8 +251,9 @@ def change_password() -> Any:
     with password_hashing():
         new_hash = sites.hash_password(new)
     owner.password_hash = new_hash
+    _end_every_session(owner)
     db.session.commit()
-    # The stamp changed: other sessions are now signed out; keep this one.
+    # Every session so far is signed out; this one goes on with the new version.
     login_user(AdminUser(owner))
     flash("Password changed. Other sessions are signed out.", "success")
     return redirect(url_for("admin_ui.account"))
