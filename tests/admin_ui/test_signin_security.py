@@ -162,13 +162,14 @@ def test_sign_ins_beyond_the_hashing_bound_are_told_to_retry(
 
 
 def test_a_success_clears_the_emails_count_but_not_the_networks(
-    app_factory: Callable[..., Flask], make_site: Callable[..., Any]
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any], storage: dict[str, Any]
 ) -> None:
     site = make_site()
     app = app_factory(
         RATELIMIT_ENABLED=True,
         ADMIN_LOGIN_LIMIT_PER_EMAIL="3/minute",
         ADMIN_LOGIN_LIMIT_PER_IP="8/minute",
+        **storage,
     )
     client = browser(app)
     for _ in range(2):
