@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from plaudit_server.admin_ui import AdminMount
 
 from .helpers import browser, sign_in
 
@@ -58,17 +61,25 @@ def test_the_admin_stack_loads_on_the_first_admin_request(database_url: str) -> 
     assert seen["admin"] == ["flask_login", "plaudit_server.admin_ui.app"]  # no WTForms
 
 
+def admin_mount(app: Flask) -> AdminMount:
+    """The AdminMount among the WSGI middleware wrapped around ``app``."""
+    layer: Any = app.wsgi_app
+    while not isinstance(layer, AdminMount):
+        layer = layer.app if isinstance(layer, ProxyFix) else layer.wsgi_app
+    return layer
+
+
 def test_only_admin_paths_go_to_the_admin_app(app: Flask) -> None:
     client = app.test_client()
-    mount = app.wsgi_app
+    mount = admin_mount(app)
     for path in ("/administrator", "/adminx/login", "/api/v1/admin/site", "/healthz"):
         client.get(path)
-    assert mount.admin is None  # type: ignore[attr-defined]
+    assert mount.admin is None
     # /admin itself belongs to the admin page, which redirects it to /admin/.
     response = client.get(ADMIN)
     assert response.status_code in {301, 308}
     assert response.headers["Location"].endswith("/admin/")
-    assert mount.admin is not None  # type: ignore[attr-defined]
+    assert mount.admin is not None
 
 
 def test_admin_pages_carry_request_ids(client: Any) -> None:
@@ -84,7 +95,7 @@ def test_the_admin_app_shares_the_main_apps_engine_and_store(
     site = make_site()
     client = browser(app)
     assert sign_in(client, site.owner_email, site.password).status_code == 302
-    admin = app.wsgi_app.admin  # type: ignore[attr-defined]
+    admin = admin_mount(app).admin
     assert admin is not None
     for key in ("plaudit_db", "plaudit_store", "plaudit_snapshots"):
         assert admin.extensions[key] is app.extensions[key]
@@ -122,7 +133,9 @@ def test_the_admin_app_sees_the_client_as_proxyfix_restores_it(
     admin app must sit inside ProxyFix, or it would see the proxy's plain HTTP from a
     loopback address and leave the cookie without Secure."""
     site = make_site()
-    client = app_factory(TESTING=False, TRUSTED_PROXIES=1).test_client()
+    client = app_factory(
+        TESTING=False, TRUSTED_PROXIES=1, SECRET_KEY="proxied-admin-" + "0" * 32
+    ).test_client()
     proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "admin.example"}
     login = client.get(f"{ADMIN}/login", base_url="http://127.0.0.1:8000", headers=proxied)
     assert login.status_code == 200
