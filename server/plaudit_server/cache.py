@@ -408,15 +408,14 @@ def request_key(path: str, query_string: str) -> str | None:
     found = cached_read(path)
     if found is None:
         return None
-    query = _loaded_query(found[0], query_string)
+    load = _loaded_query if len(query_string) > _MEMO_QUERY_LENGTH else _memo_loaded_query
+    query = load(found[0], query_string)
     return None if query is None else f"{path}|{query}"
 
 
-@functools.lru_cache(maxsize=2048)
 def _loaded_query(index: int, query_string: str) -> str | None:
     """The canonical JSON of what the read's schema loads from ``query_string``, or None
-    if it refuses it. Kept per distinct query string (a pure function of it): a hit on a
-    popular page then costs no validation, and junk only churns this bounded cache."""
+    if it refuses it."""
     try:
         # Parsed exactly as werkzeug parses request.args, which the view validates.
         text = query_string.encode("latin-1").decode()
@@ -430,6 +429,13 @@ def _loaded_query(index: int, query_string: str) -> str | None:
     except ma.ValidationError:
         return None
     return json.dumps(loaded, sort_keys=True, separators=(",", ":"), default=str)
+
+
+# Validation costs a hit a third of its time: the answer is kept per distinct query
+# string (a pure function of it), so a popular page costs none, while junk only churns
+# this bounded cache (short strings only: 1,024 of at most 256 characters).
+_MEMO_QUERY_LENGTH = 256
+_memo_loaded_query = functools.lru_cache(maxsize=1024)(_loaded_query)
 
 
 # One round trip for a cached read: the generations, the ETag derived from them, the
