@@ -91,7 +91,7 @@ def test_invalid_input_is_validation_error_with_field_errors(sdk):
 
     with pytest.raises(ValidationError) as caught:
         sdk.reviews.moderate(["x" * 65], "published")
-    assert "ids" in caught.value.errors
+    assert "ids.0" in caught.value.errors  # list items are named by dotted path
 
     with pytest.raises(ValidationError) as caught:
         sdk.reviews.update("rev_x", reply="x" * 5001)

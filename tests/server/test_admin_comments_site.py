@@ -517,7 +517,7 @@ BAD_ORIGINS = [
 def test_invalid_origin_is_422_and_changes_nothing(api: Any) -> None:
     for origin in BAD_ORIGINS:
         response = patch_site(api, allowed_origins=["https://fine.example", origin])
-        assert "allowed_origins" in assert_problem(response, 422)["errors"], origin
+        assert "allowed_origins.1" in assert_problem(response, 422)["errors"], origin
     assert get_site(api)["allowed_origins"] == ["http://shop.test"]
 
 
@@ -541,7 +541,8 @@ def test_invalid_site_patch_is_422(api: Any) -> None:
     before = get_site(api)
     for changes in BAD_SITE_PATCHES:
         body = assert_problem(patch_site(api, **changes), 422)
-        assert set(changes) <= set(body["errors"]), changes
+        # Each field is named, itself or by the dotted path of an item in it.
+        assert set(changes) <= {name.split(".")[0] for name in body["errors"]}, changes
     assert get_site(api) == before
 
 

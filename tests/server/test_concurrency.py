@@ -23,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from conftest import serve
 from plaudit_server.extensions import db
 from plaudit_server.models import Comment, Product, Review, Site, Status, Vote
 
@@ -349,8 +350,17 @@ def test_one_visitors_concurrent_votes_count_once(
     assert (counts["helpful_count"], counts["unhelpful_count"]) == (int(helpful), int(not helpful))
 
 
+@pytest.fixture
+def proxied_server(app_factory: Any) -> Any:
+    """The app behind one trusted proxy, over real HTTP: every request comes from
+    127.0.0.1, and ``X-Forwarded-For`` names the visitor (and so their network)."""
+    live, stop = serve(app_factory(TRUSTED_PROXIES=1))
+    yield live
+    stop()
+
+
 def test_many_visitors_concurrent_votes_are_all_counted(
-    app: Flask, api: Any, live_server: Any, backend: str
+    app: Flask, api: Any, proxied_server: Any, backend: str
 ) -> None:
     size = 40 if backend == "postgresql" else 12
     review_id = api.post_review().get_json()["review"]["id"]
@@ -359,11 +369,12 @@ def test_many_visitors_concurrent_votes_are_all_counted(
             "POST",
             f"/api/v1/sites/acme-shop/reviews/{review_id}/votes",
             {"helpful": i % 3 != 0},
-            headers={"User-Agent": f"visitor-{i // 2}"},  # each visitor votes twice at once
+            # Each visitor (on a network of their own) votes twice at once.
+            headers={"User-Agent": f"visitor-{i // 2}", "X-Forwarded-For": f"198.51.{i // 2}.7"},
         )
         for i in range(size)
     ]
-    responses = race(live_server.url, api.site.api_key, calls)
+    responses = race(proxied_server.url, api.site.api_key, calls)
     assert_no_server_errors(calls, responses)
 
     with app.app_context():
@@ -374,6 +385,33 @@ def test_many_visitors_concurrent_votes_are_all_counted(
     assert sum(votes.values()) == size // 2
     counts = api.admin("GET", f"/reviews/{review_id}").get_json()
     assert (counts["helpful_count"], counts["unhelpful_count"]) == (votes[True], votes[False])
+
+
+def test_concurrent_votes_from_one_network_count_three(
+    app: Flask, api: Any, proxied_server: Any, backend: str
+) -> None:
+    """The per-network cap holds under a race: the review row lock queues the votes."""
+    size = 30 if backend == "postgresql" else 12
+    review_id = api.post_review().get_json()["review"]["id"]
+    calls = [
+        Call(
+            "POST",
+            f"/api/v1/sites/acme-shop/reviews/{review_id}/votes",
+            {"helpful": True},
+            headers={"User-Agent": f"agent-{i}", "X-Forwarded-For": f"203.0.113.{i + 1}"},
+        )
+        for i in range(size)
+    ]
+    responses = race(proxied_server.url, api.site.api_key, calls)
+    assert_no_server_errors(calls, responses)
+    counts = api.admin("GET", f"/reviews/{review_id}").get_json()
+    assert (counts["helpful_count"], counts["unhelpful_count"]) == (3, 0)
+    with app.app_context():
+        stored = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Vote).where(Vote.review_id == review_id)
+        )
+        db.session.rollback()
+    assert stored == 3
 
 
 def test_concurrent_first_reviews_of_a_new_product_create_one_product(

@@ -65,7 +65,7 @@ def test_invalid_limit_override_is_a_422(client: Any, site: Any) -> None:
         headers={"Authorization": f"Bearer {site.api_key}"},
     )
     assert response.status_code == 422
-    assert "rate_limits" in response.get_json()["errors"]
+    assert "rate_limits.submissions_per_visitor" in response.get_json()["errors"]
     unknown = client.patch(
         "/api/v1/admin/site",
         json={"rate_limits": {"per_moon_phase": "1/day"}},
