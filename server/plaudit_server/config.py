@@ -67,7 +67,7 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _env_bool(value: str) -> bool:
+def env_bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
@@ -111,7 +111,7 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     if "SECRET_KEY" in env:
         app.config["SECRET_KEY"] = env["SECRET_KEY"]
     if "RATELIMIT_ENABLED" in env:
-        app.config["RATELIMIT_ENABLED"] = _env_bool(env["RATELIMIT_ENABLED"])
+        app.config["RATELIMIT_ENABLED"] = env_bool(env["RATELIMIT_ENABLED"])
     if "TRUSTED_PROXIES" in env:
         app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
     # Anything else: PLAUDIT_<KEY>=<json or string>, e.g. PLAUDIT_PUBLIC_CACHE_MAX_AGE=30.

@@ -34,7 +34,7 @@ from flask_login import LoginManager, current_user
 from itsdangerous import BadSignature
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 
-from ..config import _env_bool
+from ..config import env_bool
 from ..errors import Problem
 from ..extensions import db
 from ..models import Site
@@ -145,7 +145,7 @@ def _cookie_secure_from_environment() -> bool | None:
     loaded, so a false there means "unset" as often as "false".
     """
     value = os.environ.get("PLAUDIT_SESSION_COOKIE_SECURE")
-    return None if value is None else _env_bool(value)
+    return None if value is None else env_bool(value)
 
 
 def create_admin_app(parent: Flask) -> Flask:

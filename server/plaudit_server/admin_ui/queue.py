@@ -44,7 +44,7 @@ ACTIONS = {
 SPAM_REASONS = {
     "honeypot": "hidden honeypot field filled in",
     "too_many_links": "too many links",
-    "duplicate": "same text from the same visitor",
+    "duplicate": "same text from the same network",
     "blocked_word": "contains a blocked word",
 }
 
