@@ -23,11 +23,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import psycopg
@@ -130,16 +132,25 @@ def gunicorn(
 
 
 def wrk(
-    url: str, *, duration: int, scripts: tuple[str, ...] = (), headers: dict[str, str] | None = None
+    url: str,
+    *,
+    duration: int,
+    scripts: tuple[str, ...] = (),
+    headers: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One wrk run; returns requests/s, p50 and p99 (ms), non-2xx and socket errors."""
+    """One wrk run; returns requests/s, p50 and p99 (ms), non-2xx and socket errors (and
+    the X-Cache hits and misses, -1 where the scenario does not count them)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         for name in (*scripts, "report.lua"):
             script.write((HERE / "wrk" / name).read_text() + "\n")
     command = [*WRK, f"-d{duration}s", "-s", script.name]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    environment = {**os.environ, **(env or {})}
+    out = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, env=environment
+    ).stdout
     os.unlink(script.name)
     line = [x for x in out.splitlines() if x.startswith("{")][-1]
     return json.loads(line)
@@ -271,24 +282,38 @@ def run_plaudit(reviews: int, duration: int) -> Scale:
             scale.rss_start_mb = server.worker_rss_mb()
             base = f"{server.url}/api/v1/sites/{info['site']}"
             hot = f"{base}/products/{info['hot_product']}/reviews"
+            hot_path = hot.removeprefix(server.url)
             badges = f"{base}/summaries?products=" + ",".join(info["products"][:50])
-            cursor, scale.page = _cursor_for_page(hot, 1000)
+            # Misses: distinct valid paths, their cached bodies deleted as they are made
+            # (a cache-buster parameter would be refused). Sorts and filters of the hot
+            # product; the first 50 pages of it; 50 pages from page 1000 on.
+            variants = [
+                f"{hot_path}?limit=10&sort={sort}" + (f"&rating={rating}" if rating else "")
+                for sort in ("newest", "oldest", "highest", "lowest", "helpful")
+                for rating in (None, 1, 2, 3, 4, 5)
+            ]
+            shallow, _ = _page_paths(server.url, hot_path, 1, 50)
+            deep, scale.page = _page_paths(server.url, hot_path, 1000, 50)
             admin = {"Authorization": f"Bearer {api_key}"}
             runs = {
-                "read_hit": (hot + "?limit=10", (), None),
-                "read_miss": (hot + "?limit=10", ("unique_query.lua",), None),
-                "badges_50": (badges, (), None),
-                "page_1_miss": (hot + "?limit=10", ("unique_query.lua",), None),
-                "page_1000_miss": (hot + f"?limit=10&cursor={cursor}", ("unique_query.lua",), None),
-                "submit": (hot, ("post_review.lua",), None),
+                "read_hit": (hot + "?limit=10", (), None, None),
+                "read_miss": (hot, ("paths.lua",), None, variants),
+                "badges_50": (badges, (), None, None),
+                "page_1_miss": (hot, ("paths.lua",), None, shallow),
+                "page_1000_miss": (hot, ("paths.lua",), None, deep),
+                "submit": (hot, ("post_review.lua",), None, None),
                 "admin_queue": (
                     f"{server.url}/api/v1/admin/reviews?status=pending&limit=50",
                     (),
                     admin,
+                    None,
                 ),
             }
-            for label, (url, scripts, headers) in runs.items():
-                scale.results[label] = _measure(label, url, duration, scripts, headers)
+            for label, (url, scripts, headers, paths) in runs.items():
+                with _misses(env["PLAUDIT_REDIS_KEY_PREFIX"], paths) as paths_env:
+                    scale.results[label] = _measure(
+                        label, url, duration, scripts, headers, paths_env
+                    )
             # Workers load the admin page's stack when they first serve it (admin_ui).
             scale.rss_api_mb = server.worker_rss_mb()
             page = f"{server.url}/admin/{info['site']}/reviews?status=pending&limit=50"
@@ -301,15 +326,56 @@ def run_plaudit(reviews: int, duration: int) -> Scale:
 
 
 def _measure(
-    label: str, url: str, duration: int, scripts: tuple[str, ...], headers: dict[str, str] | None
+    label: str,
+    url: str,
+    duration: int,
+    scripts: tuple[str, ...],
+    headers: dict[str, str] | None,
+    env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    wrk(url, duration=1, scripts=scripts, headers=headers)  # warm-up
-    r = wrk(url, duration=duration, scripts=scripts, headers=headers)
+    wrk(url, duration=1, scripts=scripts, headers=headers, env=env)  # warm-up
+    r = wrk(url, duration=duration, scripts=scripts, headers=headers, env=env)
+    cached = ""
+    if r.get("cache_hits", -1) + r.get("cache_misses", -1) > 0:
+        cached = f"  cache hits {r['cache_hits']:,} of {r['cache_hits'] + r['cache_misses']:,}"
     say(
         f"  {label:<15} {r['rps']:>8,.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
-        f"p99 {r['p99_ms']:6.2f} ms  non-2xx {r['non_2xx']}"
+        f"p99 {r['p99_ms']:6.2f} ms  non-2xx {r['non_2xx']}{cached}"
     )
     return r
+
+
+@contextlib.contextmanager
+def _misses(prefix: str, paths: list[str] | None) -> Iterator[dict[str, str] | None]:
+    """For a miss scenario (``paths``): the paths in a file for paths.lua, and a thread
+    deleting the cached bodies under ``prefix`` every 5 ms, so that each request of the
+    list finds its body gone while generations and site rows stay cached, as on a real
+    miss. Nothing for other scenarios."""
+    if paths is None:
+        yield None
+        return
+    import redis
+
+    store = redis.Redis.from_url(REDIS_URL)
+    stop = threading.Event()
+
+    def evict() -> None:
+        while not stop.wait(0.005):
+            keys = list(store.scan_iter(match=f"{prefix}body:*", count=1000))
+            if keys:
+                store.unlink(*keys)
+
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(paths) + "\n")
+    evictor = threading.Thread(target=evict, daemon=True)
+    evictor.start()
+    try:
+        yield {"PLAUDIT_BENCH_PATHS": listing.name}
+    finally:
+        stop.set()
+        evictor.join()
+        store.close()
+        os.unlink(listing.name)
 
 
 def _signed_in_cookie(base: str, info: dict[str, Any]) -> str:
@@ -326,19 +392,21 @@ def _signed_in_cookie(base: str, info: dict[str, Any]) -> str:
         return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
 
 
-def _cursor_for_page(url: str, page: int) -> tuple[str, int]:
-    """Walk the cursors to page ``page`` (or the last page, on a small product)."""
-    cursor: str | None = None
-    reached = 1
-    with httpx.Client(timeout=30) as client:
-        while reached < page:
-            params = {"limit": "10", **({"cursor": cursor} if cursor else {})}
-            next_cursor = client.get(url, params=params).json()["next_cursor"]
+def _page_paths(base: str, path: str, first: int, count: int) -> tuple[list[str], int]:
+    """Paths of ``count`` consecutive pages of ``path`` (10 reviews each) from page
+    ``first`` on, walking the cursors; on a small product, the last ``count`` pages
+    (fewer if it has fewer). Returns them and the number of the first page."""
+    cursors: list[str | None] = [None]  # page 1
+    with httpx.Client(base_url=base, timeout=30) as client:
+        while len(cursors) < first + count - 1:
+            params = {"limit": "10", **({"cursor": cursors[-1]} if cursors[-1] else {})}
+            next_cursor = client.get(path, params=params).json()["next_cursor"]
             if next_cursor is None:
                 break
-            cursor = next_cursor
-            reached += 1
-    return cursor or "", reached
+            cursors.append(next_cursor)
+    chosen = cursors[-count:] if len(cursors) < first + count - 1 else cursors[first - 1 :]
+    paths = [f"{path}?limit=10" + (f"&cursor={quote(c, safe='')}" if c else "") for c in chosen]
+    return paths, len(cursors) - len(chosen) + 1
 
 
 # ---------------------------------------------------------------- report
