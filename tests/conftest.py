@@ -327,6 +327,22 @@ class RedisProcess:
             self.proc.wait(5)
 
 
+# The machine's shared Redis: tests use it under a prefix of their own and never flush it.
+SHARED_REDIS = os.environ.get("PLAUDIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    """A key prefix of this test's own in the shared Redis; its keys (flask-limiter's,
+    which the limits package prefixes again, and RQ's included) are deleted after."""
+    value = f"test-{uuid.uuid4().hex[:10]}:"
+    yield value
+    client = redis.Redis.from_url(SHARED_REDIS)
+    keys = list(client.scan_iter(match=f"*{value}*", count=500))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def own_redis() -> Iterator[RedisProcess]:
     if shutil.which("redis-server") is None:

@@ -8,9 +8,8 @@ Uses the machine's Redis under a per-test key prefix (never flushed).
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,20 +18,8 @@ import sqlalchemy as sa
 from flask import Flask
 from support import assert_problem
 
+from conftest import SHARED_REDIS
 from plaudit_server.extensions import db
-
-SHARED_REDIS = os.environ.get("PLAUDIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    value = f"test-{uuid.uuid4().hex[:10]}:"
-    yield value
-    client = redis.Redis.from_url(SHARED_REDIS)
-    keys = list(client.scan_iter(match=value + "*", count=500))
-    keys += list(client.scan_iter(match=f"LIMITS:LIMITER/{value}*", count=500))
-    if keys:
-        client.delete(*keys)
 
 
 def _redis_keys(prefix: str) -> set[bytes]:

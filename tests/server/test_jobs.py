@@ -5,30 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import redis
 from flask import Flask
 
+from conftest import SHARED_REDIS
 from plaudit_server import jobs
 from plaudit_server.extensions import db
 from plaudit_server.services import sites, stats
-
-SHARED_REDIS = os.environ.get("PLAUDIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    value = f"test-{uuid.uuid4().hex[:10]}:"
-    yield value
-    client = redis.Redis.from_url(SHARED_REDIS)
-    keys = list(client.scan_iter(match=f"*{value}*", count=500))
-    if keys:
-        client.delete(*keys)
 
 
 def _admin_stats(client: Any, key: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,22 +19,9 @@ import redis
 import sqlalchemy as sa
 from flask import Flask
 
+from conftest import SHARED_REDIS
 from plaudit_server.extensions import db
 from plaudit_server.models import Review
-
-SHARED_REDIS = os.environ.get("PLAUDIT_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-def prefix() -> Iterator[str]:
-    value = f"test-{uuid.uuid4().hex[:10]}:"
-    yield value
-    client = redis.Redis.from_url(SHARED_REDIS)
-    keys = list(client.scan_iter(match=value + "*", count=500))
-    # flask-limiter's keys: its storage puts its own prefix before ours.
-    keys += list(client.scan_iter(match=f"LIMITS:LIMITER/{value}*", count=500))
-    if keys:
-        client.delete(*keys)
 
 
 @pytest.fixture

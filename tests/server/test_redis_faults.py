@@ -10,111 +10,25 @@ connection open on the dead server).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import shutil
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import redis
+from cluster import run_cluster
 
 from conftest import free_port
-from plaudit_server import create_app
-from plaudit_server.extensions import db
-from plaudit_server.services import sites
 
 COOLDOWN = 1.0
 CYCLES = 3
-
-
-@dataclass
-class Cluster:
-    url: str
-    slug: str
-    access_log: Path
-
-    def log_lines(self) -> list[list[str]]:
-        return [line.split() for line in self.access_log.read_text().splitlines() if line]
-
-
-@contextlib.contextmanager
-def run_cluster(
-    postgres_url: str, base_config: dict[str, Any], tmp_path: Path, redis_url: str
-) -> Iterator[Cluster]:
-    """gunicorn, 4 workers, behind one trusted proxy (so X-Forwarded-For names visitor
-    networks); the access log has each request's worker pid and X-Cache header."""
-    app = create_app({**base_config, "DATABASE_URL": postgres_url})
-    with app.app_context():
-        sites.create_site(
-            db.session, "fault-shop", origins=["http://shop.test"], owner_email="o@shop.test"
-        )
-        db.session.commit()
-        db.engine.dispose()
-    port = free_port()
-    log = tmp_path / "access.log"
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    env = {
-        **os.environ,
-        "DATABASE_URL": postgres_url,
-        "REDIS_URL": redis_url,
-        "SECRET_KEY": "fault-test-secret-" + "x" * 32,
-        "TRUSTED_PROXIES": "1",
-        "PLAUDIT_REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex[:10]}:",
-        "PLAUDIT_REDIS_COOLDOWN": str(COOLDOWN),
-        "PLAUDIT_RATELIMIT_SUBMISSIONS_PER_VISITOR": "5/minute",
-    }
-    errors = tmp_path / "gunicorn.err"
-    with errors.open("wb") as error_file:
-        proc = subprocess.Popen(
-            [
-                gunicorn,
-                "--workers",
-                "4",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--access-logfile",
-                str(log),
-                "--access-logformat",
-                "%(p)s %(m)s %(U)s %(s)s %({x-cache}o)s",
-                "plaudit_server:create_app()",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=error_file,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not start: {errors.read_text()[-2000:]}")
-                time.sleep(0.1)
-            time.sleep(1.0)  # every worker booted
-            yield Cluster(url, "fault-shop", log)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def _fresh(method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -134,7 +48,14 @@ def test_every_worker_uses_redis_again_promptly_after_each_restart(
     tmp_path: Path,
     own_redis: Any,
 ) -> None:
-    with run_cluster(empty_postgres_url, base_config, tmp_path, own_redis.url) as cluster:
+    with run_cluster(
+        empty_postgres_url,
+        base_config,
+        tmp_path,
+        own_redis.url,
+        cooldown=COOLDOWN,
+        trusted_proxies=1,
+    ) as cluster:
         reviews = f"{cluster.url}/api/v1/sites/{cluster.slug}/products/hot/reviews"
         networks = iter(range(10_000))
 
