@@ -318,3 +318,20 @@ def test_pages_keep_their_own_stricter_policies(client: Any) -> None:
     assert "Content-Security-Policy" not in widget.headers  # a script, not a document
     demo = client.get("/demo")
     assert "script-src 'self'" in demo.headers["Content-Security-Policy"]
+
+
+def test_cache_hits_answered_before_flask_carry_them_too(
+    app_factory: Any, make_site: Any, prefix: str
+) -> None:
+    """Hits are answered by fastpath.py, outside Flask's hooks: the headers come from a
+    WSGI middleware around everything."""
+    from conftest import SHARED_REDIS
+
+    client = app_factory(REDIS_URL=SHARED_REDIS, REDIS_KEY_PREFIX=prefix).test_client()
+    site = make_site()
+    path = f"/api/v1/sites/{site.slug}/products/sku-1/reviews"
+    assert client.get(path).headers["X-Cache"] == "miss"
+    hit = client.get(path)
+    assert hit.headers["X-Cache"] == "hit"
+    assert hit.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'none'" in hit.headers["Content-Security-Policy"]
