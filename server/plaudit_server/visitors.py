@@ -18,7 +18,9 @@ import ipaddress
 from flask import current_app, request
 
 
-def _keyed_hash(*parts: str) -> str:
+def keyed_hash(*parts: str) -> str:
+    """A hash of ``parts`` keyed with the app's secret: stable across workers and hosts,
+    and not reversible by trying every address."""
     key = current_app.config["SECRET_KEY"].encode()
     return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
 
@@ -42,14 +44,14 @@ def network_prefix(address: str, v6_bits: int = 64) -> str:
 
 def visitor_hash() -> str:
     """Identifies a visitor for votes and duplicate detection."""
-    return _keyed_hash("visitor", client_ip(), request.headers.get("User-Agent", ""))
+    return keyed_hash("visitor", client_ip(), request.headers.get("User-Agent", ""))
 
 
 def network_hash() -> str:
     """Identifies a visitor's network (/24, /56) for per-item vote caps and duplicates."""
-    return _keyed_hash("item-net", network_prefix(client_ip(), v6_bits=56))
+    return keyed_hash("item-net", network_prefix(client_ip(), v6_bits=56))
 
 
 def rate_limit_key() -> str:
     """flask-limiter key for per-visitor limits."""
-    return "v:" + _keyed_hash("net", network_prefix(client_ip()))
+    return "v:" + keyed_hash("net", network_prefix(client_ip()))

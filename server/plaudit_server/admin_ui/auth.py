@@ -41,7 +41,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from ..extensions import db, limiter
 from ..models import Owner
 from ..services import sites
-from ..visitors import client_ip, network_prefix
+from ..visitors import client_ip, keyed_hash, network_prefix
 from .app import SIGNED_IN_AT, bp, login_manager, max_session_age
 
 log = logging.getLogger(__name__)
@@ -124,19 +124,13 @@ def safe_next(target: str | None) -> str | None:
 EMAIL_KEY = "admin-login-email:"
 
 
-def _keyed(*parts: str) -> str:
-    """Keys name no address or email in the limiter's storage, only keyed hashes."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def _network_key() -> str:
-    return "admin-login-net:" + _keyed("net", network_prefix(client_ip()))
+    return "admin-login-net:" + keyed_hash("net", network_prefix(client_ip()))
 
 
 def _email_key() -> str:
     email = request.form.get("email", "").strip().lower()
-    return EMAIL_KEY + _keyed("email", email, network_prefix(client_ip()))
+    return EMAIL_KEY + keyed_hash("email", email, network_prefix(client_ip()))
 
 
 def _owner_key() -> str:
