@@ -326,16 +326,8 @@ def init_app(app: Flask) -> None:
     # the rate limiter (which runs before the view) already counts in Redis again.
     app.before_request(fast.recover_if_due)
     if app.config.get("RATELIMIT_STORAGE_URI") == url:
-        fast.on_recover.append(_limiter_back_to_redis)
-
-
-def _limiter_back_to_redis() -> None:
-    """flask-limiter, once its Redis failed, counts in this process and looks at Redis
-    again only on limited requests, after 1, 2, 4 ... 32 s: a worker would keep the
-    stricter per-process limits long after Redis is back. It shares the cache's Redis,
-    so it follows the cache's breaker back (and falls back again if Redis fails it)."""
-    if limiter.storage_is_down():
-        limiter._storage_dead = False
+        # flask-limiter shares the cache's Redis: it follows the breaker back.
+        fast.on_recover.append(limiter.storage_is_back)
 
 
 def share_store(app: Flask, parent: Flask) -> None:

@@ -43,6 +43,16 @@ class _Limiter(Limiter):
         """True while flask-limiter counts in its in-memory fallback."""
         return bool(getattr(self, "_storage_dead", False))
 
+    def storage_is_back(self) -> None:
+        """Count in the storage again at once (it answered someone else's probe).
+
+        Once its storage failed, flask-limiter counts in this process and looks at the
+        storage again only on limited requests, after 1, 2, 4 ... 32 s: a worker would
+        keep the stricter per-process limits long after Redis is back. If the storage
+        fails again, flask-limiter falls back again.
+        """
+        self._storage_dead = False
+
     def declares_limits(self) -> bool:
         """Whether the request's view carries a ``@limiter.limit`` of its own."""
         view = current_app.view_functions.get(request.endpoint or "")
