@@ -188,7 +188,7 @@ def vote(
         .with_for_update()
     )
     if existing is None and network_hash is not None:
-        from_network = session.scalar(
+        from_network: int = session.execute(
             sa.select(sa.func.count())
             .select_from(Vote)
             .where(
@@ -196,7 +196,7 @@ def vote(
                 Vote.network_hash == network_hash,
                 Vote.created_at > utcnow() - timedelta(days=1),
             )
-        )
+        ).scalar_one()
         if from_network >= VOTES_PER_NETWORK_PER_DAY:
             return review
     if existing is None:
