@@ -388,7 +388,7 @@ def cached_read(path: str) -> tuple[int, re.Match[str]] | None:
     return None
 
 
-def request_key(path: str, query_string: str) -> str | None:
+def request_key(path: str, query_string: str, *, read: int | None = None) -> str | None:
     """The cache identity of a read, from its *validated* query: None when the path is
     not a cached read or its query is invalid (the view answers 422; nothing is cached).
 
@@ -396,12 +396,15 @@ def request_key(path: str, query_string: str) -> str | None:
     arguments as the view's schema loaded them, JSON-encoded with sorted names: the
     parameters' order, their spelling (``limit=010``) and their defaults make no
     difference, and no value can pass for another parameter (``%26``, ``%3D``).
+    ``read``: the path's index in CACHED_READS, when the caller has matched it already.
     """
-    found = cached_read(path)
-    if found is None:
-        return None
+    if read is None:
+        found = cached_read(path)
+        if found is None:
+            return None
+        read = found[0]
     load = _loaded_query if len(query_string) > _MEMO_QUERY_LENGTH else _memo_loaded_query
-    query = load(found[0], query_string)
+    query = load(read, query_string)
     return None if query is None else f"{path}|{query}"
 
 

@@ -38,12 +38,12 @@ class CachedReads:
         read = cached_read(path) if method in {"GET", "HEAD"} and store else None
         if read is None:
             return self.wsgi_app(environ, start_response)
+        index, match = read
         # The key of the query as the view validates it; an invalid query (None) goes on
         # to the view, which answers 422.
-        key = request_key(path, environ.get("QUERY_STRING", ""))
+        key = request_key(path, environ.get("QUERY_STRING", ""), read=index)
         if key is None:
             return self.wsgi_app(environ, start_response)
-        index, match = read
         found = store.lookup(match["site"], match.groupdict().get("product") or "", key)
         if found is None or found[2] is None or found[3] is None:
             environ[LOOKUP_ENVIRON] = found  # the view fills the cache: no second lookup
