@@ -351,3 +351,46 @@ def own_redis() -> Iterator[RedisProcess]:
     server.start()
     yield server
     server.close()
+
+
+# ---------------------------------------------------------------- accessibility (axe-core)
+
+AXE_JS = Path(__file__).resolve().parents[1] / "widget" / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 levels A and AA, as axe-core tags its rules.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def axe() -> Callable[..., list[dict[str, Any]]]:
+    """``axe(page)``: run axe-core (the npm package, installed by ``npm ci`` in widget/)
+    on the page as it is now, open shadow roots included, and fail the test on any WCAG
+    2.2 A/AA violation. Returns the results' ``passes`` so a test can also check that a
+    rule really looked at something. Injected through the DevTools protocol, so strict
+    CSPs (admin page, hosted pages) need no exception for it."""
+    if not AXE_JS.exists():
+        reason = f"axe-core is not installed ({AXE_JS}): run `cd widget && npm ci`"
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    source = AXE_JS.read_text(encoding="utf-8")
+
+    def check(page: Any, *, include: str | None = None) -> list[dict[str, Any]]:
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(f"() => {{ {source}\n }}")
+            page.evaluate("() => { if (!window.axe) { throw new Error('axe not loaded'); } }")
+        results = page.evaluate(
+            "([include, tags]) => axe.run(include ? {include: [include]} : document,"
+            " {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+            [include, AXE_TAGS],
+        )
+        violations = [
+            f"{v['id']} ({v['impact']}): {v['help']} at "
+            + "; ".join(" ".join(map(str, n["target"])) for n in v["nodes"][:5])
+            for v in results["violations"]
+        ]
+        assert not violations, f"axe-core found WCAG A/AA violations on {page.url}:\n" + (
+            "\n".join(violations)
+        )
+        return results["passes"]  # type: ignore[no-any-return]
+
+    return check
