@@ -12,7 +12,6 @@ badges and one page per product with the full widget.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
+from . import compression
 from .demo import DEMO_SLUG, PRODUCTS
 from .extensions import db
 from .models import Site
@@ -41,9 +41,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 class Built:
     key: tuple[str, int, int]
     digest: str
-    identity: bytes
-    gzip: bytes
-    br: bytes | None
+    forms: dict[str, bytes]  # by content coding (compression.compress)
 
 
 _cache: dict[str, Built] = {}
@@ -76,59 +74,21 @@ def built_widget() -> Built:
         built = Built(
             key=key,
             digest=hashlib.sha256(data).hexdigest()[:20],
-            identity=data,
-            gzip=gzip.compress(data, compresslevel=9, mtime=0),
-            br=_brotli(data),
+            forms=compression.compress(data, best=True),
         )
         _cache["widget"] = built
         return built
-
-
-def _brotli(data: bytes) -> bytes | None:
-    """Imported here, once per widget build: API-only workers never load it."""
-    try:  # in the server extra; without it /widget.js is served gzipped or plain
-        import brotli
-    except ImportError:  # pragma: no cover - depends on the installation
-        return None
-    return brotli.compress(data, quality=11, mode=brotli.MODE_TEXT)  # type: ignore[no-any-return]
-
-
-def _choose_encoding(built: Built) -> str:
-    """``br`` or ``gzip`` when the client accepts it (q > 0), else ``identity``."""
-    accepted = request.accept_encodings
-    for name in ("br", "gzip") if built.br is not None else ("gzip",):
-        if accepted[name] > 0:
-            return name
-    return "identity"
-
-
-def _etag_matches(header: str | None, tags: set[str]) -> bool:
-    """Weak comparison (RFC 9110 13.1.2): ``W/"x"`` matches ``"x"``; ``*`` matches all."""
-    if not header:
-        return False
-    for raw in header.split(","):
-        tag = raw.strip()
-        if tag == "*":
-            return True
-        if tag.startswith("W/"):
-            tag = tag[2:]
-        if tag.strip('"') in tags:
-            return True
-    return False
 
 
 @bp.route("/widget.js", methods=["GET"])
 def widget_js() -> Response:
     """The embeddable widget."""
     built = built_widget()
-    encoding = _choose_encoding(built)
-    suffix = {"br": "-br", "gzip": "-gz", "identity": ""}[encoding]
-    variants = {built.digest, built.digest + "-br", built.digest + "-gz"}
-    body = {"br": built.br, "gzip": built.gzip, "identity": built.identity}[encoding]
+    encoding = compression.choose(request.headers.get("Accept-Encoding"), built.forms)
     versioned = request.args.get("v") == built.digest
     headers = {
         # Each content coding is its own representation, so its own strong ETag.
-        "ETag": f'"{built.digest}{suffix}"',
+        "ETag": f'"{built.digest}{compression.SUFFIX[encoding]}"',
         "Cache-Control": IMMUTABLE if versioned else CACHE_CONTROL,
         "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
@@ -137,10 +97,9 @@ def widget_js() -> Response:
         "Access-Control-Allow-Origin": "*",
         "Cross-Origin-Resource-Policy": "cross-origin",
     }
-    if _etag_matches(request.headers.get("If-None-Match"), variants):
+    if compression.etag_matches(request.headers.get("If-None-Match"), built.digest):
         return Response(status=304, headers=headers)
-    response = Response(body, mimetype="text/javascript", headers=headers)
-    response.charset = "utf-8"
+    response = Response(built.forms[encoding], mimetype="text/javascript", headers=headers)
     if encoding != "identity":
         response.headers["Content-Encoding"] = encoding
     return response
