@@ -1,48 +1,101 @@
-// Build server/plaudit_server/static/plaudit.min.js from src/ with esbuild (bundled, minified, one IIFE).
-//   node build.mjs          write the built file
-//   node build.mjs --check  exit 1 if the committed built file is not what src/ builds to
-import { readFile, writeFile } from 'node:fs/promises';
+// Build the widget from src/ with esbuild into the server package (so wheels ship it):
+//   server/plaudit_server/static/plaudit.min.js   the core: one IIFE, served at /widget.js
+//   server/plaudit_server/static/widget/NAME.js   on-demand chunks: ES modules the core
+//                                                 import()s from /widget/NAME.js?v=HASH
+//   node build.mjs          write the built files
+//   node build.mjs --check  exit 1 if the committed built files are not what src/ builds to
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
-// Inside the server package, so a wheel of plaudit[server] ships it.
-const OUT = join(here, '..', 'server', 'plaudit_server', 'static', 'plaudit.min.js');
+const STATIC = join(here, '..', 'server', 'plaudit_server', 'static');
+const CORE = join(STATIC, 'plaudit.min.js');
+const CHUNK_DIR = join(STATIC, 'widget');
+// Chunk name -> entry point. A capability that only some pages need goes here, not into
+// the core (12 KB gzip budget): the core loads it with chunks.js's loadChunk(name).
+const CHUNKS = {
+  'lang-de': 'src/lang/de.js',
+  'lang-es': 'src/lang/es.js',
+  'lang-fr': 'src/lang/fr.js',
+};
+const TARGET = ['chrome100', 'firefox100', 'safari15.4', 'edge100'];
+const BANNER = '/* Plaudit widget | MIT | built from widget/src by widget/build.mjs */';
 
 // CSS is minified by esbuild too and bundled as a string (adopted into each shadow root).
 const cssAsText = {
   name: 'css-as-text',
   setup(build) {
     build.onLoad({ filter: /\.css$/ }, async (args) => {
-      const css = await esbuild.transform(await readFile(args.path, 'utf8'), { loader: 'css', minify: true, target: ['chrome100'] });
+      const css = await esbuild.transform(await readFile(args.path, 'utf8'), {
+        loader: 'css',
+        minify: true,
+        target: ['chrome100'],
+      });
       return { contents: `export default ${JSON.stringify(css.code.trim())};`, loader: 'js' };
     });
   },
 };
 
-const result = await esbuild.build({
-  entryPoints: [join(here, 'src', 'plaudit.js')],
-  bundle: true,
-  minify: true,
-  format: 'iife',
-  target: ['chrome100', 'firefox100', 'safari15.4', 'edge100'],
-  charset: 'utf8',
-  legalComments: 'none',
-  write: false,
-  plugins: [cssAsText],
-  banner: { js: '/* Plaudit widget | MIT | built from widget/src by widget/build.mjs */' },
-});
-const code = result.outputFiles[0].text;
+// The same tag the server puts in ETags and ?v= (web.py: sha256, 20 hex digits).
+const digest = (text) => createHash('sha256').update(text).digest('hex').slice(0, 20);
+
+async function bundle(entry, options) {
+  const result = await esbuild.build({
+    entryPoints: [join(here, entry)],
+    bundle: true,
+    minify: true,
+    target: TARGET,
+    charset: 'utf8',
+    legalComments: 'none',
+    write: false,
+    banner: { js: BANNER },
+    ...options,
+  });
+  return result.outputFiles[0].text;
+}
+
+const outputs = new Map(); // path -> text
+const hashes = {};
+for (const [name, entry] of Object.entries(CHUNKS)) {
+  const code = await bundle(entry, { format: 'esm' });
+  hashes[name] = digest(code);
+  outputs.set(join(CHUNK_DIR, `${name}.js`), code);
+}
+outputs.set(
+  CORE,
+  await bundle('src/plaudit.js', {
+    format: 'iife',
+    plugins: [cssAsText],
+    define: { __PLAUDIT_CHUNKS__: JSON.stringify(hashes) },
+  }),
+);
+
+const rel = (path) => path.slice(join(here, '..').length + 1);
+const present = await readdir(CHUNK_DIR).catch(() => []);
+const stale = present
+  .filter((f) => !outputs.has(join(CHUNK_DIR, f)))
+  .map((f) => join(CHUNK_DIR, f));
 
 if (process.argv.includes('--check')) {
-  const committed = await readFile(OUT, 'utf8').catch(() => '');
-  if (committed !== code) {
-    console.error('server/plaudit_server/static/plaudit.min.js is not current with widget/src: run `cd widget && npm ci && npm run build` and commit it.');
+  const wrong = [...stale];
+  for (const [path, code] of outputs) {
+    if ((await readFile(path, 'utf8').catch(() => '')) !== code) wrong.push(path);
+  }
+  if (wrong.length) {
+    console.error(
+      `not current with widget/src: ${wrong.map(rel).join(', ')}: run \`cd widget && npm ci && npm run build\` and commit them.`,
+    );
     process.exit(1);
   }
-  console.log('server/plaudit_server/static/plaudit.min.js is current.');
+  console.log(`the built widget is current (${outputs.size} files).`);
 } else {
-  await writeFile(OUT, code);
-  console.log(`wrote ${OUT} (${code.length} bytes)`);
+  await mkdir(CHUNK_DIR, { recursive: true });
+  for (const path of stale) await rm(path);
+  for (const [path, code] of outputs) {
+    await writeFile(path, code);
+    console.log(`wrote ${rel(path)} (${code.length} bytes)`);
+  }
 }

@@ -4,7 +4,8 @@
 server never needs Node) with a content-hash ETag, gzip or brotli by ``Accept-Encoding``
 (compressed once per build, not per request) and cache headers a CDN can keep. With
 ``?v=<hash>`` (the hash in ``X-Widget-Version``) the URL names one build and is cached
-for a year.
+for a year. ``GET /widget/<name>.js`` serves the widget's on-demand chunks
+(``static/widget/``) the same way; the core imports them with the hash in ``?v=``.
 
 ``/demo`` is a small shop on the demo site (``plaudit demo``): a listing page with star
 badges and one page per product with the full widget.
@@ -13,6 +14,7 @@ badges and one page per product with the full widget.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,8 @@ WIDGET_CANDIDATES = (_PACKAGE / "static" / "plaudit.min.js",)
 # serve a stale copy for a day while they fetch the new one.
 CACHE_CONTROL = "public, max-age=300, s-maxage=3600, stale-while-revalidate=86400"
 IMMUTABLE = "public, max-age=31536000, immutable"
+# Chunk names are build.mjs's keys: nothing else of static/ is reachable through them.
+CHUNK_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,11 @@ class Built:
 
 _cache: dict[str, Built] = {}
 _lock = threading.Lock()
+
+
+def chunk_dir() -> Path:
+    configured = current_app.config.get("WIDGET_CHUNK_DIR")
+    return Path(configured) if configured else _PACKAGE / "static" / "widget"
 
 
 def widget_path() -> Path:
@@ -60,13 +69,17 @@ def widget_path() -> Path:
 
 def built_widget() -> Built:
     """The widget's bytes, hash and compressed forms, redone only when the file changes."""
-    path = widget_path()
+    return _built(widget_path())
+
+
+def _built(path: Path) -> Built:
+    """A built file's hash and compressed forms, redone only when the file changes."""
     try:
         stat = path.stat()
     except OSError:
         abort(404)
     key = (str(path), stat.st_mtime_ns, stat.st_size)
-    cached = _cache.get("widget")
+    cached = _cache.get(str(path))
     if cached is not None and cached.key == key:
         return cached
     with _lock:
@@ -76,14 +89,14 @@ def built_widget() -> Built:
             digest=hashlib.sha256(data).hexdigest()[:20],
             forms=compression.compress(data, best=True),
         )
-        _cache["widget"] = built
+        _cache[str(path)] = built
         return built
 
 
-@bp.route("/widget.js", methods=["GET"])
-def widget_js() -> Response:
-    """The embeddable widget."""
-    built = built_widget()
+def _script(built: Built) -> Response:
+    """A built script as every widget file is served: one ETag per content coding, 304 on
+    a match, a year of caching for the URL of this very build (``?v=<hash>``), and
+    loadable from any page (CORS, CORP)."""
     encoding = compression.choose(request.headers.get("Accept-Encoding"), built.forms)
     versioned = request.args.get("v") == built.digest
     headers = {
@@ -93,7 +106,7 @@ def widget_js() -> Response:
         "Vary": "Accept-Encoding",
         "X-Content-Type-Options": "nosniff",
         "X-Widget-Version": built.digest,
-        # Any page may load it, also with crossorigin="anonymous" or under COEP.
+        # Any page may load it, also with crossorigin="anonymous", import() or under COEP.
         "Access-Control-Allow-Origin": "*",
         "Cross-Origin-Resource-Policy": "cross-origin",
     }
@@ -103,6 +116,21 @@ def widget_js() -> Response:
     if encoding != "identity":
         response.headers["Content-Encoding"] = encoding
     return response
+
+
+@bp.route("/widget.js", methods=["GET"])
+def widget_js() -> Response:
+    """The embeddable widget."""
+    return _script(built_widget())
+
+
+@bp.route("/widget/<name>.js", methods=["GET"])
+def widget_chunk(name: str) -> Response:
+    """An on-demand chunk of the widget (``static/widget/<name>.js``, built by
+    widget/build.mjs), which the core imports from here: same origin, same headers."""
+    if not CHUNK_NAME.fullmatch(name):
+        abort(404)
+    return _script(_built(chunk_dir() / f"{name}.js"))
 
 
 # ---------------------------------------------------------------- the demo shop

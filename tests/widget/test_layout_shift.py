@@ -1,0 +1,91 @@
+"""Embedding the widget must not move the shop's page: on a first visit (new browser
+context, cold cache) to the demo shop's pages, at a phone's width and a desktop's, the
+cumulative layout shift until the badges and the reviews widget have rendered stays
+under 0.05 (Lighthouse calls under 0.1 good). The shop reserves the space with the one
+line of CSS in widget/README.md, which the demo templates use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import Plaudit, off_loop
+
+pw = pytest.importorskip("playwright.sync_api", reason="pip install pytest-playwright")
+expect = pw.expect
+
+# Layout shifts the browser reports, from the very start of the page (installed before
+# any of the page's scripts run), excluding those right after input.
+OBSERVE = """
+window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (!e.hadRecentInput) window.__shifts.push({
+      value: e.value,
+      sources: (e.sources || []).map((s) => (s.node && (s.node.id || s.node.className
+        || s.node.nodeName)) + ' ' + JSON.stringify(s.previousRect) + ' -> '
+        + JSON.stringify(s.currentRect)),
+    });
+  }
+}).observe({ type: 'layout-shift', buffered: true });
+"""
+# Two frames after the last render, so its layout shifts have been reported.
+SETTLE = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+WIDTHS = [(412, 915), (1280, 800)]
+
+
+@pytest.fixture
+def demo(plaudit: Plaudit) -> Plaudit:
+    from plaudit_server.demo import create_demo
+
+    def make_demo() -> None:
+        with plaudit.app.app_context():
+            create_demo([plaudit.origin])
+
+    off_loop(make_demo)
+    return plaudit
+
+
+def shift_of(widget_browser: Any, url: str, size: tuple[int, int], rendered: Any) -> float:
+    """The layout shift of a first visit to ``url``, once ``rendered(page)`` returned."""
+    context = widget_browser.new_context(viewport={"width": size[0], "height": size[1]})
+    try:
+        page = context.new_page()
+        page.add_init_script(OBSERVE)
+        page.goto(url)
+        rendered(page)
+        page.evaluate(SETTLE)
+        page.wait_for_timeout(200)  # a late reflow (fonts, images) would show here too
+        page.evaluate(SETTLE)
+        shifts = page.evaluate("window.__shifts")
+    finally:
+        context.close()
+    total = sum(s["value"] for s in shifts)
+    assert total < 0.05, f"layout shift {total:.3f} at {size[0]} px on {url}: {shifts}"
+    return float(total)
+
+
+@pytest.mark.parametrize("size", WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])
+@pytest.mark.parametrize(("query", "count"), [("", "9 reviews"), ("?lang=de", "9 Bewertungen")])
+def test_demo_product_page_does_not_move(
+    widget_browser: Any, demo: Plaudit, size: Any, query: str, count: str
+) -> None:
+    """German comes in a chunk: the widget renders later, in the same reserved space."""
+
+    def rendered(page: Any) -> None:
+        expect(page.locator("[data-plaudit-reviews] .cnt")).to_have_text(count)
+        expect(page.locator("[data-plaudit-reviews] .rv")).to_have_count(9)
+        expect(page.locator("[data-plaudit-stars] .n")).to_have_text("(9)")
+
+    url = f"{demo.origin}/demo/products/grinder-aurora{query}"
+    shift_of(widget_browser, url, size, rendered)
+
+
+@pytest.mark.parametrize("size", WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])
+def test_demo_listing_does_not_move(widget_browser: Any, demo: Plaudit, size: Any) -> None:
+    def rendered(page: Any) -> None:
+        expect(page.locator("[data-plaudit-stars] .n")).to_have_text(["(9)", "(5)", "(3)", "(7)"])
+
+    shift_of(widget_browser, f"{demo.origin}/demo", size, rendered)

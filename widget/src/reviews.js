@@ -1,0 +1,369 @@
+// The reviews widget: summary with histogram, the review list (sort, filter, more),
+// the review form, helpful votes, review threads and the product's discussion.
+import { api, getJSON, postJSON, uuid } from './api.js';
+import { shareSummary } from './badges.js';
+import { commentArea } from './comments.js';
+import { clear, h, ids, lifetime, newId, shadow, starLabel, stars, top } from './dom.js';
+import { field, makeForm, ratingInput } from './form.js';
+import { localize } from './i18n.js';
+import { jsonLd, removeJsonLd } from './jsonld.js';
+
+const SORTS = ['newest', 'highest', 'lowest', 'helpful'];
+
+export function reviews(el) {
+  const found = ids(el);
+  if (!found) return null;
+  const { site, product } = found;
+  const L = localize(el);
+  const life = lifetime();
+  const root = shadow(el);
+  const wantSort = el.getAttribute('data-sort');
+  const limit = Math.min(50, Math.max(1, parseInt(el.getAttribute('data-limit'), 10) || 10));
+  const state = {
+    sort: SORTS.includes(wantSort) ? wantSort : 'newest',
+    rating: null,
+    cursor: null,
+    summary: null,
+    shown: 0,
+    wrote: false,
+  };
+  const ctrl = new AbortController();
+  const liveBox = h('div', { class: 'sr', 'aria-live': 'polite', role: 'status' });
+  const ctx = {
+    live: (text) => {
+      liveBox.textContent = '';
+      life.later(() => (liveBox.textContent = text), 50);
+    },
+    // After this visitor wrote something, skip the browser's short HTTP cache.
+    fetchOpts: () => ({ signal: ctrl.signal, cache: state.wrote ? 'no-cache' : 'default' }),
+    wrote: () => (state.wrote = true),
+  };
+  const headId = newId();
+
+  // Summary: rendered at once with placeholders of the same size (no layout shift).
+  const big = h('span', { class: 'big', 'aria-hidden': 'true' }, '–');
+  const avgStars = h('span');
+  const count = h('span', { class: 'cnt' }, '…');
+  const bars = [5, 4, 3, 2, 1].map((n) => {
+    const fil = h('span', { class: 'fil' });
+    const c = h('span', { class: 'c' }, '0');
+    const b = h(
+      'button',
+      { class: 'bar', type: 'button', 'aria-pressed': 'false', disabled: true },
+      h('span', { class: 's', 'aria-hidden': 'true' }, `${n} ★`),
+      h('span', { class: 'trk', 'aria-hidden': 'true' }, fil),
+      c,
+    );
+    b.addEventListener('click', () => filter(state.rating === n ? null : n));
+    return { n, b, fil, c };
+  });
+  const summary = h(
+    'div',
+    { class: 'sum' },
+    h('div', { class: 'avg' }, big, avgStars, count),
+    h(
+      'div',
+      { class: 'hist', role: 'group', 'aria-label': L.t('title') },
+      bars.map((x) => x.b),
+    ),
+  );
+  const sortSel = h(
+    'select',
+    { onchange: () => ((state.sort = sortSel.value), reload()) },
+    SORTS.map((s) => h('option', { value: s, selected: s === state.sort }, L.t(s))),
+  );
+  const writeBtn = h(
+    'button',
+    { class: 'btn pri', type: 'button', 'aria-expanded': 'false' },
+    L.t('write'),
+  );
+  const chip = h('div', { class: 'chip', hidden: true });
+  const list = h('ol', { class: 'list', 'aria-labelledby': headId });
+  const more = h(
+    'button',
+    { class: 'btn', type: 'button', hidden: true, onclick: () => load(true) },
+    L.t('more'),
+  );
+  const status = h('div', { hidden: true });
+  const thanks = h('div', { class: 'msg good', tabindex: '-1', hidden: true });
+
+  const rating = ratingInput(L);
+  const fTitle = field('title', L.t('fTitle'), { max: 120 });
+  const fBody = field('body', L.t('fBody'), { area: true, required: true, max: 5000 });
+  const fName = field('author_name', L.t('fName'), { required: true, max: 80, auto: 'name' });
+  const fEmail = field('author_email', L.t('fEmail'), { type: 'email', max: 254, auto: 'email' });
+  const toggleForm = (open) => {
+    review.form.hidden = !open;
+    writeBtn.setAttribute('aria-expanded', String(open));
+    if (open) {
+      thanks.hidden = true;
+      review.focus();
+    } else writeBtn.focus();
+  };
+  const review = makeForm(L, {
+    extra: rating,
+    fields: [fTitle, fBody, fName, fEmail],
+    submitLabel: L.t('send'),
+    url: api(site, `/products/${encodeURIComponent(product)}/reviews`),
+    live: ctx.live,
+    cancel: () => toggleForm(false),
+    body: (v) => {
+      const b = { rating: v.rating, body: v.body, author_name: v.author_name };
+      if (v.title) b.title = v.title;
+      if (v.author_email) b.author_email = v.author_email;
+      return b;
+    },
+    done: (data) => {
+      ctx.wrote();
+      const published = data.status === 'published';
+      if (published) {
+        const s = state.summary;
+        s.histogram[data.review.rating] += 1;
+        s.count += 1;
+        s.average =
+          Math.round(
+            ([1, 2, 3, 4, 5].reduce((a, n) => a + n * s.histogram[n], 0) / s.count) * 100,
+          ) / 100;
+        showSummary(s);
+        if (state.rating === null || state.rating === data.review.rating) {
+          list.prepend(item(data.review));
+          state.shown += 1;
+        }
+      }
+      review.form.hidden = true;
+      writeBtn.setAttribute('aria-expanded', 'false');
+      thanks.textContent = L.t(published ? 'published' : 'pending');
+      thanks.hidden = false;
+      thanks.focus();
+      ctx.live(thanks.textContent);
+    },
+  });
+  review.form.hidden = true;
+  writeBtn.addEventListener('click', () => toggleForm(review.form.hidden));
+
+  const disc = commentArea(L, ctx, { site, product });
+  const discBtn = h(
+    'button',
+    { class: 'btn', type: 'button', 'aria-expanded': 'false' },
+    L.t('showDisc'),
+  );
+  disc.box.hidden = true;
+  discBtn.addEventListener('click', () => {
+    discBtn.hidden = true;
+    disc.box.hidden = false;
+    disc.load();
+  });
+
+  root.append(
+    top(
+      el,
+      life,
+      'section',
+      'pl',
+      liveBox,
+      h('h2', { id: headId }, L.t('title')),
+      summary,
+      h('div', { class: 'tools' }, h('label', null, L.t('sortBy'), sortSel), writeBtn),
+      review.form,
+      thanks,
+      chip,
+      status,
+      list,
+      more,
+      h('div', { class: 'disc' }, h('h3', null, L.t('discussion')), discBtn, disc.box),
+    ),
+  );
+
+  root.lastChild.lang = L.lang;
+  root.lastChild.setAttribute('aria-labelledby', headId);
+
+  function showSummary(s) {
+    state.summary = s;
+    big.textContent = s.count ? L.dec(s.average) : '–';
+    clear(avgStars).append(stars(s.average, starLabel(L, s)));
+    count.textContent = L.t('reviews', { n: s.count });
+    for (const x of bars) {
+      const n = s.histogram[x.n] || 0;
+      x.fil.style.width = `${s.count ? (100 * n) / s.count : 0}%`;
+      x.c.textContent = L.num(n);
+      x.b.disabled = n === 0 && state.rating !== x.n;
+      // Starts with what the bar shows ("5 ★", the count): WCAG 2.5.3 Label in Name.
+      x.b.setAttribute('aria-label', `${x.n} ★, ${L.t('reviews', { n })}`);
+      x.b.setAttribute('aria-pressed', String(state.rating === x.n));
+    }
+  }
+
+  function item(r) {
+    const threadBox = h('div', { class: 'thr', hidden: true });
+    let thread = null;
+    let comments = r.comment_count;
+    const cBtn = h('button', { class: 'lnk', type: 'button', 'aria-expanded': 'false' });
+    const label = () =>
+      (cBtn.textContent = threadBox.hidden ? L.t('comments', { n: comments }) : L.t('hide'));
+    label();
+    cBtn.addEventListener('click', () => {
+      threadBox.hidden = !threadBox.hidden;
+      cBtn.setAttribute('aria-expanded', String(!threadBox.hidden));
+      label();
+      if (!thread) {
+        thread = commentArea(L, ctx, {
+          site,
+          product,
+          reviewId: r.id,
+          onPosted: () => (comments += 1),
+        });
+        threadBox.append(thread.box);
+        thread.load();
+      }
+    });
+    const votes = [true, false].map((helpful) => {
+      const b = h('button', { class: 'btn', type: 'button', 'aria-pressed': 'false' });
+      const paint = (yes, no) =>
+        (b.textContent = `${L.t(helpful ? 'yes' : 'no')} (${L.num(helpful ? yes : no)})`);
+      paint(r.helpful_count, r.unhelpful_count);
+      b.addEventListener('click', () => vote(helpful));
+      return { b, paint };
+    });
+    async function vote(helpful) {
+      votes.forEach((v) => (v.b.disabled = true));
+      try {
+        const res = await postJSON(
+          api(site, `/reviews/${encodeURIComponent(r.id)}/votes`),
+          JSON.stringify({ helpful }),
+          uuid(),
+        );
+        if (!res.ok) throw new Error(res.status);
+        const d = await res.json();
+        ctx.wrote();
+        votes.forEach((v, i) => {
+          v.paint(d.helpful_count, d.unhelpful_count);
+          v.b.setAttribute('aria-pressed', String(i === (helpful ? 0 : 1)));
+        });
+      } catch {
+        ctx.live(L.t('voteFail'));
+      }
+      votes.forEach((v) => (v.b.disabled = false));
+    }
+    return h(
+      'li',
+      { class: 'rv', tabindex: '-1' },
+      h(
+        'article',
+        null,
+        h(
+          'div',
+          { class: 'rh' },
+          stars(r.rating, L.t('outOf', { n: r.rating })),
+          r.title ? h('h3', { class: 't' }, r.title) : null,
+        ),
+        h(
+          'div',
+          { class: 'meta' },
+          h('span', { class: 'au' }, r.author_name),
+          h('time', { datetime: r.created_at }, L.date(r.created_at)),
+          r.verified_buyer ? h('span', { class: 'vb' }, `✓ ${L.t('verified')}`) : null,
+        ),
+        h('p', { class: 'b' }, r.body),
+        r.reply
+          ? h(
+              'div',
+              { class: 'rep' },
+              h('strong', null, L.t('shopReply')),
+              h('p', { class: 'b' }, r.reply.body),
+            )
+          : null,
+        h(
+          'div',
+          { class: 'acts' },
+          h('span', { class: 'mu' }, L.t('wasHelpful')),
+          votes.map((v) => v.b),
+          cBtn,
+        ),
+        threadBox,
+      ),
+    );
+  }
+
+  function filter(n) {
+    state.rating = n;
+    clear(chip);
+    chip.hidden = n === null;
+    if (n !== null)
+      chip.append(
+        h('span', null, L.t('filterOn', { n })),
+        h('button', { class: 'lnk', type: 'button', onclick: () => filter(null) }, L.t('showAll')),
+      );
+    reload();
+  }
+
+  function reload() {
+    state.cursor = null;
+    load(false);
+  }
+
+  let loading = null;
+  let first = true;
+  async function load(append) {
+    const q = new URLSearchParams({ sort: state.sort, limit: String(limit) });
+    if (state.rating) q.set('rating', state.rating);
+    if (append && state.cursor) q.set('cursor', state.cursor);
+    list.setAttribute('aria-busy', 'true');
+    status.hidden = true;
+    const mine = (loading = getJSON(
+      api(site, `/products/${encodeURIComponent(product)}/reviews?${q}`),
+      ctx.fetchOpts(),
+    ));
+    let data;
+    try {
+      data = await mine;
+    } catch {
+      if (ctrl.signal.aborted || mine !== loading) return;
+      list.removeAttribute('aria-busy');
+      clear(status).append(
+        h(
+          'p',
+          { class: 'msg bad' },
+          L.t('loadFail'),
+          ' ',
+          h('button', { class: 'btn', type: 'button', onclick: () => load(append) }, L.t('retry')),
+        ),
+      );
+      status.hidden = false;
+      if (first) count.textContent = L.t('loadFail');
+      return null;
+    }
+    if (mine !== loading) return; // a newer request (sort, filter) superseded this one
+    list.removeAttribute('aria-busy');
+    showSummary(data.summary);
+    if (!append) {
+      clear(list);
+      state.shown = 0;
+    }
+    const firstNew = data.reviews.length ? item(data.reviews[0]) : null;
+    data.reviews.forEach((r, i) => list.append(i ? item(r) : firstNew));
+    state.shown += data.reviews.length;
+    state.cursor = data.next_cursor;
+    more.hidden = !state.cursor;
+    if (!data.summary.count) list.append(h('li', { class: 'mu' }, L.t('none')));
+    if (first) {
+      first = false;
+      jsonLd(el, site, product, data);
+    } else {
+      const total = state.rating ? data.summary.histogram[state.rating] : data.summary.count;
+      ctx.live(L.t('shown', { n: state.shown, total }));
+      if (append && firstNew) firstNew.focus();
+    }
+    return data.summary;
+  }
+
+  const unshare = shareSummary(site, product, load(false));
+  return {
+    destroy: () => {
+      ctrl.abort();
+      life.end();
+      clear(root);
+      unshare();
+      removeJsonLd(site, product);
+    },
+  };
+}
