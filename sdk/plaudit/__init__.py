@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
+from ._async.client import AsyncPlaudit
 from ._base_client import NOT_GIVEN, NotGiven
-from ._client import AsyncPlaudit, Plaudit
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -42,6 +42,7 @@ from ._models import (
     StatusCounts,
     Summary,
 )
+from ._sync.client import Plaudit
 from ._version import __version__
 
 __all__ = [

@@ -11,7 +11,13 @@ from typing import Any, Final
 
 import httpx
 
-from ._exceptions import NotFoundError, PlauditError, error_from_response
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    NotFoundError,
+    PlauditError,
+    error_from_response,
+)
 from ._retry import decide, log
 from ._version import __version__
 
@@ -117,6 +123,17 @@ def path_segment(value: str, name: str) -> str:
         # "parent" directory; escaped, they reach the server as the id they are.
         segment = segment.replace(".", "%2E")
     return segment
+
+
+def transport_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    """The SDK's error for a request that got no answer (refused, reset, timed out)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"The request to {request.url} timed out ({exc}).", request=request)
+    return APIConnectionError(
+        f"Could not reach the Plaudit server at {request.url.scheme}://{request.url.netloc.decode()}"
+        f": {exc or type(exc).__name__}.",
+        request=request,
+    )
 
 
 class BaseClient:

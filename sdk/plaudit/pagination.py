@@ -18,10 +18,11 @@ On :class:`~plaudit.AsyncPlaudit` the same reads ``async for``, and awaiting the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import Any, Generic, Self, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from typing import Any, Generic, TypeVar
 
-from ._models import Review, Summary
+from ._async.pagination import AsyncCursorPage, AsyncProductReviewsPage
+from ._sync.pagination import CursorPage, ProductReviewsPage
 
 __all__ = [
     "AsyncCursorPage",
@@ -32,125 +33,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class CursorPage(Generic[T]):
-    """One page of results. Iterating it yields its items *and those of every later page*;
-    ``items`` holds just this page's."""
-
-    items: list[T]
-    next_cursor: str | None
-
-    def __init__(
-        self,
-        items: list[T],
-        next_cursor: str | None,
-        fetch: Callable[[str], Self],
-    ) -> None:
-        self.items = items
-        self.next_cursor = next_cursor
-        self._fetch = fetch
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} items={len(self.items)} next_cursor={self.next_cursor!r}>"
-
-    def has_next_page(self) -> bool:
-        return self.next_cursor is not None
-
-    def next_page(self) -> Self | None:
-        """Fetch the page after this one; None on the last page."""
-        if self.next_cursor is None:
-            return None
-        return self._fetch(self.next_cursor)
-
-    def iter_pages(self) -> Iterator[Self]:
-        """This page, then each following page, fetched as the loop reaches it."""
-        page: Self | None = self
-        while page is not None:
-            yield page
-            page = page.next_page()
-
-    def __iter__(self) -> Iterator[T]:
-        for page in self.iter_pages():
-            yield from page.items
-
-
-class ProductReviewsPage(CursorPage[Review]):
-    """A page of a product's published reviews, with the product's rating ``summary``."""
-
-    summary: Summary
-
-    def __init__(
-        self,
-        items: list[Review],
-        next_cursor: str | None,
-        fetch: Callable[[str], Self],
-        *,
-        summary: Summary,
-    ) -> None:
-        super().__init__(items, next_cursor, fetch)
-        self.summary = summary
-
-
-class AsyncCursorPage(Generic[T]):
-    """One page of results on the async client; ``async for`` yields every item across
-    this and later pages."""
-
-    items: list[T]
-    next_cursor: str | None
-
-    def __init__(
-        self,
-        items: list[T],
-        next_cursor: str | None,
-        fetch: Callable[[str], Awaitable[Self]],
-    ) -> None:
-        self.items = items
-        self.next_cursor = next_cursor
-        self._fetch = fetch
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} items={len(self.items)} next_cursor={self.next_cursor!r}>"
-
-    def has_next_page(self) -> bool:
-        return self.next_cursor is not None
-
-    async def next_page(self) -> Self | None:
-        """Fetch the page after this one; None on the last page."""
-        if self.next_cursor is None:
-            return None
-        return await self._fetch(self.next_cursor)
-
-    async def iter_pages(self) -> AsyncIterator[Self]:
-        """This page, then each following page, fetched as the loop reaches it."""
-        page: Self | None = self
-        while page is not None:
-            yield page
-            page = await page.next_page()
-
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.iter_pages():
-            for item in page.items:
-                yield item
-
-
-class AsyncProductReviewsPage(AsyncCursorPage[Review]):
-    """A page of a product's published reviews, with the product's rating ``summary``."""
-
-    summary: Summary
-
-    def __init__(
-        self,
-        items: list[Review],
-        next_cursor: str | None,
-        fetch: Callable[[str], Awaitable[Self]],
-        *,
-        summary: Summary,
-    ) -> None:
-        super().__init__(items, next_cursor, fetch)
-        self.summary = summary
-
-
 PageT = TypeVar("PageT", bound=AsyncCursorPage[Any])
 
 
@@ -162,6 +44,8 @@ class AsyncPaginator(Generic[T, PageT]):
         page = await client.reviews.list(limit=50)
         async for review in client.reviews.list(status="pending"):
             ...
+
+    The sync client has no such thing: its ``list()`` returns the first page itself.
     """
 
     def __init__(self, first_page: Callable[[], Awaitable[PageT]]) -> None:
@@ -172,12 +56,11 @@ class AsyncPaginator(Generic[T, PageT]):
 
     async def iter_pages(self) -> AsyncIterator[PageT]:
         """Every page in turn, starting with the first."""
-        page: PageT | None = await self._first_page()
-        while page is not None:
+        first: PageT = await self._first_page()
+        async for page in first.iter_pages():
             yield page
-            page = await page.next_page()
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.iter_pages():
-            for item in page.items:
-                yield item
+        first: PageT = await self._first_page()
+        async for item in first:
+            yield item

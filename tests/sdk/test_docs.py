@@ -14,7 +14,7 @@ import pytest
 import plaudit
 
 README = Path(__file__).parents[2] / "sdk" / "README.md"
-DOCTEST_MODULES = ["plaudit", "plaudit._client", "plaudit.pagination", "plaudit.resources.reviews"]
+DOCTEST_MODULES = ["plaudit", "plaudit._sync.client", "plaudit.pagination", "plaudit._sync.reviews"]
 
 
 def _python_blocks(text: str) -> list[str]:

@@ -1,11 +1,16 @@
-"""The API's resources, one module each, in sync and async flavours."""
+"""The API's resources, sync and async: written once in :mod:`plaudit._async`, the sync
+ones generated from it into :mod:`plaudit._sync`."""
 
 from __future__ import annotations
 
-from .comments import AsyncComments, Comments
-from .products import AsyncProducts, Products
-from .reviews import AsyncReviews, Reviews
-from .site import AsyncSiteResource, SiteResource
+from .._async.comments import AsyncComments
+from .._async.products import AsyncProducts
+from .._async.reviews import AsyncReviews
+from .._async.site import AsyncSiteResource
+from .._sync.comments import Comments
+from .._sync.products import Products
+from .._sync.reviews import Reviews
+from .._sync.site import SiteResource
 
 __all__ = [
     "AsyncComments",

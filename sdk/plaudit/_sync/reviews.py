@@ -1,3 +1,5 @@
+# Generated from plaudit/_async/reviews.py by sdk/scripts/unasync.py: do not edit;
+# edit that file and run the script.
 """``client.reviews``: list, read, moderate, answer, delete and export a site's reviews."""
 
 from __future__ import annotations
@@ -7,12 +9,12 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from .._base_client import NOT_GIVEN, NotGiven, path_segment
+from .._base_resource import APIResource, Pages, batch_key, chunked
 from .._export import Destination, Exporter
 from .._models import AdminReview, ReviewStatus
-from ..pagination import AsyncCursorPage, AsyncPaginator, CursorPage
-from ._base import AsyncAPIResource, SyncAPIResource, chunked
+from .pagination import CursorPage
 
-__all__ = ["AsyncReviews", "Reviews"]
+__all__ = ["Reviews"]
 
 ReviewSort = Literal["newest", "oldest", "updated"]
 ExportFormat = Literal["csv", "jsonl"]
@@ -58,12 +60,6 @@ def _patch_body(
     return body
 
 
-def _batch_key(idempotency_key: str | None, index: int) -> str | None:
-    if idempotency_key is None:
-        return None
-    return idempotency_key if index == 0 else f"{idempotency_key}:{index}"
-
-
 def _export_total(stats_counts: Any, status: ReviewStatus | str | None) -> int | None:
     if status is None or str(status) == "all":
         return int(stats_counts.total)
@@ -73,7 +69,7 @@ def _export_total(stats_counts: Any, status: ReviewStatus | str | None) -> int |
         return None
 
 
-class Reviews(SyncAPIResource):
+class Reviews(APIResource):
     """The site's reviews, in every status (admin API)."""
 
     def list(
@@ -86,15 +82,15 @@ class Reviews(SyncAPIResource):
         updated_since: dt.datetime | str | None = None,
         sort: ReviewSort | None = None,
         limit: int | None = None,
-    ) -> CursorPage[AdminReview]:
-        """The first page of reviews matching the filters; iterate it for all of them.
+    ) -> Pages[AdminReview]:
+        """The reviews matching the filters, page by page (see :mod:`plaudit.pagination`).
 
         ``status`` is ``"pending"``, ``"published"``, ``"rejected"``, ``"spam"`` (or a
         :class:`ReviewStatus`); left out, every status. ``q`` searches title, body and
         author. ``updated_since`` (an aware datetime) with ``sort="updated"`` gives what
         changed since a previous sync. ``limit`` is the page size (1-100).
 
-        >>> newest = client.reviews.list(limit=1).items[0]
+        >>> newest = (client.reviews.list(limit=1)).items[0]
         >>> newest.status, newest.created_at.tzinfo
         (<ReviewStatus.PUBLISHED: 'published'>, datetime.timezone.utc)
         """
@@ -107,7 +103,7 @@ class Reviews(SyncAPIResource):
             sort=sort,
             limit=limit,
         )
-        return self._page(params, None)
+        return self._pages(lambda: self._page(params, None))
 
     def _page(self, params: dict[str, Any], cursor: str | None) -> CursorPage[AdminReview]:
         data = self._client.request("GET", "admin/reviews", params={**params, "cursor": cursor})
@@ -175,7 +171,7 @@ class Reviews(SyncAPIResource):
                 "POST",
                 "admin/reviews/moderate",
                 json={"ids": batch, "status": status},
-                idempotency_key=_batch_key(idempotency_key, index),
+                idempotency_key=batch_key(idempotency_key, index),
             )
             updated += int(data["updated"])
         return updated
@@ -200,7 +196,8 @@ class Reviews(SyncAPIResource):
         in a spreadsheet: cells that would start a formula are prefixed with ``'``) or
         ``"jsonl"`` (one review per line as the API returns it). A progress bar goes to
         stderr when it is a terminal (``progress=`` forces it on or off). Returns the
-        number of reviews written.
+        number of reviews written. The file is written with blocking writes: they are
+        small and sequential.
 
         >>> client.reviews.export("reviews.csv", status="published")
         12
@@ -225,159 +222,11 @@ class Reviews(SyncAPIResource):
                 and q is None
                 and updated_since is None
             ):
-                exporter.set_total(_export_total(self._client.stats().reviews, status))
+                stats = self._client.stats()
+                exporter.set_total(_export_total(stats.reviews, status))
             cursor: str | None = None
             while True:
                 data = self._client.request(
-                    "GET", "admin/reviews", params={**params, "cursor": cursor}
-                )
-                exporter.write_many(data["reviews"])
-                cursor = data.get("next_cursor")
-                if cursor is None:
-                    break
-        return exporter.count
-
-
-class AsyncReviews(AsyncAPIResource):
-    """The site's reviews, in every status (admin API), on the async client."""
-
-    def list(
-        self,
-        *,
-        status: ReviewStatus | str | None = None,
-        product: str | None = None,
-        rating: int | None = None,
-        q: str | None = None,
-        updated_since: dt.datetime | str | None = None,
-        sort: ReviewSort | None = None,
-        limit: int | None = None,
-    ) -> AsyncPaginator[AdminReview, AsyncCursorPage[AdminReview]]:
-        """Reviews matching the filters: ``await`` for the first page, or ``async for``
-        over every review. The filters are those of :meth:`Reviews.list`."""
-        params = _list_params(
-            status=status,
-            product=product,
-            rating=rating,
-            q=q,
-            updated_since=updated_since,
-            sort=sort,
-            limit=limit,
-        )
-        return AsyncPaginator(lambda: self._page(params, None))
-
-    async def _page(
-        self, params: dict[str, Any], cursor: str | None
-    ) -> AsyncCursorPage[AdminReview]:
-        data = await self._client.request(
-            "GET", "admin/reviews", params={**params, "cursor": cursor}
-        )
-        return AsyncCursorPage(
-            [AdminReview.from_dict(item) for item in data["reviews"]],
-            data.get("next_cursor"),
-            lambda next_cursor: self._page(params, next_cursor),
-        )
-
-    async def get(self, review_id: str) -> AdminReview:
-        """One review by id; :class:`NotFoundError` if it is not one of this site's."""
-        path = f"admin/reviews/{path_segment(review_id, 'review_id')}"
-        return AdminReview.from_dict(await self._client.request("GET", path))
-
-    async def update(
-        self,
-        review_id: str,
-        *,
-        status: ReviewStatus | str | NotGiven = NOT_GIVEN,
-        reply: str | NotGiven | None = NOT_GIVEN,
-        verified_buyer: bool | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-    ) -> AdminReview:
-        """Change a review's status and/or the shop's public reply (None removes it)."""
-        path = f"admin/reviews/{path_segment(review_id, 'review_id')}"
-        body = _patch_body(status, reply, verified_buyer)
-        return AdminReview.from_dict(
-            await self._client.request("PATCH", path, json=body, idempotency_key=idempotency_key)
-        )
-
-    async def approve(self, review_id: str) -> AdminReview:
-        """Publish a review."""
-        return await self.update(review_id, status=ReviewStatus.PUBLISHED)
-
-    async def reject(self, review_id: str) -> AdminReview:
-        """Reject a review."""
-        return await self.update(review_id, status=ReviewStatus.REJECTED)
-
-    async def mark_spam(self, review_id: str) -> AdminReview:
-        """Mark a review as spam."""
-        return await self.update(review_id, status=ReviewStatus.SPAM)
-
-    async def reply(self, review_id: str, body: str | None) -> AdminReview:
-        """Set the shop's public reply shown under the review; ``None`` removes it."""
-        return await self.update(review_id, reply=body)
-
-    async def delete(self, review_id: str) -> None:
-        """Delete a review, its votes and its comments, for good."""
-        await self._client.request(
-            "DELETE", f"admin/reviews/{path_segment(review_id, 'review_id')}"
-        )
-
-    async def moderate(
-        self,
-        ids: Iterable[str],
-        status: ReviewStatus | str,
-        *,
-        idempotency_key: str | None = None,
-    ) -> int:
-        """Give many reviews one status (500 per request); returns how many were updated."""
-        updated = 0
-        for index, batch in enumerate(chunked(ids, MODERATE_BATCH)):
-            data = await self._client.request(
-                "POST",
-                "admin/reviews/moderate",
-                json={"ids": batch, "status": status},
-                idempotency_key=_batch_key(idempotency_key, index),
-            )
-            updated += int(data["updated"])
-        return updated
-
-    async def export(
-        self,
-        file: Destination,
-        *,
-        format: ExportFormat = "csv",
-        progress: bool | None = None,
-        status: ReviewStatus | str | None = None,
-        product: str | None = None,
-        rating: int | None = None,
-        q: str | None = None,
-        updated_since: dt.datetime | str | None = None,
-        sort: ReviewSort | None = None,
-    ) -> int:
-        """Write every matching review to ``file``; see :meth:`Reviews.export`.
-
-        The file writes themselves are blocking: they are small and sequential.
-        """
-        params = _list_params(
-            status=status,
-            product=product,
-            rating=rating,
-            q=q,
-            updated_since=updated_since,
-            sort=sort,
-            limit=EXPORT_PAGE_SIZE,
-        )
-        exporter = Exporter(file, format=format, progress=progress)
-        with exporter:
-            if (
-                exporter.wants_total
-                and product is None
-                and rating is None
-                and q is None
-                and updated_since is None
-            ):
-                exporter.set_total(_export_total((await self._client.stats()).reviews, status))
-            cursor: str | None = None
-            while True:
-                data = await self._client.request(
                     "GET", "admin/reviews", params={**params, "cursor": cursor}
                 )
                 exporter.write_many(data["reviews"])

@@ -1,3 +1,5 @@
+# Generated from plaudit/_async/site.py by sdk/scripts/unasync.py: do not edit;
+# edit that file and run the script.
 """``client.site``: the API key's own site and its settings."""
 
 from __future__ import annotations
@@ -6,8 +8,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from .._base_client import NOT_GIVEN, NotGiven
+from .._base_resource import APIResource
 from .._models import Moderation, Site
-from ._base import AsyncAPIResource, SyncAPIResource
+
+__all__ = ["SiteResource"]
 
 
 def _site_changes(
@@ -28,7 +32,7 @@ def _site_changes(
     return changes
 
 
-class SiteResource(SyncAPIResource):
+class SiteResource(APIResource):
     """``client.site.get()`` and ``client.site.update(...)``."""
 
     def get(self) -> Site:
@@ -51,33 +55,7 @@ class SiteResource(SyncAPIResource):
         ``moderation="pre"`` holds every new review and comment for approval.
         """
         body = _site_changes(name, allowed_origins, moderation, blocked_words)
-        return Site.from_dict(
-            self._client.request("PATCH", "admin/site", json=body, idempotency_key=idempotency_key)
+        data = self._client.request(
+            "PATCH", "admin/site", json=body, idempotency_key=idempotency_key
         )
-
-
-class AsyncSiteResource(AsyncAPIResource):
-    """``await client.site.get()`` and ``await client.site.update(...)``."""
-
-    async def get(self) -> Site:
-        """The site this API key belongs to (its ``id`` is the public slug)."""
-        site = Site.from_dict(await self._client.request("GET", "admin/site"))
-        self._client._site_id = site.id
-        return site
-
-    async def update(
-        self,
-        *,
-        name: str | NotGiven = NOT_GIVEN,
-        allowed_origins: Iterable[str] | NotGiven = NOT_GIVEN,
-        moderation: Moderation | str | NotGiven = NOT_GIVEN,
-        blocked_words: Iterable[str] | NotGiven = NOT_GIVEN,
-        idempotency_key: str | None = None,
-    ) -> Site:
-        """Change any of the site's settings; the ones not given stay as they are."""
-        body = _site_changes(name, allowed_origins, moderation, blocked_words)
-        return Site.from_dict(
-            await self._client.request(
-                "PATCH", "admin/site", json=body, idempotency_key=idempotency_key
-            )
-        )
+        return Site.from_dict(data)

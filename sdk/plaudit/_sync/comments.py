@@ -1,3 +1,5 @@
+# Generated from plaudit/_async/comments.py by sdk/scripts/unasync.py: do not edit;
+# edit that file and run the script.
 """``client.comments``: moderate a site's fan comments and post the shop's own replies."""
 
 from __future__ import annotations
@@ -7,11 +9,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .._base_client import path_segment
+from .._base_resource import APIResource, Pages, batch_key, chunked
 from .._models import AdminComment, CommentStatus
-from ..pagination import AsyncCursorPage, AsyncPaginator, CursorPage
-from ._base import AsyncAPIResource, SyncAPIResource, chunked
+from .pagination import CursorPage
 
-__all__ = ["AsyncComments", "Comments"]
+__all__ = ["Comments"]
 
 CommentSort = Literal["newest", "oldest", "updated"]
 MODERATE_BATCH = 500
@@ -59,7 +61,7 @@ def _path(comment_id: str) -> str:
     return f"admin/comments/{path_segment(comment_id, 'comment_id')}"
 
 
-class Comments(SyncAPIResource):
+class Comments(APIResource):
     """The site's fan comments, in every status (admin API)."""
 
     def list(
@@ -72,8 +74,8 @@ class Comments(SyncAPIResource):
         updated_since: dt.datetime | str | None = None,
         sort: CommentSort | None = None,
         limit: int | None = None,
-    ) -> CursorPage[AdminComment]:
-        """The first page of comments matching the filters; iterate it for all of them.
+    ) -> Pages[AdminComment]:
+        """The comments matching the filters, page by page (see :mod:`plaudit.pagination`).
 
         ``review`` is a review id: only the comments of that review's thread.
         """
@@ -86,7 +88,7 @@ class Comments(SyncAPIResource):
             sort=sort,
             limit=limit,
         )
-        return self._page(params, None)
+        return self._pages(lambda: self._page(params, None))
 
     def _page(self, params: dict[str, Any], cursor: str | None) -> CursorPage[AdminComment]:
         data = self._client.request("GET", "admin/comments", params={**params, "cursor": cursor})
@@ -136,14 +138,10 @@ class Comments(SyncAPIResource):
         idempotency_key: str | None = None,
     ) -> AdminComment:
         """Change a comment's status."""
-        return AdminComment.from_dict(
-            self._client.request(
-                "PATCH",
-                _path(comment_id),
-                json={"status": status},
-                idempotency_key=idempotency_key,
-            )
+        data = self._client.request(
+            "PATCH", _path(comment_id), json={"status": status}, idempotency_key=idempotency_key
         )
+        return AdminComment.from_dict(data)
 
     def approve(self, comment_id: str) -> AdminComment:
         """Publish a comment."""
@@ -175,134 +173,7 @@ class Comments(SyncAPIResource):
                 "POST",
                 "admin/comments/moderate",
                 json={"ids": batch, "status": status},
-                idempotency_key=_batch_key(idempotency_key, index),
+                idempotency_key=batch_key(idempotency_key, index),
             )
             updated += int(data["updated"])
         return updated
-
-
-class AsyncComments(AsyncAPIResource):
-    """The site's fan comments, in every status (admin API), on the async client."""
-
-    def list(
-        self,
-        *,
-        status: CommentStatus | str | None = None,
-        product: str | None = None,
-        review: str | None = None,
-        q: str | None = None,
-        updated_since: dt.datetime | str | None = None,
-        sort: CommentSort | None = None,
-        limit: int | None = None,
-    ) -> AsyncPaginator[AdminComment, AsyncCursorPage[AdminComment]]:
-        """Comments matching the filters: ``await`` for the first page, or ``async for``
-        over every comment."""
-        params = _list_params(
-            status=status,
-            product=product,
-            review=review,
-            q=q,
-            updated_since=updated_since,
-            sort=sort,
-            limit=limit,
-        )
-        return AsyncPaginator(lambda: self._page(params, None))
-
-    async def _page(
-        self, params: dict[str, Any], cursor: str | None
-    ) -> AsyncCursorPage[AdminComment]:
-        data = await self._client.request(
-            "GET", "admin/comments", params={**params, "cursor": cursor}
-        )
-        return AsyncCursorPage(
-            [AdminComment.from_dict(item) for item in data["comments"]],
-            data.get("next_cursor"),
-            lambda next_cursor: self._page(params, next_cursor),
-        )
-
-    async def get(self, comment_id: str) -> AdminComment:
-        """One comment by id."""
-        return AdminComment.from_dict(await self._client.request("GET", _path(comment_id)))
-
-    async def create(
-        self,
-        *,
-        product: str,
-        body: str,
-        review_id: str | None = None,
-        parent_id: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> AdminComment:
-        """Post a comment as the shop itself: published at once, ``is_owner`` true."""
-        data = await self._client.request(
-            "POST",
-            "admin/comments",
-            json=_create_body(product, body, review_id, parent_id),
-            idempotency_key=idempotency_key,
-        )
-        return _comment(data)
-
-    async def reply(self, comment_id: str, body: str) -> AdminComment:
-        """Answer a comment as the shop: a new owner comment under it."""
-        parent = await self.get(comment_id)
-        return await self.create(
-            product=parent.product, body=body, review_id=parent.review_id, parent_id=parent.id
-        )
-
-    async def update(
-        self,
-        comment_id: str,
-        *,
-        status: CommentStatus | str,
-        idempotency_key: str | None = None,
-    ) -> AdminComment:
-        """Change a comment's status."""
-        return AdminComment.from_dict(
-            await self._client.request(
-                "PATCH",
-                _path(comment_id),
-                json={"status": status},
-                idempotency_key=idempotency_key,
-            )
-        )
-
-    async def approve(self, comment_id: str) -> AdminComment:
-        """Publish a comment."""
-        return await self.update(comment_id, status=CommentStatus.PUBLISHED)
-
-    async def reject(self, comment_id: str) -> AdminComment:
-        """Reject a comment."""
-        return await self.update(comment_id, status=CommentStatus.REJECTED)
-
-    async def mark_spam(self, comment_id: str) -> AdminComment:
-        """Mark a comment as spam."""
-        return await self.update(comment_id, status=CommentStatus.SPAM)
-
-    async def delete(self, comment_id: str) -> None:
-        """Delete a comment for good."""
-        await self._client.request("DELETE", _path(comment_id))
-
-    async def moderate(
-        self,
-        ids: Iterable[str],
-        status: CommentStatus | str,
-        *,
-        idempotency_key: str | None = None,
-    ) -> int:
-        """Give many comments one status (500 per request); returns how many were updated."""
-        updated = 0
-        for index, batch in enumerate(chunked(ids, MODERATE_BATCH)):
-            data = await self._client.request(
-                "POST",
-                "admin/comments/moderate",
-                json={"ids": batch, "status": status},
-                idempotency_key=_batch_key(idempotency_key, index),
-            )
-            updated += int(data["updated"])
-        return updated
-
-
-def _batch_key(idempotency_key: str | None, index: int) -> str | None:
-    if idempotency_key is None:
-        return None
-    return idempotency_key if index == 0 else f"{idempotency_key}:{index}"

@@ -1,3 +1,5 @@
+# Generated from plaudit/_async/products.py by sdk/scripts/unasync.py: do not edit;
+# edit that file and run the script.
 """``client.products``: the public side of a site, as its widget shows it.
 
 These are the public endpoints, which name the site in the URL. Every method takes
@@ -12,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .._base_client import path_segment
+from .._base_resource import APIResource, chunked
 from .._models import Comment, Review, Summary
-from ..pagination import AsyncCursorPage, AsyncProductReviewsPage, CursorPage, ProductReviewsPage
-from ._base import AsyncAPIResource, SyncAPIResource, chunked
+from .pagination import CursorPage, ProductReviewsPage
 
-__all__ = ["AsyncProducts", "Products"]
+__all__ = ["Products"]
 
 ProductSort = Literal["newest", "oldest", "highest", "lowest", "helpful"]
 SUMMARIES_BATCH = 100
@@ -36,7 +38,7 @@ def _unique(products: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(products))
 
 
-class Products(SyncAPIResource):
+class Products(APIResource):
     """Published reviews, ratings and comments of a site's products (public API)."""
 
     def _site(self, site: str | None) -> str:
@@ -44,7 +46,8 @@ class Products(SyncAPIResource):
 
     def summary(self, product: str, *, site: str | None = None) -> Summary:
         """The star rating of one product: count, average and histogram."""
-        return self.summaries([product], site=site)[product]
+        summaries = self.summaries([product], site=site)
+        return summaries[product]
 
     def summaries(self, products: Iterable[str], *, site: str | None = None) -> dict[str, Summary]:
         """Ratings of many products at once (as for star badges on a listing page).
@@ -72,12 +75,11 @@ class Products(SyncAPIResource):
         rating: int | None = None,
         limit: int | None = None,
     ) -> ProductReviewsPage:
-        """A product's published reviews, as the widget shows them, with its ``summary``.
-
-        Iterate the page for every review across pages.
-        """
+        """The first page of a product's published reviews, as the widget shows them,
+        with its ``summary``. Iterate the page for every review across pages."""
         params = {"sort": sort, "rating": rating, "limit": limit}
-        return self._reviews_page(self._site(site), product, params, None)
+        site = self._site(site)
+        return self._reviews_page(site, product, params, None)
 
     def _reviews_page(
         self, site: str, product: str, params: dict[str, Any], cursor: str | None
@@ -100,10 +102,11 @@ class Products(SyncAPIResource):
         review: str | None = None,
         limit: int | None = None,
     ) -> CursorPage[Comment]:
-        """A product's published comments, oldest first (``review=`` for one review's
-        thread)."""
+        """The first page of a product's published comments, oldest first (``review=``
+        for one review's thread)."""
         params = {"review": review, "limit": limit}
-        return self._comments_page(self._site(site), product, params, None)
+        site = self._site(site)
+        return self._comments_page(site, product, params, None)
 
     def _comments_page(
         self, site: str, product: str, params: dict[str, Any], cursor: str | None
@@ -112,83 +115,6 @@ class Products(SyncAPIResource):
             "GET", _product_path(site, product, "comments"), params={**params, "cursor": cursor}
         )
         return CursorPage(
-            [Comment.from_dict(item) for item in data["comments"]],
-            data.get("next_cursor"),
-            lambda next_cursor: self._comments_page(site, product, params, next_cursor),
-        )
-
-
-class AsyncProducts(AsyncAPIResource):
-    """Published reviews, ratings and comments of a site's products, on the async client."""
-
-    async def _site(self, site: str | None) -> str:
-        return site if site is not None else await self._client._own_site_id()
-
-    async def summary(self, product: str, *, site: str | None = None) -> Summary:
-        """The star rating of one product: count, average and histogram."""
-        return (await self.summaries([product], site=site))[product]
-
-    async def summaries(
-        self, products: Iterable[str], *, site: str | None = None
-    ) -> dict[str, Summary]:
-        """Ratings of many products at once (100 per request)."""
-        site = await self._site(site)
-        result: dict[str, Summary] = {}
-        for batch in chunked(_unique(products), SUMMARIES_BATCH):
-            data = await self._client.request(
-                "GET",
-                f"sites/{path_segment(site, 'site')}/summaries",
-                params={"products": ",".join(batch)},
-            )
-            result.update(_summaries(data))
-        return result
-
-    async def reviews(
-        self,
-        product: str,
-        *,
-        site: str | None = None,
-        sort: ProductSort | None = None,
-        rating: int | None = None,
-        limit: int | None = None,
-    ) -> AsyncProductReviewsPage:
-        """The first page of a product's published reviews, with its ``summary``;
-        ``async for`` over it for every review."""
-        params = {"sort": sort, "rating": rating, "limit": limit}
-        return await self._reviews_page(await self._site(site), product, params, None)
-
-    async def _reviews_page(
-        self, site: str, product: str, params: dict[str, Any], cursor: str | None
-    ) -> AsyncProductReviewsPage:
-        data = await self._client.request(
-            "GET", _product_path(site, product, "reviews"), params={**params, "cursor": cursor}
-        )
-        return AsyncProductReviewsPage(
-            [Review.from_dict(item) for item in data["reviews"]],
-            data.get("next_cursor"),
-            lambda next_cursor: self._reviews_page(site, product, params, next_cursor),
-            summary=Summary.from_dict(data["summary"]),
-        )
-
-    async def comments(
-        self,
-        product: str,
-        *,
-        site: str | None = None,
-        review: str | None = None,
-        limit: int | None = None,
-    ) -> AsyncCursorPage[Comment]:
-        """The first page of a product's published comments, oldest first."""
-        params = {"review": review, "limit": limit}
-        return await self._comments_page(await self._site(site), product, params, None)
-
-    async def _comments_page(
-        self, site: str, product: str, params: dict[str, Any], cursor: str | None
-    ) -> AsyncCursorPage[Comment]:
-        data = await self._client.request(
-            "GET", _product_path(site, product, "comments"), params={**params, "cursor": cursor}
-        )
-        return AsyncCursorPage(
             [Comment.from_dict(item) for item in data["comments"]],
             data.get("next_cursor"),
             lambda next_cursor: self._comments_page(site, product, params, next_cursor),

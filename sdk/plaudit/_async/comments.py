@@ -1,0 +1,181 @@
+"""``client.comments``: moderate a site's fan comments and post the shop's own replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from .._base_client import path_segment
+from .._base_resource import AsyncAPIResource, AsyncPages, batch_key, chunked
+from .._models import AdminComment, CommentStatus
+from .pagination import AsyncCursorPage
+
+__all__ = ["AsyncComments"]
+
+CommentSort = Literal["newest", "oldest", "updated"]
+MODERATE_BATCH = 500
+
+
+def _list_params(
+    *,
+    status: CommentStatus | str | None,
+    product: str | None,
+    review: str | None,
+    q: str | None,
+    updated_since: dt.datetime | str | None,
+    sort: CommentSort | None,
+    limit: int | None,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "product": product,
+        "review": review,
+        "q": q,
+        "updated_since": updated_since,
+        "sort": sort,
+        "limit": limit,
+    }
+
+
+def _create_body(
+    product: str, body: str, review_id: str | None, parent_id: str | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {"product": product, "body": body}
+    if review_id is not None:
+        data["review_id"] = review_id
+    if parent_id is not None:
+        data["parent_id"] = parent_id
+    return data
+
+
+def _comment(data: Mapping[str, Any]) -> AdminComment:
+    # Creation may answer with the comment itself or wrapped as {"comment": ...}.
+    inner = data.get("comment")
+    return AdminComment.from_dict(inner if isinstance(inner, Mapping) else data)
+
+
+def _path(comment_id: str) -> str:
+    return f"admin/comments/{path_segment(comment_id, 'comment_id')}"
+
+
+class AsyncComments(AsyncAPIResource):
+    """The site's fan comments, in every status (admin API)."""
+
+    def list(
+        self,
+        *,
+        status: CommentStatus | str | None = None,
+        product: str | None = None,
+        review: str | None = None,
+        q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
+        sort: CommentSort | None = None,
+        limit: int | None = None,
+    ) -> AsyncPages[AdminComment]:
+        """The comments matching the filters, page by page (see :mod:`plaudit.pagination`).
+
+        ``review`` is a review id: only the comments of that review's thread.
+        """
+        params = _list_params(
+            status=status,
+            product=product,
+            review=review,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=limit,
+        )
+        return self._pages(lambda: self._page(params, None))
+
+    async def _page(
+        self, params: dict[str, Any], cursor: str | None
+    ) -> AsyncCursorPage[AdminComment]:
+        data = await self._client.request(
+            "GET", "admin/comments", params={**params, "cursor": cursor}
+        )
+        return AsyncCursorPage(
+            [AdminComment.from_dict(item) for item in data["comments"]],
+            data.get("next_cursor"),
+            lambda next_cursor: self._page(params, next_cursor),
+        )
+
+    async def get(self, comment_id: str) -> AdminComment:
+        """One comment by id; :class:`NotFoundError` if it is not one of this site's."""
+        return AdminComment.from_dict(await self._client.request("GET", _path(comment_id)))
+
+    async def create(
+        self,
+        *,
+        product: str,
+        body: str,
+        review_id: str | None = None,
+        parent_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> AdminComment:
+        """Post a comment as the shop itself: published at once, ``is_owner`` true.
+
+        ``review_id`` answers a review, ``parent_id`` answers another comment.
+        """
+        data = await self._client.request(
+            "POST",
+            "admin/comments",
+            json=_create_body(product, body, review_id, parent_id),
+            idempotency_key=idempotency_key,
+        )
+        return _comment(data)
+
+    async def reply(self, comment_id: str, body: str) -> AdminComment:
+        """Answer a comment as the shop: a new owner comment under it."""
+        parent = await self.get(comment_id)
+        return await self.create(
+            product=parent.product, body=body, review_id=parent.review_id, parent_id=parent.id
+        )
+
+    async def update(
+        self,
+        comment_id: str,
+        *,
+        status: CommentStatus | str,
+        idempotency_key: str | None = None,
+    ) -> AdminComment:
+        """Change a comment's status."""
+        data = await self._client.request(
+            "PATCH", _path(comment_id), json={"status": status}, idempotency_key=idempotency_key
+        )
+        return AdminComment.from_dict(data)
+
+    async def approve(self, comment_id: str) -> AdminComment:
+        """Publish a comment."""
+        return await self.update(comment_id, status=CommentStatus.PUBLISHED)
+
+    async def reject(self, comment_id: str) -> AdminComment:
+        """Reject a comment."""
+        return await self.update(comment_id, status=CommentStatus.REJECTED)
+
+    async def mark_spam(self, comment_id: str) -> AdminComment:
+        """Mark a comment as spam."""
+        return await self.update(comment_id, status=CommentStatus.SPAM)
+
+    async def delete(self, comment_id: str) -> None:
+        """Delete a comment for good."""
+        await self._client.request("DELETE", _path(comment_id))
+
+    async def moderate(
+        self,
+        ids: Iterable[str],
+        status: CommentStatus | str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Give many comments one status (500 per request); returns how many were updated."""
+        updated = 0
+        for index, batch in enumerate(chunked(ids, MODERATE_BATCH)):
+            data = await self._client.request(
+                "POST",
+                "admin/comments/moderate",
+                json={"ids": batch, "status": status},
+                idempotency_key=batch_key(idempotency_key, index),
+            )
+            updated += int(data["updated"])
+        return updated

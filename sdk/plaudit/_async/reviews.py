@@ -1,0 +1,240 @@
+"""``client.reviews``: list, read, moderate, answer, delete and export a site's reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from .._base_client import NOT_GIVEN, NotGiven, path_segment
+from .._base_resource import AsyncAPIResource, AsyncPages, batch_key, chunked
+from .._export import Destination, Exporter
+from .._models import AdminReview, ReviewStatus
+from .pagination import AsyncCursorPage
+
+__all__ = ["AsyncReviews"]
+
+ReviewSort = Literal["newest", "oldest", "updated"]
+ExportFormat = Literal["csv", "jsonl"]
+MODERATE_BATCH = 500
+EXPORT_PAGE_SIZE = 100
+
+
+def _list_params(
+    *,
+    status: ReviewStatus | str | None,
+    product: str | None,
+    rating: int | None,
+    q: str | None,
+    updated_since: dt.datetime | str | None,
+    sort: ReviewSort | None,
+    limit: int | None,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "product": product,
+        "rating": rating,
+        "q": q,
+        "updated_since": updated_since,
+        "sort": sort,
+        "limit": limit,
+    }
+
+
+def _patch_body(
+    status: ReviewStatus | str | NotGiven,
+    reply: str | NotGiven | None,
+    verified_buyer: bool | NotGiven,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if not isinstance(status, NotGiven):
+        body["status"] = status
+    if not isinstance(reply, NotGiven):
+        body["reply"] = reply
+    if not isinstance(verified_buyer, NotGiven):
+        body["verified_buyer"] = verified_buyer
+    if not body:
+        raise ValueError("Nothing to update: give status, reply or verified_buyer.")
+    return body
+
+
+def _export_total(stats_counts: Any, status: ReviewStatus | str | None) -> int | None:
+    if status is None or str(status) == "all":
+        return int(stats_counts.total)
+    try:
+        return int(stats_counts[status])
+    except ValueError:
+        return None
+
+
+class AsyncReviews(AsyncAPIResource):
+    """The site's reviews, in every status (admin API)."""
+
+    def list(
+        self,
+        *,
+        status: ReviewStatus | str | None = None,
+        product: str | None = None,
+        rating: int | None = None,
+        q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
+        sort: ReviewSort | None = None,
+        limit: int | None = None,
+    ) -> AsyncPages[AdminReview]:
+        """The reviews matching the filters, page by page (see :mod:`plaudit.pagination`).
+
+        ``status`` is ``"pending"``, ``"published"``, ``"rejected"``, ``"spam"`` (or a
+        :class:`ReviewStatus`); left out, every status. ``q`` searches title, body and
+        author. ``updated_since`` (an aware datetime) with ``sort="updated"`` gives what
+        changed since a previous sync. ``limit`` is the page size (1-100).
+
+        >>> newest = (await client.reviews.list(limit=1)).items[0]
+        >>> newest.status, newest.created_at.tzinfo
+        (<ReviewStatus.PUBLISHED: 'published'>, datetime.timezone.utc)
+        """
+        params = _list_params(
+            status=status,
+            product=product,
+            rating=rating,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=limit,
+        )
+        return self._pages(lambda: self._page(params, None))
+
+    async def _page(
+        self, params: dict[str, Any], cursor: str | None
+    ) -> AsyncCursorPage[AdminReview]:
+        data = await self._client.request(
+            "GET", "admin/reviews", params={**params, "cursor": cursor}
+        )
+        return AsyncCursorPage(
+            [AdminReview.from_dict(item) for item in data["reviews"]],
+            data.get("next_cursor"),
+            lambda next_cursor: self._page(params, next_cursor),
+        )
+
+    async def get(self, review_id: str) -> AdminReview:
+        """One review by id; :class:`NotFoundError` if it is not one of this site's."""
+        path = f"admin/reviews/{path_segment(review_id, 'review_id')}"
+        return AdminReview.from_dict(await self._client.request("GET", path))
+
+    async def update(
+        self,
+        review_id: str,
+        *,
+        status: ReviewStatus | str | NotGiven = NOT_GIVEN,
+        reply: str | NotGiven | None = NOT_GIVEN,
+        verified_buyer: bool | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> AdminReview:
+        """Change a review's status and/or the shop's public reply (None removes it)."""
+        path = f"admin/reviews/{path_segment(review_id, 'review_id')}"
+        body = _patch_body(status, reply, verified_buyer)
+        return AdminReview.from_dict(
+            await self._client.request("PATCH", path, json=body, idempotency_key=idempotency_key)
+        )
+
+    async def approve(self, review_id: str) -> AdminReview:
+        """Publish a review."""
+        return await self.update(review_id, status=ReviewStatus.PUBLISHED)
+
+    async def reject(self, review_id: str) -> AdminReview:
+        """Reject a review: it stays in the admin API but is never public."""
+        return await self.update(review_id, status=ReviewStatus.REJECTED)
+
+    async def mark_spam(self, review_id: str) -> AdminReview:
+        """Mark a review as spam: it is hidden like a rejected one."""
+        return await self.update(review_id, status=ReviewStatus.SPAM)
+
+    async def reply(self, review_id: str, body: str | None) -> AdminReview:
+        """Set the shop's public reply shown under the review; ``None`` removes it."""
+        return await self.update(review_id, reply=body)
+
+    async def delete(self, review_id: str) -> None:
+        """Delete a review, its votes and its comments, for good."""
+        await self._client.request(
+            "DELETE", f"admin/reviews/{path_segment(review_id, 'review_id')}"
+        )
+
+    async def moderate(
+        self,
+        ids: Iterable[str],
+        status: ReviewStatus | str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Give many reviews one status; returns how many were updated.
+
+        Any number of ids: they are sent 500 at a time.
+        """
+        updated = 0
+        for index, batch in enumerate(chunked(ids, MODERATE_BATCH)):
+            data = await self._client.request(
+                "POST",
+                "admin/reviews/moderate",
+                json={"ids": batch, "status": status},
+                idempotency_key=batch_key(idempotency_key, index),
+            )
+            updated += int(data["updated"])
+        return updated
+
+    async def export(
+        self,
+        file: Destination,
+        *,
+        format: ExportFormat = "csv",
+        progress: bool | None = None,
+        status: ReviewStatus | str | None = None,
+        product: str | None = None,
+        rating: int | None = None,
+        q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
+        sort: ReviewSort | None = None,
+    ) -> int:
+        """Write every review matching the filters of :meth:`list` to ``file``.
+
+        ``file`` is a path (written to a temporary file first, so a failed export leaves
+        nothing half-written) or an open text file. ``format`` is ``"csv"`` (safe to open
+        in a spreadsheet: cells that would start a formula are prefixed with ``'``) or
+        ``"jsonl"`` (one review per line as the API returns it). A progress bar goes to
+        stderr when it is a terminal (``progress=`` forces it on or off). Returns the
+        number of reviews written. The file is written with blocking writes: they are
+        small and sequential.
+
+        >>> await client.reviews.export("reviews.csv", status="published")
+        12
+        >>> await client.reviews.export("reviews.jsonl", format="jsonl", rating=1)
+        0
+        """
+        params = _list_params(
+            status=status,
+            product=product,
+            rating=rating,
+            q=q,
+            updated_since=updated_since,
+            sort=sort,
+            limit=EXPORT_PAGE_SIZE,
+        )
+        exporter = Exporter(file, format=format, progress=progress)
+        with exporter:
+            if (
+                exporter.wants_total
+                and product is None
+                and rating is None
+                and q is None
+                and updated_since is None
+            ):
+                stats = await self._client.stats()
+                exporter.set_total(_export_total(stats.reviews, status))
+            cursor: str | None = None
+            while True:
+                data = await self._client.request(
+                    "GET", "admin/reviews", params={**params, "cursor": cursor}
+                )
+                exporter.write_many(data["reviews"])
+                cursor = data.get("next_cursor")
+                if cursor is None:
+                    break
+        return exporter.count

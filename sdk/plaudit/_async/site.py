@@ -1,0 +1,59 @@
+"""``client.site``: the API key's own site and its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .._base_client import NOT_GIVEN, NotGiven
+from .._base_resource import AsyncAPIResource
+from .._models import Moderation, Site
+
+__all__ = ["AsyncSiteResource"]
+
+
+def _site_changes(
+    name: str | NotGiven,
+    allowed_origins: Iterable[str] | NotGiven,
+    moderation: Moderation | str | NotGiven,
+    blocked_words: Iterable[str] | NotGiven,
+) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if not isinstance(name, NotGiven):
+        changes["name"] = name
+    if not isinstance(allowed_origins, NotGiven):
+        changes["allowed_origins"] = list(allowed_origins)
+    if not isinstance(moderation, NotGiven):
+        changes["moderation"] = moderation
+    if not isinstance(blocked_words, NotGiven):
+        changes["blocked_words"] = list(blocked_words)
+    return changes
+
+
+class AsyncSiteResource(AsyncAPIResource):
+    """``client.site.get()`` and ``client.site.update(...)``."""
+
+    async def get(self) -> Site:
+        """The site this API key belongs to (its ``id`` is the public slug)."""
+        site = Site.from_dict(await self._client.request("GET", "admin/site"))
+        self._client._site_id = site.id
+        return site
+
+    async def update(
+        self,
+        *,
+        name: str | NotGiven = NOT_GIVEN,
+        allowed_origins: Iterable[str] | NotGiven = NOT_GIVEN,
+        moderation: Moderation | str | NotGiven = NOT_GIVEN,
+        blocked_words: Iterable[str] | NotGiven = NOT_GIVEN,
+        idempotency_key: str | None = None,
+    ) -> Site:
+        """Change any of the site's settings; the ones not given stay as they are.
+
+        ``moderation="pre"`` holds every new review and comment for approval.
+        """
+        body = _site_changes(name, allowed_origins, moderation, blocked_words)
+        data = await self._client.request(
+            "PATCH", "admin/site", json=body, idempotency_key=idempotency_key
+        )
+        return Site.from_dict(data)
