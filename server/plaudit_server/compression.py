@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+from collections.abc import Sequence
 
 import brotli
 from werkzeug.http import parse_accept_header
@@ -21,8 +22,10 @@ SUFFIX = {"br": "-br", "gzip": "-gz", "identity": ""}
 MIN_SIZE = 256
 
 
-def compress(data: bytes, *, best: bool = False) -> dict[str, bytes]:
-    """``data`` in every coding worth sending, identity included.
+def compress(
+    data: bytes, *, best: bool = False, codings: Sequence[str] = CODINGS
+) -> dict[str, bytes]:
+    """``data`` in each of ``codings`` if worth it, and as identity.
 
     ``best``: the smallest output at any CPU cost (the widget, once per build); else
     levels that keep a cache fill cheap (brotli 5 is as small as gzip 9 at a tenth of
@@ -31,8 +34,10 @@ def compress(data: bytes, *, best: bool = False) -> dict[str, bytes]:
     forms = {"identity": data}
     if len(data) < MIN_SIZE:
         return forms
-    forms["gzip"] = gzip.compress(data, compresslevel=9 if best else 6, mtime=0)
-    forms["br"] = brotli.compress(data, quality=11 if best else 5, mode=brotli.MODE_TEXT)
+    if "gzip" in codings:
+        forms["gzip"] = gzip.compress(data, compresslevel=9 if best else 6, mtime=0)
+    if "br" in codings:
+        forms["br"] = brotli.compress(data, quality=11 if best else 5, mode=brotli.MODE_TEXT)
     return forms
 
 

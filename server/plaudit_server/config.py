@@ -42,10 +42,6 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_TIMEOUT": 0.2,
     "REDIS_COOLDOWN": 3.0,
     "REDIS_KEY_PREFIX": "plaudit:",
-    # Compiled templates, kept for every worker on the host (see init_template_cache):
-    # None is a directory of the user's in the system's temporary directory; false
-    # compiles in each worker.
-    "TEMPLATE_CACHE_DIR": None,
     # flask-smorest / OpenAPI
     "API_TITLE": "Plaudit",
     "API_VERSION": "v1",

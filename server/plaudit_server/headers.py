@@ -1,7 +1,7 @@
 """Security headers on every response, in one place.
 
 A WSGI middleware around the whole server, so every response gets them whoever
-answered it: the API's views, the cache hits answered before Flask (fastpath.py), the
+answered it: the API's views, the cache hits answered before Flask (cache/reads.py), the
 admin page's own app, the widget script, the demo shop, the error pages. A response
 that already carries a header keeps its own value (the admin page sets a stricter
 policy of its own; /widget.js its own cross-origin resource policy).

@@ -9,15 +9,17 @@ next reader the work.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
+from rq import Queue, SimpleWorker
 
 from . import cache
+from .extensions import db
+from .services import sites, stats
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,6 @@ def enqueue(func: Callable[..., Any], *args: Any, job_id: str | None = None) -> 
         return
 
     def put(client: Any) -> Any:
-        from rq import Queue
-
         return Queue(queue_name(fast), connection=client).enqueue(
             func,
             *args,
@@ -50,43 +50,32 @@ def queue_name(fast: cache.FastStore) -> str:
     return fast.prefix + "jobs"
 
 
-def _stats_key(fast: cache.FastStore, site_slug: str, values: list[bytes | None]) -> str:
-    # The day is part of the key: the 90-day window moves at midnight UTC.
-    epoch, site_gen = ((v or b"0").decode() for v in values)
-    return f"{fast.prefix}stats:{epoch}.{site_gen}:{utcnow().date()}:{site_slug}"
-
-
 def cached_stats(site_slug: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The site's statistics from the cache when current, else computed and cached."""
-    fast = cache.store()
-    if fast is None:
-        return compute()
-    values = fast.mget([fast.epoch_key, fast.prefix + cache.gen_key(site_slug)])
-    if values is None:
-        return compute()
-    key = _stats_key(fast, site_slug, values)
-    found = fast.mget([key])
-    if found and found[0] is not None:
-        return json.loads(found[0])
-    stats = compute()
-    fast.set_many({key: json.dumps(stats).encode()}, ttl=24 * 3600)
-    return stats
+    # The day is part of the name: the 90-day window moves at midnight UTC.
+    return cache.cached_for_site(site_slug, f"stats|{utcnow().date()}", compute)
 
 
 def refresh_stats(site_slug: str) -> None:
     """Job: compute and cache a site's statistics (run by ``plaudit worker``)."""
-    from .extensions import db
-    from .services import sites, stats
-
     site = sites.site_by_slug(db.session, site_slug)
     cached_stats(site_slug, lambda: stats.site_stats(db.session, site))
     db.session.rollback()
 
 
+def init_app(app: Flask) -> None:
+    """Refresh a site's statistics in the background after writes (debounced by the
+    cache), so the next reader of ``GET /api/v1/admin/stats`` finds them ready."""
+    app.extensions["plaudit_cache"].on_sites_changed.append(_refresh_soon)
+
+
+def _refresh_soon(site_slugs: list[str]) -> None:
+    for slug in site_slugs:
+        enqueue(refresh_stats, slug, job_id=f"stats-pending:{slug}")
+
+
 def run_worker(burst: bool = False) -> None:
     """Process jobs until stopped (or, with ``burst``, until the queue is empty)."""
-    from rq import Queue, SimpleWorker
-
     fast = cache.store()
     if fast is None:
         raise RuntimeError("plaudit worker needs REDIS_URL: without Redis jobs run inline")

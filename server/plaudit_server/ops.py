@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from flask import current_app, g, jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import request_id_for
 from .cache import store
 from .errors import Problem
 from .extensions import db
 from .openapi import Blueprint
+from .requestids import request_id_for
 from .schemas import HealthSchema, ReadySchema
 
 bp = Blueprint("ops", __name__, description="Liveness and readiness for load balancers.")

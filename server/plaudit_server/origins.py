@@ -27,7 +27,7 @@ EXPOSED_HEADERS = ["Retry-After", "X-Request-Id", "Idempotent-Replayed", "ETag"]
 
 
 # flask-cors would otherwise merge in the current app's CORS_* config, which needs an
-# app context; these options are complete, and fastpath.py builds headers without one.
+# app context; these options are complete, and cache/reads.py builds headers without one.
 _NO_APP_CONFIG = SimpleNamespace(config={})
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
-from ..cache import cached_public_read, public_cache_control, snapshot
+from ..cache import PUBLIC_VARY, cached_public_read, public_cache_control, snapshot
 from ..db import read_without_transaction
 from ..errors import Problem
 from ..extensions import db, limiter
@@ -100,31 +100,25 @@ def load_product() -> tuple[Site, Product | None]:
     query, or from an earlier miss under the same generations (``cache.snapshot``)."""
     args = request.view_args or {}
     slug, product = args["site"], args["product"]
-
-    def load() -> tuple[Site, Product | None]:
-        rows = summaries.site_and_product(db.session, slug, product)
-        # Detached at once: later requests share them, read-only, and nothing this
-        # request's session does (a rollback expires what it holds) may touch them.
-        for row in rows:
-            if row is not None:
-                db.session.expunge(row)
-        return rows
-
-    g.site, found = snapshot(("site-product", slug, product), load)
+    g.site, found = snapshot(
+        ("site-product", slug, product),
+        lambda: summaries.site_and_product(db.session, slug, product),
+    )
     return g.site, found
 
 
 @bp.after_request
 def headers(response: Response) -> Response:
     site = g.get("site")
-    add_cors_headers(response, site.allowed_origins if site else g.get("cors_origins"))
+    add_cors_headers(response, site.allowed_origins if site else None)
     if request.method in {"GET", "HEAD"} and response.status_code in {200, 304}:
         response.headers["Cache-Control"] = public_cache_control(current_app.config)
+        response.headers["Vary"] = PUBLIC_VARY  # as a cache hit's
     return response
 
 
 @bp.route(PRODUCT_PATH + "/reviews", methods=["GET"])
-@cached_public_read
+@cached_public_read(PublicReviewsQuery)
 @bp.arguments(PublicReviewsQuery, location="query")
 @bp.response(200, PublicReviewList)
 def list_reviews(query: dict[str, Any], site: str, product: str) -> dict[str, Any]:
@@ -188,7 +182,7 @@ def vote(data: dict[str, Any], site: str, review_id: str) -> Any:
 
 
 @bp.route("/<site>/summaries", methods=["GET"])
-@cached_public_read
+@cached_public_read(SummariesQuery)
 @bp.arguments(SummariesQuery, location="query")
 @bp.response(200, SummariesResult)
 def list_summaries(query: dict[str, Any], site: str) -> dict[str, Any]:
@@ -197,7 +191,7 @@ def list_summaries(query: dict[str, Any], site: str) -> dict[str, Any]:
 
 
 @bp.route(PRODUCT_PATH + "/comments", methods=["GET"])
-@cached_public_read
+@cached_public_read(PublicCommentsQuery)
 @bp.arguments(PublicCommentsQuery, location="query")
 @bp.response(200, PublicCommentList)
 def list_comments(query: dict[str, Any], site: str, product: str) -> dict[str, Any]:

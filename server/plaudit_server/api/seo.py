@@ -112,7 +112,7 @@ def product_jsonld(
 
 
 @bp.route("/<site>/products/<product>/jsonld", methods=["GET"])
-@cached_public_read
+@cached_public_read(JsonLdQuery, mimetype=JSONLD_MIMETYPE)
 @bp.arguments(JsonLdQuery, location="query")
 @bp.response(200, ProductLd, content_type=JSONLD_MIMETYPE)
 def product_ld(query: dict[str, Any], site: str, product: str) -> dict[str, Any]:

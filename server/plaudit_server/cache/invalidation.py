@@ -1,0 +1,62 @@
+"""Invalidation: what a transaction changed retires the cached reads of it once it commits.
+
+Cache correctness rests on generation numbers, not on deleting keys. Each product (and
+each site) has a counter that every committed write increments; a cached body lives
+under a key that contains the generations read *before* the database was queried, so a
+write that lands meanwhile makes that entry unreachable. If an increment fails because
+Redis is unreachable, the store remembers it and, on the first successful call after
+recovery, bumps a global epoch that is part of every key: entries written before the
+outage can never be served again (``store.py``).
+
+Services call :func:`touch` wherever they change what a public read returns; after the
+session commits, the touched generations are bumped. After a rollback nothing is
+bumped: nothing changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .store import gen_key
+
+_KEY = "plaudit.touched"
+# Listeners of ``on_sites_changed`` hear of a site at most once per this many seconds,
+# whatever the write rate (the claim rides in the same round trip as the bump).
+DEBOUNCE = 5
+
+
+def touch(session: Session, site_slug: str, products: Iterable[str] = ()) -> None:
+    """Record that this transaction changes the site's (and these products') public data."""
+    touched: dict[str, set[str]] = session.info.setdefault(_KEY, {})
+    touched.setdefault(site_slug, set()).update(products)
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_after_commit(session: Session) -> None:
+    touched: dict[str, set[str]] | None = session.info.pop(_KEY, None)
+    if not touched or not has_app_context():
+        return
+    extension = current_app.extensions.get("plaudit_cache")
+    fast = extension.store if extension is not None else None
+    if fast is None:
+        return
+    keys = sorted(
+        key
+        for slug, products in touched.items()
+        for key in (gen_key(slug), *(gen_key(slug, p) for p in products))
+    )
+    claims = [f"changed:{slug}" for slug in sorted(touched)]
+    won = fast.bump(keys, claim=claims, ttl=DEBOUNCE)
+    if won:
+        slugs = [claim.split(":", 1)[1] for claim in won]
+        for listener in extension.on_sites_changed:
+            listener(slugs)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_KEY, None)
