@@ -143,11 +143,6 @@ class Database:
         app.extensions["plaudit_db"] = (engine, sessionmaker(engine, **self.session_options))
         app.teardown_appcontext(_close_session)
 
-    def init_companion(self, app: Flask, parent: Flask) -> None:
-        """Serve ``app`` (the admin page's) from ``parent``'s engine: one pool a process."""
-        app.extensions["plaudit_db"] = parent.extensions["plaudit_db"]
-        app.teardown_appcontext(_close_session)
-
     @property
     def engine(self) -> sa.Engine:
         return current_app.extensions["plaudit_db"][0]  # type: ignore[no-any-return]

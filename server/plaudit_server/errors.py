@@ -155,7 +155,7 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
         headers["Allow"] = ", ".join(valid_methods)
     if status == 429:
         detail = "Too many requests; retry after the time given in Retry-After."
-        retry_after = _retry_after_from_limiter()
+        retry_after = retry_after_from_limiter()
         headers["Retry-After"] = str(retry_after)
     if status >= 500:
         original = getattr(error, "original_exception", None)
@@ -165,7 +165,7 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     return problem_response(status, detail, errors=errors, headers=headers)
 
 
-def _retry_after_from_limiter() -> int:
+def retry_after_from_limiter() -> int:
     """Seconds until the breached limit frees a slot, from flask-limiter's view."""
     import math
     import time

@@ -30,15 +30,6 @@ class _Limiter(Limiter):
         if fallback is not None:
             fallback.reset()
 
-    def init_companion(self, app: Flask) -> None:
-        """Limit ``app`` (the admin page's, built after the main app has served requests)
-        in the storage the main app counts in: a fresh init would start new counts,
-        which without Redis live in this process's memory."""
-        kept = {name: getattr(self, name) for name in _COUNTING_STATE if hasattr(self, name)}
-        super().init_app(app)
-        for name, value in kept.items():
-            setattr(self, name, value)
-
     def storage_is_down(self) -> bool:
         """True while flask-limiter counts in its in-memory fallback."""
         return bool(getattr(self, "_storage_dead", False))
@@ -58,15 +49,6 @@ class _Limiter(Limiter):
         view = current_app.view_functions.get(request.endpoint or "")
         return view is not None and get_qualified_name(view) in self._marked_for_limiting
 
-
-# Where flask-limiter keeps its counts and its "Redis is down" state.
-_COUNTING_STATE = (
-    "_storage",
-    "_limiter",
-    "_fallback_storage",
-    "_fallback_limiter",
-    "_storage_dead",
-)
 
 # Objects stay loaded after commit: views commit, then serialise what they changed, and
 # reloading every attribute from the database at that point would cost a query each.

@@ -266,14 +266,14 @@ def test_repeated_failures_back_off_with_a_growing_wait(
 
 
 def session_cookie(client: Any) -> str:
-    cookie = client.get_cookie("session")
+    cookie = client.get_cookie("session", path=ADMIN)
     assert cookie is not None
     return str(cookie.value)
 
 
 def with_cookie(app: Flask, value: str) -> Any:
     client = browser(app)
-    client.set_cookie("session", value)
+    client.set_cookie("session", value, path=ADMIN)
     return client
 
 

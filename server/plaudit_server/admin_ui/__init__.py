@@ -1,54 +1,59 @@
-"""The admin page at ``/admin/``, mounted on the main app and built on its first request.
+"""The admin page at ``/admin/``: a blueprint of the main app with rules of its own.
 
-Visitors' widgets and shops' back ends send nearly all the traffic; owners' visits to the
-admin page are rare. The page's own stack (Flask-Login, its views and templates) is
-1.2 MB of a worker's memory, whose budget is 80 MB (benchmark, README), so a worker
-loads it when it first serves an owner, not at start. The page is therefore its own
-Flask app (:mod:`.app`), since Flask takes no new routes once an app has served a
-request: requests under ``/admin`` go to it, everything else to the main app. This
-module imports nothing of it.
+:mod:`.base` holds the blueprint and what every page shares (security headers, the
+same-origin check for forms, HTML error pages), :mod:`.sessions` the owner's session
+cookie, and :mod:`.auth`, :mod:`.queue`, :mod:`.insight` and :mod:`.settings` the
+pages. :func:`init_app` binds it all to the app, as any Flask extension is bound.
+
+It was once a Flask app of its own, built on a worker's first ``/admin`` request, to keep
+its 1.2 MB out of workers that never serve an owner. With the memory budget raised
+that no longer pays for what it cost: a second app sharing the first one's engine, Redis
+store and rate limiter's private state, links that ``url_for`` could not build across
+the two, and routes that ``flask routes`` did not list.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
 
 from flask import Flask
 
-PREFIX = "/admin"
+from . import auth, insight, queue, settings  # noqa: F401  (their views register on bp)
+from .base import bp, login_manager
+from .sessions import SessionInterface, cookie_secure_from_environment
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+__all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
-    """Serve the admin page at ``/admin`` beside ``app`` (call before ProxyFix wraps it,
-    so the page sees the client's address and scheme as the main app does)."""
-    app.wsgi_app = AdminMount(app.wsgi_app, app)  # type: ignore[method-assign]
-
-
-class AdminMount:
-    """WSGI middleware: ``/admin`` and ``/admin/...`` to the admin app, the rest on."""
-
-    def __init__(self, wsgi_app: WSGIApp, parent: Flask) -> None:
-        self.wsgi_app = wsgi_app
-        self.parent = parent
-        self.admin: Flask | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        path = environ.get("PATH_INFO", "")
-        if path == PREFIX or path.startswith(PREFIX + "/"):
-            return self.admin_app()(environ, start_response)
-        return self.wsgi_app(environ, start_response)
-
-    def admin_app(self) -> Flask:
-        """The admin app, built once per process (threaded servers: by one thread)."""
-        if self.admin is None:
-            with self._lock:
-                if self.admin is None:
-                    from .app import create_admin_app
-
-                    self.admin = create_admin_app(self.parent)
-        return self.admin
+    """Serve the admin page at ``/admin`` on ``app``: its settings, session, sign-in."""
+    config = app.config
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    if config.get("SESSION_COOKIE_SAMESITE") is None:  # Flask's default: none
+        config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # Sign-in attempts, counted before the password is checked (see auth.py): per
+    # client network (/24, /64) and per email on that network. The tiers of the second
+    # are its back-off: after 5 wrong passwords a wait of up to a minute, after 10 up
+    # to 10 minutes, after 20 up to an hour; a success clears them.
+    config.setdefault("ADMIN_LOGIN_LIMIT_PER_IP", "20/minute;200/hour")
+    config.setdefault("ADMIN_LOGIN_LIMIT_PER_EMAIL", "5/minute;10/10 minutes;20/hour")
+    # The current-password check of the change-password form, per owner.
+    config.setdefault("ADMIN_PASSWORD_CHECK_LIMIT", "5/minute;20/hour")
+    # Argon2 verifications (64 MiB each) at once in this process, and the seconds a
+    # request waits for one of them before it is answered 503 with Retry-After.
+    config.setdefault("ADMIN_PASSWORD_HASHING_CONCURRENCY", 2)
+    config.setdefault("ADMIN_PASSWORD_HASHING_WAIT", 2.0)
+    # Session lifetime in seconds (see sessions.py): unused, and since sign-in.
+    config.setdefault("ADMIN_SESSION_IDLE_TIMEOUT", 2 * 3600)
+    config.setdefault("ADMIN_SESSION_MAX_AGE", 12 * 3600)
+    # None: Secure outside debug and testing; false: never (plain HTTP); true: always.
+    config.setdefault("ADMIN_SESSION_COOKIE_SECURE", cookie_secure_from_environment())
+    app.extensions["plaudit_password_hashing"] = threading.BoundedSemaphore(
+        int(config["ADMIN_PASSWORD_HASHING_CONCURRENCY"])
+    )
+    app.session_interface = SessionInterface()
+    login_manager.init_app(app, add_context_processor=False)  # base.py: for the pages only
+    login_manager.login_view = "admin_ui.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    app.register_blueprint(bp)

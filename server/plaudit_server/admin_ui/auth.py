@@ -42,7 +42,8 @@ from ..extensions import db, limiter
 from ..models import Owner
 from ..services import sites
 from ..visitors import client_ip, keyed_hash, network_prefix
-from .app import SIGNED_IN_AT, bp, login_manager, max_session_age
+from .base import bp, login_manager
+from .sessions import PREFIX, SIGNED_IN_AT, max_session_age
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def _end_every_session(owner: Owner) -> None:
 
 def safe_next(target: str | None) -> str | None:
     """Only paths of this admin page: no open redirect to another host."""
-    if not target or not target.startswith("/admin/"):
+    if not target or not target.startswith(PREFIX + "/"):
         return None
     return None if any(c in target for c in "\\\r\n") else target
 

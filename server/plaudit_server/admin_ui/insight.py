@@ -17,7 +17,7 @@ from .. import jobs
 from ..extensions import db
 from ..models import Product, Site
 from ..services import stats
-from .app import bp, owned_site
+from .base import bp, owned_site
 
 LOWEST_RATED = 10
 

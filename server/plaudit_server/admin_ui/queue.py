@@ -30,8 +30,8 @@ from ..services import moderation
 from ..services import reviews as review_service
 from ..services.stats import status_counts as count_by_status
 from ..services.tenancy import owned
-from .app import bp, owned_site
 from .auth import safe_next
+from .base import bp, owned_site
 
 MAX_BULK = 500
 PAGE_SIZES = [25, 50, 100, 500]

@@ -21,7 +21,7 @@ from ..models import ApiKey, Site
 from ..schemas import SitePatch
 from ..services import sites
 from ..timeutil import utcnow
-from .app import bp, owned_site
+from .base import bp, owned_site
 
 
 def _lines(text: str) -> list[str]:
