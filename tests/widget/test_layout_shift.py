@@ -6,6 +6,8 @@ line of CSS in widget/README.md, which the demo templates use."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +36,7 @@ new PerformanceObserver((list) => {
 SETTLE = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
 WIDTHS = [(412, 915), (1280, 800)]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -89,3 +92,65 @@ def test_demo_listing_does_not_move(widget_browser: Any, demo: Plaudit, size: An
         expect(page.locator("[data-plaudit-stars] .n")).to_have_text(["(9)", "(5)", "(3)", "(7)"])
 
     shift_of(widget_browser, f"{demo.origin}/demo", size, rendered)
+
+
+def reserve_line() -> str:
+    """The one line of CSS widget/README.md tells shops to add."""
+    readme = (ROOT / "widget" / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```css\n(\[data-plaudit-stars\].*)\n```", readme)
+    assert found, "widget/README.md has lost its line of CSS"
+    return found.group(1)
+
+
+def test_the_demo_uses_the_documented_line() -> None:
+    base = ROOT / "server" / "plaudit_server" / "templates" / "demo" / "base.html"
+    assert reserve_line() in base.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("size", WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])
+def test_mounts_render_at_the_size_the_line_reserves(
+    widget_browser: Any, plaudit: Plaudit, size: Any
+) -> None:
+    """With the line, what follows a badge and the reviews widget of a product without
+    reviews yet is where it was before the script ran (the script and the answers are
+    held until that is measured). Reviews, when there are some, grow the widget below."""
+    site = plaudit.site()
+    plaudit.review(site, "sku-1", 0, rating=4, body="Short.")
+    context = widget_browser.new_context(viewport={"width": size[0], "height": size[1]})
+    try:
+        page = context.new_page()
+        held: list[Any] = []
+        released = False
+
+        def hold(route: Any) -> None:
+            if released:
+                route.continue_()
+            else:
+                held.append(route)
+
+        page.route(f"{plaudit.origin}/**", hold)
+        page.goto(
+            plaudit.shop.page(
+                f"<!doctype html><html lang=en><head><style>{reserve_line()}</style></head>"
+                f'<body><p><span data-plaudit-stars data-site="{site}" data-product="sku-1">'
+                f"</span><span id=beside>beside</span></p>"
+                f'<div data-plaudit-reviews data-site="{site}" data-product="sku-new"></div>'
+                f"<p id=below>below</p>{plaudit.script}</body></html>"
+            ),
+            wait_until="domcontentloaded",  # the held async script holds back "load"
+        )
+        places = (
+            "() => ['beside', 'below'].map((id) => document.getElementById(id)"
+            ".getBoundingClientRect()).map((r) => [r.x, r.y])"
+        )
+        before = page.evaluate(places)
+        assert held  # the script itself is held: nothing of the widget has run
+        released = True
+        for route in held:
+            route.continue_()
+        expect(page.locator("[data-plaudit-reviews] .cnt")).to_have_text("0 reviews")
+        expect(page.locator("[data-plaudit-stars] .n")).to_have_text("(1)")
+        page.evaluate(SETTLE)
+        assert page.evaluate(places) == before
+    finally:
+        context.close()

@@ -102,6 +102,45 @@ def test_widget_js_follows_the_built_file(
     assert client.get("/widget.js").status_code == 404
 
 
+CHUNKS = sorted((BUILT.parent / "widget").glob("*.js"))
+
+
+def test_chunks_are_served_like_the_widget(client: Any) -> None:
+    assert CHUNKS, "the build makes chunks (static/widget/*.js)"
+    core = BUILT.read_text(encoding="utf-8")
+    for path in CHUNKS:
+        url = f"/widget/{path.stem}.js"
+        response = client.get(url, headers={"Accept-Encoding": "br"})
+        assert response.status_code == 200 and decode(response) == path.read_bytes()
+        assert response.mimetype == "text/javascript"
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        version = response.headers["X-Widget-Version"]
+        assert response.headers["ETag"] == f'"{version}-br"'
+        # The core imports the chunk by the hash the server tags it with.
+        assert f'"{path.stem}":"{version}"' in core
+        pinned = client.get(f"{url}?v={version}")
+        assert pinned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert "immutable" not in client.get(f"{url}?v=old").headers["Cache-Control"]
+        again = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304
+
+
+@pytest.mark.parametrize(
+    "path", ["/widget/nope.js", "/widget/..%2Fplaudit.min.js", "/widget/Lang-de.js", "/widget/.js"]
+)
+def test_only_built_chunks_are_served(client: Any, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_chunks_follow_their_directory(app_factory: Callable[..., Flask], tmp_path: Path) -> None:
+    (tmp_path / "extra.js").write_text("export default 1;")
+    client = app_factory(WIDGET_CHUNK_DIR=str(tmp_path)).test_client()
+    assert client.get("/widget/extra.js").get_data() == b"export default 1;"
+    assert client.get("/widget/lang-de.js").status_code == 404
+
+
 def test_widget_fits_the_size_budget() -> None:
     size = len(gzip.compress(BUILT.read_bytes(), compresslevel=9))
     assert size <= BUDGET, f"{size} bytes gzipped > {BUDGET}: see bench/widget_size.py"
