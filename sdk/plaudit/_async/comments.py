@@ -7,18 +7,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .._base_client import path_segment
-from .._base_resource import AsyncAPIResource, AsyncPages, batch_key, chunked
+from .._base_resource import AsyncPages
 from .._models import AdminComment, CommentStatus
-from .pagination import AsyncCursorPage
+from .collection import AsyncCollection
 
 __all__ = ["AsyncComments"]
 
 CommentSort = Literal["newest", "oldest", "updated"]
-MODERATE_BATCH = 500
 
 
 def _list_params(
-    *,
     status: CommentStatus | str | None,
     product: str | None,
     review: str | None,
@@ -59,8 +57,13 @@ def _path(comment_id: str) -> str:
     return f"admin/comments/{path_segment(comment_id, 'comment_id')}"
 
 
-class AsyncComments(AsyncAPIResource):
+class AsyncComments(AsyncCollection[AdminComment]):
     """The site's fan comments, in every status (admin API)."""
+
+    name = "comments"
+
+    def _item(self, data: Mapping[str, Any]) -> AdminComment:
+        return AdminComment.from_dict(data)
 
     def list(
         self,
@@ -77,28 +80,7 @@ class AsyncComments(AsyncAPIResource):
 
         ``review`` is a review id: only the comments of that review's thread.
         """
-        params = _list_params(
-            status=status,
-            product=product,
-            review=review,
-            q=q,
-            updated_since=updated_since,
-            sort=sort,
-            limit=limit,
-        )
-        return self._pages(lambda: self._page(params, None))
-
-    async def _page(
-        self, params: dict[str, Any], cursor: str | None
-    ) -> AsyncCursorPage[AdminComment]:
-        data = await self._client.request(
-            "GET", "admin/comments", params={**params, "cursor": cursor}
-        )
-        return AsyncCursorPage(
-            [AdminComment.from_dict(item) for item in data["comments"]],
-            data.get("next_cursor"),
-            lambda next_cursor: self._page(params, next_cursor),
-        )
+        return self._list(_list_params(status, product, review, q, updated_since, sort, limit))
 
     async def get(self, comment_id: str) -> AdminComment:
         """One comment by id; :class:`NotFoundError` if it is not one of this site's."""
@@ -169,13 +151,4 @@ class AsyncComments(AsyncAPIResource):
         idempotency_key: str | None = None,
     ) -> int:
         """Give many comments one status (500 per request); returns how many were updated."""
-        updated = 0
-        for index, batch in enumerate(chunked(ids, MODERATE_BATCH)):
-            data = await self._client.request(
-                "POST",
-                "admin/comments/moderate",
-                json={"ids": batch, "status": status},
-                idempotency_key=batch_key(idempotency_key, index),
-            )
-            updated += int(data["updated"])
-        return updated
+        return await self._moderate(ids, status, idempotency_key)

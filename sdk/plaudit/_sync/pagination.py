@@ -13,8 +13,8 @@ T = TypeVar("T")
 
 
 class CursorPage(Generic[T]):
-    """One page of results. Iterating it (``for``) yields its items *and those of
-    every later page*; ``items`` holds just this page's."""
+    """One page of results. Iterating it yields its items *and those of every later
+    page*; ``items`` holds just this page's."""
 
     items: list[T]
     next_cursor: str | None

@@ -5,25 +5,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .._base_client import NOT_GIVEN, NotGiven, path_segment
-from .._base_resource import APIResource, Pages, batch_key, chunked
+from .._base_resource import Pages
 from .._export import Destination, Exporter
 from .._models import AdminReview, ReviewStatus
-from .pagination import CursorPage
+from .collection import Collection
 
 __all__ = ["Reviews"]
 
 ReviewSort = Literal["newest", "oldest", "updated"]
 ExportFormat = Literal["csv", "jsonl"]
-MODERATE_BATCH = 500
 EXPORT_PAGE_SIZE = 100
 
 
 def _list_params(
-    *,
     status: ReviewStatus | str | None,
     product: str | None,
     rating: int | None,
@@ -69,8 +67,13 @@ def _export_total(stats_counts: Any, status: ReviewStatus | str | None) -> int |
         return None
 
 
-class Reviews(APIResource):
+class Reviews(Collection[AdminReview]):
     """The site's reviews, in every status (admin API)."""
+
+    name = "reviews"
+
+    def _item(self, data: Mapping[str, Any]) -> AdminReview:
+        return AdminReview.from_dict(data)
 
     def list(
         self,
@@ -94,24 +97,7 @@ class Reviews(APIResource):
         >>> newest.status, newest.created_at.tzinfo
         (<ReviewStatus.PUBLISHED: 'published'>, datetime.timezone.utc)
         """
-        params = _list_params(
-            status=status,
-            product=product,
-            rating=rating,
-            q=q,
-            updated_since=updated_since,
-            sort=sort,
-            limit=limit,
-        )
-        return self._pages(lambda: self._page(params, None))
-
-    def _page(self, params: dict[str, Any], cursor: str | None) -> CursorPage[AdminReview]:
-        data = self._client.request("GET", "admin/reviews", params={**params, "cursor": cursor})
-        return CursorPage(
-            [AdminReview.from_dict(item) for item in data["reviews"]],
-            data.get("next_cursor"),
-            lambda next_cursor: self._page(params, next_cursor),
-        )
+        return self._list(_list_params(status, product, rating, q, updated_since, sort, limit))
 
     def get(self, review_id: str) -> AdminReview:
         """One review by id; :class:`NotFoundError` if it is not one of this site's."""
@@ -165,16 +151,7 @@ class Reviews(APIResource):
 
         Any number of ids: they are sent 500 at a time.
         """
-        updated = 0
-        for index, batch in enumerate(chunked(ids, MODERATE_BATCH)):
-            data = self._client.request(
-                "POST",
-                "admin/reviews/moderate",
-                json={"ids": batch, "status": status},
-                idempotency_key=batch_key(idempotency_key, index),
-            )
-            updated += int(data["updated"])
-        return updated
+        return self._moderate(ids, status, idempotency_key)
 
     def export(
         self,
@@ -204,15 +181,7 @@ class Reviews(APIResource):
         >>> client.reviews.export("reviews.jsonl", format="jsonl", rating=1)
         0
         """
-        params = _list_params(
-            status=status,
-            product=product,
-            rating=rating,
-            q=q,
-            updated_since=updated_since,
-            sort=sort,
-            limit=EXPORT_PAGE_SIZE,
-        )
+        params = _list_params(status, product, rating, q, updated_since, sort, EXPORT_PAGE_SIZE)
         exporter = Exporter(file, format=format, progress=progress)
         with exporter:
             if (
@@ -226,9 +195,7 @@ class Reviews(APIResource):
                 exporter.set_total(_export_total(stats.reviews, status))
             cursor: str | None = None
             while True:
-                data = self._client.request(
-                    "GET", "admin/reviews", params={**params, "cursor": cursor}
-                )
+                data = self._page_data(params, cursor)
                 exporter.write_many(data["reviews"])
                 cursor = data.get("next_cursor")
                 if cursor is None:

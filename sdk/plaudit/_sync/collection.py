@@ -1,0 +1,57 @@
+# Generated from plaudit/_async/collection.py by sdk/scripts/unasync.py: do not edit;
+# edit that file and run the script.
+"""What ``client.reviews`` and ``client.comments`` share: an admin collection, read in
+cursor pages and moderated in batches."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+from .._base_resource import APIResource, Pages, batch_key, chunked
+from .pagination import CursorPage
+
+ItemT = TypeVar("ItemT")
+
+MODERATE_BATCH = 500
+
+
+class Collection(APIResource, Generic[ItemT]):
+    """``admin/<name>``, whose pages list items under ``<name>``."""
+
+    name: ClassVar[str]
+
+    def _item(self, data: Mapping[str, Any]) -> ItemT:
+        """One item of a page, as the model the resource returns."""
+        raise NotImplementedError
+
+    def _list(self, params: dict[str, Any]) -> Pages[ItemT]:
+        return self._pages(lambda: self._page(params, None))
+
+    def _page_data(self, params: dict[str, Any], cursor: str | None) -> Any:
+        return self._client.request(
+            "GET", f"admin/{self.name}", params={**params, "cursor": cursor}
+        )
+
+    def _page(self, params: dict[str, Any], cursor: str | None) -> CursorPage[ItemT]:
+        data = self._page_data(params, cursor)
+        return CursorPage(
+            [self._item(item) for item in data[self.name]],
+            data.get("next_cursor"),
+            lambda next_cursor: self._page(params, next_cursor),
+        )
+
+    def _moderate(
+        self, ids: Iterable[str], status: enum.Enum | str, idempotency_key: str | None
+    ) -> int:
+        updated = 0
+        for index, batch in enumerate(chunked(ids, MODERATE_BATCH)):
+            data = self._client.request(
+                "POST",
+                f"admin/{self.name}/moderate",
+                json={"ids": batch, "status": status},
+                idempotency_key=batch_key(idempotency_key, index),
+            )
+            updated += int(data["updated"])
+        return updated
