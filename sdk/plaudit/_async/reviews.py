@@ -91,7 +91,8 @@ class AsyncReviews(AsyncCollection[AdminReview]):
         author. ``updated_since`` (an aware datetime) with ``sort="updated"`` gives what
         changed since a previous sync. ``limit`` is the page size (1-100).
 
-        >>> newest = (await client.reviews.list(limit=1)).items[0]
+        >>> page = await client.reviews.list(limit=1)
+        >>> newest = page.items[0]
         >>> newest.status, newest.created_at.tzinfo
         (<ReviewStatus.PUBLISHED: 'published'>, datetime.timezone.utc)
         """

@@ -93,7 +93,8 @@ class Reviews(Collection[AdminReview]):
         author. ``updated_since`` (an aware datetime) with ``sort="updated"`` gives what
         changed since a previous sync. ``limit`` is the page size (1-100).
 
-        >>> newest = (client.reviews.list(limit=1)).items[0]
+        >>> page = client.reviews.list(limit=1)
+        >>> newest = page.items[0]
         >>> newest.status, newest.created_at.tzinfo
         (<ReviewStatus.PUBLISHED: 'published'>, datetime.timezone.utc)
         """
