@@ -1,20 +1,29 @@
-"""The ``plaudit`` command: a Flask CLI group with the server's chores."""
+"""The server's chores, as commands of the ``plaudit`` CLI (``__main__.py``) and of
+``flask --app plaudit_server``: migrations, sites, the demo, the job worker."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
+import marshmallow as ma
+from alembic import command
+from alembic.config import Config
 from flask import Flask
-from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from flask.cli import with_appcontext
+
+from .demo import create_demo
+from .errors import Problem
+from .extensions import db
+from .fields import SITE_RE, Origin
+from .jobs import run_worker
+from .models import Moderation
+from .services import sites
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config() -> object:
-    from alembic.config import Config
-
+def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -30,8 +39,6 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Create or upgrade the database schema to REVISION (default: the latest)."""
-    from alembic import command
-
     command.upgrade(alembic_config(), revision)
     click.echo(f"Database at {revision} ({_safe_url()}).")
 
@@ -41,8 +48,6 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Downgrade the database schema to REVISION (``base`` removes every table)."""
-    from alembic import command
-
     command.downgrade(alembic_config(), revision)
 
 
@@ -50,8 +55,6 @@ def db_downgrade(revision: str) -> None:
 @with_appcontext
 def db_current() -> None:
     """Show the schema revision the database is at."""
-    from alembic import command
-
     command.current(alembic_config())
 
 
@@ -60,14 +63,10 @@ def db_current() -> None:
 @with_appcontext
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models (for developers; review it!)."""
-    from alembic import command
-
     command.revision(alembic_config(), message=message, autogenerate=True)
 
 
 def _safe_url() -> str:
-    from .extensions import db
-
     return db.engine.url.render_as_string(hide_password=True)
 
 
@@ -93,14 +92,6 @@ def sites_create(
     moderation: str,
 ) -> None:
     """Create site SLUG; prints its secret API key once (and a generated password)."""
-    import marshmallow as ma
-
-    from .errors import Problem
-    from .extensions import db
-    from .fields import SITE_RE, Origin
-    from .models import Moderation
-    from .services import sites
-
     if not SITE_RE.fullmatch(slug):
         raise click.BadParameter("3-64 characters of a-z 0-9 -", param_hint="SLUG")
     try:
@@ -139,10 +130,6 @@ def sites_create(
 @with_appcontext
 def demo_command(origins: tuple[str, ...], reset: bool) -> None:
     """Create the demo site with sample reviews and comments, and print how to log in."""
-    from alembic import command
-
-    from .demo import create_demo
-
     command.upgrade(alembic_config(), "head")
     result = create_demo(list(origins), reset=reset)
     click.echo(result)
@@ -153,8 +140,6 @@ def demo_command(origins: tuple[str, ...], reset: bool) -> None:
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Run background jobs from the Redis queue (needs REDIS_URL)."""
-    from .jobs import run_worker
-
     try:
         run_worker(burst=burst)
     except RuntimeError as exc:
@@ -168,36 +153,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
 
 
-def _create_app() -> Flask:
-    from . import create_app
-
-    try:
-        return create_app()
-    except RuntimeError as exc:  # configuration errors (config.py): a message, no traceback
-        raise click.ClickException(str(exc)) from exc
-
-
-class _PlauditGroup(FlaskGroup):
-    """Flask's command group, with a one-line error instead of a traceback when
-    ``plaudit --help`` can't build the app (no ``SECRET_KEY`` yet, say)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        try:
-            ctx.ensure_object(ScriptInfo).load_app()  # kept by ScriptInfo for super()
-        except click.ClickException as exc:
-            click.secho(f"Error: {exc.format_message()}\n", err=True, fg="red")
-            return sorted(click.Group.list_commands(self, ctx))  # Flask's own: run, shell...
-        return super().list_commands(ctx)
-
-
-def main() -> None:
-    """Entry point of the ``plaudit`` console script."""
-    os.environ.setdefault("FLASK_APP", "plaudit_server")
-    cli = _PlauditGroup(
-        create_app=_create_app,
-        help="Plaudit: ratings, reviews and fan comments server.",
-    )
-    cli.main(prog_name="plaudit")
-
-
-__all__ = ["main", "register_commands"]
+__all__ = ["alembic_config", "register_commands"]

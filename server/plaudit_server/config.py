@@ -6,6 +6,8 @@ import os
 from typing import Any
 
 from flask import Flask
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,  # the contract's body limit; larger is a 413
@@ -120,9 +122,6 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
     if app.config.get("REDIS_URL"):
         # Limits shared by every worker and host. When Redis fails, flask-limiter falls
         # back to a stricter per-process limit and returns to Redis once it answers.
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
         if app.config["RATELIMIT_STORAGE_URI"] == "memory://":
             app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
         app.config.setdefault(

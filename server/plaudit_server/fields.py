@@ -178,8 +178,12 @@ class FullMatch(ma.validate.Regexp):
     """``validate.Regexp`` uses ``re.match``: it would accept any value that merely
     starts with a valid id (``"sku-1 <script>"``). This one matches the whole value."""
 
+    def __init__(self, regex: re.Pattern[str], *, error: str | None = None) -> None:
+        super().__init__(regex, error=error)
+        self.pattern = regex  # typed for str, which the base's ``regex`` is not
+
     def __call__(self, value: Any) -> Any:
-        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+        if not isinstance(value, str) or self.pattern.fullmatch(value) is None:
             raise ma.ValidationError(self._format_error(value))
         return value
 

@@ -59,6 +59,7 @@ class PlauditApi(flask_smorest.Api):
     """flask-smorest's Api with problem details instead of its own error payload."""
 
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_RESPONSE_CONTENT_TYPE: str  # flask-smorest's, which has no type information
 
     def handle_http_exception(self, error: Any) -> Any:
         return errors.handle_http_exception(error)

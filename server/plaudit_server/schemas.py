@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
+from limits import parse_many
 from marshmallow import fields, validate
 
 from .fields import (
@@ -29,6 +31,7 @@ from .fields import (
     product_id_validator,
 )
 from .models import Moderation, Status
+from .services.sites import rate_limit
 
 STATUSES = [s.value for s in Status]
 PUBLIC_SORTS = ["newest", "oldest", "highest", "lowest", "helpful"]
@@ -103,7 +106,7 @@ class SummariesQuery(QuerySchema):
             raise ma.ValidationError("Give at least one product id.")
         if len(ids) > 100:
             raise ma.ValidationError("At most 100 products per request.")
-        bad = [p for p in ids if not product_id_validator.regex.fullmatch(p)]
+        bad = [p for p in ids if not product_id_validator.pattern.fullmatch(p)]
         if bad:
             raise ma.ValidationError(f"Not a valid product id: {bad[0][:140]!r}.")
 
@@ -226,8 +229,6 @@ RATE_LIMIT_NAMES = [
 
 
 def _valid_limit(value: str) -> None:
-    from limits import parse_many
-
     try:
         parse_many(value)
     except ValueError as exc:
@@ -389,10 +390,6 @@ class SiteSchema(ma.Schema):
     )
 
     def _rate_limits(self, site: Any) -> dict[str, str]:
-        from flask import current_app
-
-        from .services.sites import rate_limit
-
         return {name: rate_limit(site, name, current_app.config) for name in RATE_LIMIT_NAMES}
 
 

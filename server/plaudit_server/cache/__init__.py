@@ -1,6 +1,6 @@
 """The cache: Redis in front of the database, in one place.
 
-- ``store.py``: the Redis client behind a circuit breaker (Redis is optional: when it is
+- ``faststore.py``: the Redis client behind a circuit breaker (Redis is optional: when it is
   down or absent, everything is read from the database) and every key the cache uses.
 - ``reads.py``: the cached public reads: their keys, the hit path (WSGI, before Flask),
   the fill (after the view), and the snapshots a miss reuses.
@@ -21,6 +21,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from ..extensions import limiter
+from .faststore import FastStore, Found, gen_key, redact_url
 from .invalidation import touch
 from .reads import (
     LOOKUP_ENVIRON,
@@ -32,7 +33,6 @@ from .reads import (
     public_cache_control,
     snapshot,
 )
-from .store import FastStore, Found, gen_key, redact_url
 
 __all__ = [
     "LOOKUP_ENVIRON",

@@ -6,7 +6,7 @@ under a key that contains the generations read *before* the database was queried
 write that lands meanwhile makes that entry unreachable. If an increment fails because
 Redis is unreachable, the store remembers it and, on the first successful call after
 recovery, bumps a global epoch that is part of every key: entries written before the
-outage can never be served again (``store.py``).
+outage can never be served again (``faststore.py``).
 
 Services call :func:`touch` wherever they change what a public read returns; after the
 session commits, the touched generations are bumped. After a rollback nothing is
@@ -21,7 +21,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .store import gen_key
+from .faststore import gen_key
 
 _KEY = "plaudit.touched"
 # Listeners of ``on_sites_changed`` hear of a site at most once per this many seconds,
@@ -41,9 +41,9 @@ def _bump_after_commit(session: Session) -> None:
     if not touched or not has_app_context():
         return
     extension = current_app.extensions.get("plaudit_cache")
-    fast = extension.store if extension is not None else None
-    if fast is None:
+    if extension is None or extension.store is None:
         return
+    fast = extension.store
     keys = sorted(
         key
         for slug, products in touched.items()

@@ -33,7 +33,7 @@ from ..extensions import limiter
 from ..fields import PRODUCT_RE, SITE_RE
 from ..origins import cors_headers_for
 from ..requestids import request_id_for
-from .store import FastStore, Found
+from .faststore import FastStore, Found
 
 T = TypeVar("T")
 StartResponse = Callable[..., Any]

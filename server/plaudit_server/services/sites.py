@@ -7,7 +7,6 @@ every API call). Owner passwords, which people choose, get Argon2id.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import secrets
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from .. import changes
@@ -25,13 +26,7 @@ from ..timeutil import utcnow
 KEY_PREFIX = "sk_live_"
 
 
-@functools.cache
-def _hasher() -> Any:
-    # Imported on first use: only sign-ins and new owners need it, and API workers
-    # should not carry it (the benchmark's memory target).
-    from argon2 import PasswordHasher
-
-    return PasswordHasher()
+_HASHER = PasswordHasher()
 
 
 def hash_key(secret: str) -> str:
@@ -39,14 +34,12 @@ def hash_key(secret: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher().hash(password)  # type: ignore[no-any-return]
+    return _HASHER.hash(password)  # type: ignore[no-any-return]
 
 
 def verify_password(owner: Owner, password: str) -> bool:
-    from argon2.exceptions import InvalidHashError, VerificationError
-
     try:
-        return _hasher().verify(owner.password_hash, password)  # type: ignore[no-any-return]
+        return _HASHER.verify(owner.password_hash, password)  # type: ignore[no-any-return]
     except (VerificationError, InvalidHashError):
         return False
 
@@ -65,6 +58,27 @@ def create_api_key(session: Session, site: Site, name: str = "default") -> tuple
     key = ApiKey(site=site, name=name, prefix=secret[:12], key_hash=hash_key(secret))
     session.add(key)
     return key, secret
+
+
+def api_keys(session: Session, site: Site) -> list[ApiKey]:
+    """The site's keys, working ones first, newest first."""
+    return list(
+        session.scalars(
+            sa.select(ApiKey)
+            .where(ApiKey.site_id == site.id)
+            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc(), ApiKey.id)
+        )
+    )
+
+
+def revoke_api_key(session: Session, site: Site, key_id: str) -> ApiKey:
+    """Stop the site's key ``key_id`` from working (again: nothing changes)."""
+    key = session.scalar(sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.site_id == site.id))
+    if key is None:
+        raise Problem(404, f"There is no key {key_id!r}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
 
 
 def create_site(
@@ -156,7 +170,7 @@ def update_site(session: Session, site: Site, updates: dict[str, object]) -> Sit
                     seen.setdefault(word.casefold(), word)
                 value = list(seen.values())
             if field == "moderation":
-                value = Moderation(value)
+                value = Moderation(str(value))
             setattr(site, field, value)
     site.updated_at = utcnow()
     changes.touch(session, site.slug)  # cached reads carry the site's allowed origins
