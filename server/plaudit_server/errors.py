@@ -9,11 +9,16 @@ or an HTML error page on an API path.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
 from flask import Flask, Response, current_app, g, json, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from .extensions import limiter
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +76,6 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Build the problem+json response; the single place that knows its shape."""
-    from werkzeug.http import HTTP_STATUS_CODES
-
     body: dict[str, Any] = {
         "type": TYPE_BASE + _TYPES.get(status, "error"),
         "title": title or HTTP_STATUS_CODES.get(status, "Error"),
@@ -167,11 +170,6 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
 
 def retry_after_from_limiter() -> int:
     """Seconds until the breached limit frees a slot, from flask-limiter's view."""
-    import math
-    import time
-
-    from .extensions import limiter
-
     limit = limiter.current_limit
     if limit is not None:
         try:
