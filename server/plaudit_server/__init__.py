@@ -8,11 +8,10 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin_ui, cache, config, errors, jobs, ops, web
+from . import admin_ui, cache, config, errors, extensions, jobs, ops, web
 from .api import admin, public, seo
 from .bodies import ScriptSafeJSONProvider, check_request_body
 from .cli import register_commands
-from .extensions import db, limiter
 from .headers import SecurityHeaders
 from .openapi import PlauditApi
 from .requestids import init_request_ids, request_id_for
@@ -28,8 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app, test_config)
     app.json = ScriptSafeJSONProvider(app)  # keeps the contract's field order
 
-    db.init_app(app)
-    limiter.init_app(app)
+    # Module attributes, not names of this package: ``plaudit_server.db`` is the module.
+    extensions.db.init_app(app)
+    extensions.limiter.init_app(app)
     cache.init_app(app)  # before the middleware below: hits get their headers too
     jobs.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
