@@ -297,6 +297,37 @@ def test_snapshots_keep_the_newest_versions_and_a_bounded_number() -> None:
     assert loads == ["a1", "a2", "b1", "c1", "b1 again", "x1", "x2"]
 
 
+def test_snapshots_hand_each_request_its_own_objects(redis_app: Flask, make_site: Any) -> None:
+    """A snapshot keeps column values, not ORM rows: two requests under the same
+    generations get equal, separate objects that belong to no session."""
+    from flask import g
+    from sqlalchemy import inspect
+
+    from plaudit_server.cache import snapshot
+    from plaudit_server.services import summaries
+
+    site = make_site()
+    loads = []
+
+    def load() -> Any:
+        loads.append(1)
+        return summaries.site_and_product(db.session, site.slug, "sku-none")
+
+    seen = []
+    for _ in range(2):
+        with redis_app.test_request_context():
+            g.cache_version = "0.1.1"
+            found_site, product = snapshot(("site-product", site.slug, "sku-none"), load)
+            seen.append(found_site)
+            assert product is None
+            assert inspect(found_site).transient  # in no session, this request's own
+    assert loads == [1]  # the second came from the snapshot
+    assert seen[0] is not seen[1]
+    assert (seen[0].id, seen[0].slug) == (seen[1].id, seen[1].slug) == (seen[0].id, site.slug)
+    seen[0].allowed_origins.append("https://changed.test")  # a request's own business
+    assert "https://changed.test" not in seen[1].allowed_origins
+
+
 def test_site_origin_change_reaches_cached_reads(redis_app: Flask, make_site: Any) -> None:
     site = make_site()
     client = redis_app.test_client()
