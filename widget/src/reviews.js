@@ -1,11 +1,12 @@
 // The reviews widget: summary with histogram, the review list (sort, filter, more),
-// the review form, helpful votes, review threads and the product's discussion.
-import { api, getJSON, postJSON, uuid } from './api.js';
+// the review form and the product's discussion. One review in the list: item.js.
+import { api, getJSON } from './api.js';
 import { shareSummary } from './badges.js';
 import { commentArea } from './comments.js';
 import { clear, h, ids, lifetime, newId, shadow, starLabel, stars, top } from './dom.js';
 import { field, makeForm, ratingInput } from './form.js';
 import { localize } from './i18n.js';
+import { reviewItem } from './item.js';
 import { jsonLd, removeJsonLd } from './jsonld.js';
 
 const SORTS = ['newest', 'highest', 'lowest', 'helpful'];
@@ -30,6 +31,8 @@ export function reviews(el) {
   const ctrl = new AbortController();
   const liveBox = h('div', { class: 'sr', 'aria-live': 'polite', role: 'status' });
   const ctx = {
+    site,
+    product,
     live: (text) => {
       liveBox.textContent = '';
       life.later(() => (liveBox.textContent = text), 50);
@@ -126,7 +129,7 @@ export function reviews(el) {
           ) / 100;
         showSummary(s);
         if (state.rating === null || state.rating === data.review.rating) {
-          list.prepend(item(data.review));
+          list.prepend(reviewItem(L, ctx, data.review));
           state.shown += 1;
         }
       }
@@ -193,97 +196,6 @@ export function reviews(el) {
     }
   }
 
-  function item(r) {
-    const threadBox = h('div', { class: 'thr', hidden: true });
-    let thread = null;
-    let comments = r.comment_count;
-    const cBtn = h('button', { class: 'lnk', type: 'button', 'aria-expanded': 'false' });
-    const label = () =>
-      (cBtn.textContent = threadBox.hidden ? L.t('comments', { n: comments }) : L.t('hide'));
-    label();
-    cBtn.addEventListener('click', () => {
-      threadBox.hidden = !threadBox.hidden;
-      cBtn.setAttribute('aria-expanded', String(!threadBox.hidden));
-      label();
-      if (!thread) {
-        thread = commentArea(L, ctx, {
-          site,
-          product,
-          reviewId: r.id,
-          onPosted: () => (comments += 1),
-        });
-        threadBox.append(thread.box);
-        thread.load();
-      }
-    });
-    const votes = [true, false].map((helpful) => {
-      const b = h('button', { class: 'btn', type: 'button', 'aria-pressed': 'false' });
-      const paint = (yes, no) =>
-        (b.textContent = `${L.t(helpful ? 'yes' : 'no')} (${L.num(helpful ? yes : no)})`);
-      paint(r.helpful_count, r.unhelpful_count);
-      b.addEventListener('click', () => vote(helpful));
-      return { b, paint };
-    });
-    async function vote(helpful) {
-      votes.forEach((v) => (v.b.disabled = true));
-      try {
-        const res = await postJSON(
-          api(site, `/reviews/${encodeURIComponent(r.id)}/votes`),
-          JSON.stringify({ helpful }),
-          uuid(),
-        );
-        if (!res.ok) throw new Error(res.status);
-        const d = await res.json();
-        ctx.wrote();
-        votes.forEach((v, i) => {
-          v.paint(d.helpful_count, d.unhelpful_count);
-          v.b.setAttribute('aria-pressed', String(i === (helpful ? 0 : 1)));
-        });
-      } catch {
-        ctx.live(L.t('voteFail'));
-      }
-      votes.forEach((v) => (v.b.disabled = false));
-    }
-    return h(
-      'li',
-      { class: 'rv', tabindex: '-1' },
-      h(
-        'article',
-        null,
-        h(
-          'div',
-          { class: 'rh' },
-          stars(r.rating, L.t('outOf', { n: r.rating })),
-          r.title ? h('h3', { class: 't' }, r.title) : null,
-        ),
-        h(
-          'div',
-          { class: 'meta' },
-          h('span', { class: 'au' }, r.author_name),
-          h('time', { datetime: r.created_at }, L.date(r.created_at)),
-          r.verified_buyer ? h('span', { class: 'vb' }, `✓ ${L.t('verified')}`) : null,
-        ),
-        h('p', { class: 'b' }, r.body),
-        r.reply
-          ? h(
-              'div',
-              { class: 'rep' },
-              h('strong', null, L.t('shopReply')),
-              h('p', { class: 'b' }, r.reply.body),
-            )
-          : null,
-        h(
-          'div',
-          { class: 'acts' },
-          h('span', { class: 'mu' }, L.t('wasHelpful')),
-          votes.map((v) => v.b),
-          cBtn,
-        ),
-        threadBox,
-      ),
-    );
-  }
-
   function filter(n) {
     state.rating = n;
     clear(chip);
@@ -339,8 +251,8 @@ export function reviews(el) {
       clear(list);
       state.shown = 0;
     }
-    const firstNew = data.reviews.length ? item(data.reviews[0]) : null;
-    data.reviews.forEach((r, i) => list.append(i ? item(r) : firstNew));
+    const firstNew = data.reviews.length ? reviewItem(L, ctx, data.reviews[0]) : null;
+    data.reviews.forEach((r, i) => list.append(i ? reviewItem(L, ctx, r) : firstNew));
     state.shown += data.reviews.length;
     state.cursor = data.next_cursor;
     more.hidden = !state.cursor;
