@@ -8,6 +8,7 @@ import os
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import quote
 
 import httpx
 
@@ -115,8 +116,6 @@ def path_segment(value: str, name: str) -> str:
     """An id or slug made safe to put in a URL path (no ``/`` or ``..`` tricks)."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} must be a non-empty string, not {value!r}.")
-    from urllib.parse import quote
-
     segment = quote(value, safe="")
     if segment in (".", ".."):
         # Valid product ids, but a client or proxy would resolve them as "this" and
