@@ -8,6 +8,7 @@ transaction as the change that moves them. See ``services/summaries.py``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -246,6 +247,68 @@ class Comment(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+
+def search_document(columns: Sequence[sa.Column[Any]]) -> sa.ColumnElement[Any]:
+    """The text columns an admin search (``q``) looks in, joined into one text.
+
+    On PostgreSQL a trigram index (pg_trgm, GIN) is built on exactly this expression, so
+    a search finds its few candidates through the index instead of reading every row of
+    the site; ``services/admin_lists.py`` then keeps those that match a column itself,
+    so a word made of the end of one column and the start of the next is no match.
+    The empty strings are SQL literals, not parameters: a statement whose expression
+    differs from the index's (a parameter is not a constant) would not use the index.
+    """
+    empty, space = sa.literal_column("''", sa.Text), sa.literal_column("' '", sa.Text)
+    parts = [
+        sa.func.coalesce(column, empty, type_=sa.Text) if column.nullable else column
+        for column in columns
+    ]
+    document: sa.ColumnElement[Any] = parts[0]
+    for part in parts[1:]:  # op("||") nests, where + would flatten out of Index's sight
+        document = document.op("||", return_type=sa.Text)(space).op("||", return_type=sa.Text)(part)
+    return document
+
+
+# What ``q`` searches in, for the admin lists and for the indexes below.
+def _columns(model: type[Base], *names: str) -> tuple[sa.Column[Any], ...]:
+    table = model.__table__
+    assert isinstance(table, sa.Table)
+    return tuple(table.c[name] for name in names)
+
+
+REVIEW_SEARCH = _columns(Review, "body", "title", "author_name", "author_email")
+COMMENT_SEARCH = _columns(Comment, "body", "author_name", "author_email")
+for _model, _searched in ((Review, REVIEW_SEARCH), (Comment, COMMENT_SEARCH)):
+    _table = _model.__table__
+    assert isinstance(_table, sa.Table)
+    _table.append_constraint(
+        sa.Index(
+            f"ix_{_model.__tablename__}_search_trgm",
+            search_document(_searched).label("search"),
+            postgresql_using="gin",
+            postgresql_ops={"search": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")  # SQLite has no trigram index: a search reads the rows
+    )
+
+
+class StatusCount(Base):
+    """How many of a site's reviews (or comments) are in one status.
+
+    The admin page's tabs and the statistics read these few rows instead of counting a
+    site's items, which grows with the site. Moved by ``services/site_counts.py`` in the
+    same transaction as every change of an item's status (new, moderated, deleted), as
+    the product counters are for summaries.
+    """
+
+    __tablename__ = "status_counts"
+
+    site_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject: Mapped[str] = mapped_column(sa.String(16), primary_key=True)  # a table's name
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Vote(Base):

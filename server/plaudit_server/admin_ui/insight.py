@@ -9,13 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from flask import render_template
 from flask_login import login_required
 
 from .. import jobs
 from ..extensions import db
-from ..models import Product, Site
 from ..services import stats
 from .base import bp, owned_site
 
@@ -30,31 +28,6 @@ class Bar:
     height: float
     label: str
     value: int
-
-
-def site_histogram(site: Site) -> dict[int, int]:
-    """Published reviews per star rating, summed from the product counters."""
-    row = db.session.execute(
-        sa.select(
-            *(sa.func.coalesce(sa.func.sum(getattr(Product, f"stars_{n}")), 0) for n in range(1, 6))
-        ).where(Product.site_id == site.id)
-    ).one()
-    return {n: int(row[n - 1]) for n in range(1, 6)}
-
-
-def lowest_rated(site: Site, limit: int = LOWEST_RATED) -> list[dict[str, Any]]:
-    """Products with at least one published review, lowest average first."""
-    average = Product.rating_sum * 1.0 / Product.published_count
-    rows = db.session.execute(
-        sa.select(Product.external_id, Product.published_count, average.label("average"))
-        .where(Product.site_id == site.id, Product.published_count > 0)
-        .order_by(average.asc(), Product.published_count.desc(), Product.external_id)
-        .limit(limit)
-    ).all()
-    return [
-        {"product": r.external_id, "count": r.published_count, "average": round(r.average, 2)}
-        for r in rows
-    ]
 
 
 def histogram_bars(histogram: dict[int, int], width: float = 300, row: float = 24) -> list[Bar]:
@@ -101,7 +74,7 @@ def day_bars(per_day: list[dict[str, Any]], width: float = 900, height: float = 
 def insight(slug: str) -> Any:
     site = owned_site(slug)
     numbers = jobs.cached_stats(site.slug, lambda: stats.site_stats(db.session, site))
-    histogram = site_histogram(site)
+    histogram = stats.site_histogram(db.session, site)
     per_day = numbers["published_per_day"]
     return render_template(
         "admin/insight.html",
@@ -113,5 +86,5 @@ def insight(slug: str) -> Any:
         day_peak=max((d["count"] for d in per_day), default=0),
         first_day=per_day[0]["date"] if per_day else "",
         last_day=per_day[-1]["date"] if per_day else "",
-        lowest=lowest_rated(site),
+        lowest=stats.lowest_rated(db.session, site, LOWEST_RATED),
     )

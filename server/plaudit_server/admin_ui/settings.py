@@ -10,32 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
-from werkzeug.exceptions import NotFound
 
 from ..extensions import db
 from ..fields import Text
-from ..models import ApiKey, Site
+from ..models import Site
 from ..schemas import SitePatch
 from ..services import sites
-from ..timeutil import utcnow
 from .base import bp, owned_site
 
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def _keys(site: Site) -> list[ApiKey]:
-    return list(
-        db.session.scalars(
-            sa.select(ApiKey)
-            .where(ApiKey.site_id == site.id)
-            .order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc(), ApiKey.id)
-        )
-    )
 
 
 def _page(site: Site, status: int = 200, **extra: Any) -> Any:
@@ -45,7 +32,13 @@ def _page(site: Site, status: int = 200, **extra: Any) -> Any:
         "moderation": site.moderation.value,
         "blocked_words": "\n".join(site.blocked_words or []),
     }
-    values = {"site": site, "form": form, "errors": {}, "keys": _keys(site), "new_key": None}
+    values = {
+        "site": site,
+        "form": form,
+        "errors": {},
+        "keys": sites.api_keys(db.session, site),
+        "new_key": None,
+    }
     values.update(extra)
     return render_template("admin/settings.html", **values), status
 
@@ -100,13 +93,8 @@ def create_key(slug: str) -> Any:
 @bp.post("/<slug>/settings/keys/<key_id>/revoke")
 @login_required
 def revoke_key(slug: str, key_id: str) -> Any:
-    site = owned_site(slug)
-    key = db.session.scalar(sa.select(ApiKey).where(ApiKey.id == key_id, ApiKey.site_id == site.id))
-    if key is None:
-        raise NotFound()
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        db.session.commit()
+    key = sites.revoke_api_key(db.session, owned_site(slug), key_id)
+    db.session.commit()
     flash(f"Key “{key.name}” revoked: it no longer works.", "success")
     return redirect(url_for("admin_ui.settings", slug=slug))
 

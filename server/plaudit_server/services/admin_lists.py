@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Comment, Product, Review, Site, Status
+from ..models import Comment, Product, Review, Site, Status, search_document
 from ..pagination import SortOrder, fingerprint, paginate
 
 T = TypeVar("T", Review, Comment)
@@ -40,7 +40,8 @@ def admin_page(
 ) -> tuple[list[T], str | None]:
     """A page of the site's items of any status, filtered as the admin query says.
 
-    ``search`` are the text columns ``q`` looks in; ``where`` adds the model's own
+    ``search`` are the text columns ``q`` looks in (``models.REVIEW_SEARCH``, as the
+    search index has them); ``where`` adds the model's own
     filters (a rating, a review).
     """
     stmt = sa.select(model).where(model.site_id == site.id, *where)
@@ -52,7 +53,12 @@ def admin_page(
         )
     if query.get("q"):
         pattern = like_pattern(query["q"])
-        stmt = stmt.where(sa.or_(*(column.ilike(pattern, escape="\\") for column in search)))
+        stmt = stmt.where(
+            # The candidates, through the trigram index on PostgreSQL (see models.py) ...
+            search_document(search).ilike(pattern, escape="\\"),
+            # ... and of those, the items where one column holds the text.
+            sa.or_(*(column.ilike(pattern, escape="\\") for column in search)),
+        )
     if query.get("updated_since") is not None:
         stmt = stmt.where(model.updated_at > query["updated_since"])
     filters = {k: v for k, v in query.items() if k not in {"limit", "cursor"}}

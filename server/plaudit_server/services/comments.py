@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from .. import changes
 from ..errors import validation_error
-from ..models import Comment, Product, Review, Site, Status
+from ..models import COMMENT_SEARCH, Comment, Product, Review, Site, Status
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
 from ..timeutil import utcnow
-from . import moderation, spam, summaries
+from . import moderation, site_counts, spam, summaries
 from .admin_lists import admin_page
 from .reviews import initial_status
 
@@ -51,14 +51,14 @@ def submit_comment(
         if session.scalar(stmt) is None:
             raise validation_error("review_id", "No such review on this product.")
     if parent_id is not None:
-        stmt = (
+        parent_stmt = (
             sa.select(Comment)
             .where(Comment.id == parent_id, Comment.product_id == product.id)
             .with_for_update(of=Comment, read=True, key_share=True)  # the parent stays
         )
         if visible:
-            stmt = stmt.where(Comment.status == visible)
-        parent = session.scalar(stmt)
+            parent_stmt = parent_stmt.where(Comment.status == visible)
+        parent = session.scalar(parent_stmt)
         if parent is None:
             raise validation_error("parent_id", "No such comment on this product.")
         if review_id is not None and parent.review_id != review_id:
@@ -104,6 +104,7 @@ def submit_comment(
     deltas: dict[str, int] = defaultdict(int)
     moderation.comment_moved(deltas, review_id, None, status)
     moderation.adjust_comment_counts(session, deltas)
+    site_counts.adjust(session, site.id, Comment, [(None, status)])
     changes.touch(session, site.slug, [product_external_id])
     return comment
 
@@ -152,6 +153,6 @@ def admin_comments(
         site,
         Comment,
         query,
-        search=(Comment.body, Comment.author_name, Comment.author_email),
+        search=COMMENT_SEARCH,
         where=() if not review else (Comment.review_id == review,),
     )

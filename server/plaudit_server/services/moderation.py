@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from .. import changes
 from ..models import Comment, Product, Review, Site, Status
 from ..timeutil import utcnow
-from . import summaries
+from . import site_counts, summaries
 
 
 def set_review_status(session: Session, site: Site, ids: Iterable[str], status: Status) -> int:
@@ -36,6 +37,7 @@ def set_review_status(session: Session, site: Site, ids: Iterable[str], status: 
             .values(status=status, updated_at=utcnow())
         )
         summaries.adjust(session, ((r.product_id, r.rating, r.status, status) for r in changing))
+        site_counts.adjust(session, site.id, Review, ((r.status, status) for r in changing))
         changes.touch(session, site.slug, {r.external_id for r in changing})
     return len(rows)
 
@@ -50,8 +52,14 @@ def delete_review(session: Session, site: Site, review_id: str) -> bool:
     ).first()
     if row is None:
         return False
+    # Its comments go too (ON DELETE CASCADE), and with them their counts. Every change
+    # to a review's comments locks the review first (lock_reviews), so this is all.
+    comments = session.scalars(sa.select(Comment.status).where(Comment.review_id == row.id))
+    comment_moves = [(Status(status), None) for status in comments]
     session.execute(sa.delete(Review).where(Review.id == row.id))
     summaries.adjust(session, [(row.product_id, row.rating, row.status, None)])
+    site_counts.adjust(session, site.id, Review, [(row.status, None)])
+    site_counts.adjust(session, site.id, Comment, comment_moves)
     changes.touch(session, site.slug, [row.external_id])
     return True
 
@@ -115,6 +123,7 @@ def set_comment_status(session: Session, site: Site, ids: Iterable[str], status:
         for r in changing:
             comment_moved(deltas, r.review_id, r.status, status)
         adjust_comment_counts(session, deltas)
+        site_counts.adjust(session, site.id, Comment, ((r.status, status) for r in changing))
         changes.touch(session, site.slug, {r.external_id for r in changing})
     return len(rows)
 
@@ -136,7 +145,7 @@ def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
     ).first()
     if root is None:
         return False
-    subtree = [root]
+    subtree: list[Any] = [root]  # rows of (id, status, review_id[, external_id])
     frontier = [root.id]
     while frontier:
         children = session.execute(
@@ -151,5 +160,6 @@ def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
     for c in subtree:
         comment_moved(deltas, c.review_id, c.status, None)
     adjust_comment_counts(session, deltas)
+    site_counts.adjust(session, site.id, Comment, ((c.status, None) for c in subtree))
     changes.touch(session, site.slug, [root.external_id])
     return True

@@ -17,10 +17,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import changes
 from ..errors import Problem
-from ..models import Moderation, Product, Review, Site, Status, Vote
+from ..models import REVIEW_SEARCH, Moderation, Product, Review, Site, Status, Vote
 from ..pagination import SortOrder, decode_cursor, fingerprint, page_of, paginate
 from ..timeutil import utcnow
-from . import moderation, spam, summaries
+from . import moderation, site_counts, spam, summaries
 from .admin_lists import admin_page
 from .tenancy import owned
 
@@ -85,6 +85,7 @@ def submit_review(
     session.add(review)
     session.flush()
     summaries.adjust(session, [(product.id, review.rating, None, review.status)])
+    site_counts.adjust(session, site.id, Review, [(None, review.status)])
     changes.touch(session, site.slug, [product_external_id])
     return review
 
@@ -248,7 +249,7 @@ def admin_reviews(
         site,
         Review,
         query,
-        search=(Review.title, Review.body, Review.author_name, Review.author_email),
+        search=REVIEW_SEARCH,
         where=() if rating is None else (Review.rating == rating,),
     )
 

@@ -10,24 +10,9 @@ from sqlalchemy.orm import Session
 
 from ..models import Comment, Product, Review, Site, Status
 from ..timeutil import utcnow
+from .site_counts import status_counts
 
 DAYS = 90
-
-
-def status_counts(
-    session: Session, model: type[Review] | type[Comment], site: Site
-) -> dict[str, int]:
-    """How many of the site's reviews (or comments) are in each status, and in all."""
-    rows = session.execute(
-        sa.select(model.status, sa.func.count())
-        .where(model.site_id == site.id)
-        .group_by(model.status)
-    ).all()
-    counts = {s.value: 0 for s in Status}
-    for status, n in rows:
-        counts[Status(status).value] = n
-    counts["total"] = sum(counts.values())
-    return counts
 
 
 def site_stats(session: Session, site: Site) -> dict[str, Any]:
@@ -40,7 +25,7 @@ def site_stats(session: Session, site: Site) -> dict[str, Any]:
     today = utcnow().date()
     first = today - timedelta(days=DAYS - 1)
     day = sa.func.date(Review.created_at)
-    per_day = dict(
+    by_day: dict[Any, int] = dict(
         session.execute(
             sa.select(day, sa.func.count())
             .where(
@@ -53,7 +38,7 @@ def site_stats(session: Session, site: Site) -> dict[str, Any]:
             .group_by(day)
         ).all()
     )
-    per_day = {str(k): v for k, v in per_day.items()}
+    per_day = {str(k): v for k, v in by_day.items()}
     return {
         "reviews": status_counts(session, Review, site),
         "comments": status_counts(session, Comment, site),
@@ -63,3 +48,28 @@ def site_stats(session: Session, site: Site) -> dict[str, Any]:
             for i in range(DAYS)
         ],
     }
+
+
+def site_histogram(session: Session, site: Site) -> dict[int, int]:
+    """Published reviews per star rating, summed from the product counters."""
+    row = session.execute(
+        sa.select(
+            *(sa.func.coalesce(sa.func.sum(getattr(Product, f"stars_{n}")), 0) for n in range(1, 6))
+        ).where(Product.site_id == site.id)
+    ).one()
+    return {n: int(row[n - 1]) for n in range(1, 6)}
+
+
+def lowest_rated(session: Session, site: Site, limit: int) -> list[dict[str, Any]]:
+    """Products with at least one published review, lowest average first."""
+    average = Product.rating_sum * 1.0 / Product.published_count
+    rows = session.execute(
+        sa.select(Product.external_id, Product.published_count, average.label("average"))
+        .where(Product.site_id == site.id, Product.published_count > 0)
+        .order_by(average.asc(), Product.published_count.desc(), Product.external_id)
+        .limit(limit)
+    ).all()
+    return [
+        {"product": r.external_id, "count": r.published_count, "average": round(r.average, 2)}
+        for r in rows
+    ]
