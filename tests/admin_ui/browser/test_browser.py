@@ -15,7 +15,7 @@ from flask import Flask
 
 from plaudit_server.models import Review, Status
 
-from ..helpers import seed_comment, seed_reviews, status_of
+from ..helpers import seed_comment, seed_reviews, set_status, status_of
 from .conftest import off_loop
 
 pw = pytest.importorskip("playwright.sync_api", reason="pip install pytest-playwright")
@@ -356,3 +356,87 @@ def test_another_owner_guessing_ids_gets_404(
     post_form(watched, action, {"ids": review_id, "action": "approve"})
     expect(watched.get_by_role("heading", name="404")).to_be_visible()
     assert status(app, Review, review_id) == Status.PENDING
+
+
+# ---------------------------------------------------------------- accessibility
+
+
+def test_every_admin_page_has_no_wcag_violations(
+    watched: Any,
+    axe: Callable[..., Any],
+    app: Flask,
+    live_server: Any,
+    make_site: Callable[..., Any],
+    site: Any,
+    throttled_url: str,
+) -> None:
+    """axe-core (WCAG 2.2 A and AA) on every page an owner can see, with content in it:
+    sign-in (and its error), each queue tab with items, a review with its thread, the
+    comments, insight, settings (with a new key and with errors), the account page, the
+    delete confirmation, the list of sites, and the error pages."""
+    url = live_server.url
+    base = f"{url}/admin/{site.slug}"
+    other = make_site(owner_email=site.owner_email)  # the same owner: the list of sites
+    ids = seed(app, site.slug, 3, title="Solid grinder")
+    spam = seed(app, site.slug, 1, hp="bot")
+    comment(app, site.slug, review_id=ids[0])
+    comment(app, site.slug)
+    off_loop(set_status, app, site.slug, ids[1:2], Status.REJECTED)
+    assert other and spam
+
+    watched.goto(f"{url}/admin/login")
+    axe(watched)
+    sign_in(watched, url, site.owner_email, "wrong password")
+    expect(watched.get_by_role("alert")).to_be_visible()
+    axe(watched)  # the refused sign-in, with its error
+    watched.get_by_label("Password").fill(site.password)
+    watched.get_by_role("button", name="Sign in").click()
+    expect(watched.get_by_role("heading", name="Sites")).to_be_visible()
+    axe(watched)
+
+    for kind in ("reviews", "comments"):
+        for status_name in ("pending", "published", "rejected", "spam", "all"):
+            watched.goto(f"{base}/{kind}?status={status_name}")
+            axe(watched)
+    watched.goto(f"{base}/reviews?status=all&q=grinder&rating=4&product=sku-1")
+    axe(watched)
+    watched.goto(f"{base}/reviews/{ids[0]}")
+    axe(watched)
+    watched.goto(f"{base}/reviews?status=all")
+    watched.locator(f"#item-{ids[0]}").get_by_role("button", name="Delete…").click()
+    expect(watched.get_by_role("button", name="Delete for good")).to_be_visible()
+    axe(watched)  # the confirmation
+    for page in ("insight", "settings"):
+        watched.goto(f"{base}/{page}")
+        axe(watched)
+    watched.get_by_label(re.compile("^Allowed origins")).fill("not an origin")
+    watched.get_by_role("button", name="Save settings").click()
+    expect(watched.get_by_text(re.compile("line 1"))).to_be_visible()
+    axe(watched)  # settings refused, with their errors
+    watched.goto(f"{base}/settings")
+    watched.get_by_label("New key name").fill("shop backend")
+    watched.get_by_role("button", name="Create key").click()
+    axe(watched)  # a new key, shown once
+    watched.goto(f"{url}/admin/account")
+    axe(watched)
+    watched.get_by_label("Current password").fill("not my password")
+    watched.get_by_label("New password", exact=True).fill("a long new password")
+    watched.get_by_label("New password again").fill("another long password")
+    watched.get_by_role("button", name="Change password").click()
+    expect(watched.get_by_text("This is not your current password.")).to_be_visible()
+    axe(watched)  # the password form's errors
+    watched.goto(f"{url}/admin/no-such-site/reviews")
+    expect(watched.get_by_role("heading", name="404")).to_be_visible()
+    axe(watched)
+    post_form(watched, f"{url}/admin/{site.slug}/reviews/moderate", {"action": "nonsense"})
+    axe(watched)  # 400 or "select at least one": whichever page it is
+    watched.goto(url.replace("127.0.0.1", "evil.test") + "/healthz")
+    post_form(watched, f"{base}/reviews/moderate", {"ids": ids[2], "action": "approve"})
+    expect(watched.get_by_role("heading", name="403")).to_be_visible()
+    axe(watched)
+    watched.goto(f"{base}/reviews")
+    watched.get_by_role("button", name="Sign out").click()
+    for _ in range(4):
+        sign_in(watched, throttled_url, site.owner_email, "wrong password")
+    expect(watched.get_by_text("Too many attempts")).to_be_visible()
+    axe(watched)  # 429
