@@ -2,7 +2,8 @@
 
 Most reviews land on a few hot products (as in real shops, where a handful of best
 sellers collect most of the feedback); the product counters are then set with one
-aggregate UPDATE, exactly as the moderation service would have left them.
+aggregate UPDATE, and the counts per status with one INSERT, exactly as the services
+would have left them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from plaudit_server.services.sites import hash_key, hash_password
 HOT_PRODUCTS = 5
 OWNER_EMAIL, OWNER_PASSWORD = "bench@bench.test", "bench-password"  # signs in to /admin
 PRODUCTS = 1000
+# A word no other text has, in one review of SEARCH_EVERY: the admin text search's target
+# (a few hundred matches at 1,000,000 reviews).
+SEARCH_WORD, SEARCH_EVERY = "zanzibar", 3000
 WORDS = [
     *("great", "fast", "quiet", "sturdy", "lovely", "broke", "cheap", "perfect", "heavy"),
     *("light", "coffee", "grinder", "mug", "kettle", "gift", "daily", "recommend", "again"),
@@ -78,6 +82,8 @@ def seed(dsn: str, reviews: int, *, slug: str = "bench", api_key: str, seed: int
                 review_id = new_id("rev")
                 review_ids.append(review_id)
                 body = " ".join(rng.choices(WORDS, k=rng.randrange(8, 40)))
+                if n % SEARCH_EVERY == SEARCH_EVERY - 1:
+                    body += " " + SEARCH_WORD
                 copy.write_row(
                     (
                         review_id,
@@ -158,6 +164,12 @@ def seed(dsn: str, reviews: int, *, slug: str = "bench", api_key: str, seed: int
             WHERE p.id = s.product_id
             """
         )
+        for table in ("reviews", "comments"):  # the counts per status (site_counts.py)
+            cur.execute(
+                "INSERT INTO status_counts (site_id, subject, status, count) "
+                f"SELECT site_id, '{table}', status, count(*) FROM {table} "
+                "GROUP BY site_id, status"
+            )
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
