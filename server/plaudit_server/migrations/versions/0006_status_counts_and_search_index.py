@@ -63,11 +63,15 @@ def upgrade() -> None:
         )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        for table, document in SEARCHED.items():
-            op.execute(
-                f"CREATE INDEX ix_{table}_search_trgm ON {table} "
-                f"USING gin (({document}) gin_trgm_ops)"
-            )
+        # CONCURRENTLY: a big site keeps taking reviews while the index is built (it
+        # cannot run in a transaction, hence the block; a failed build leaves an
+        # invalid index that the downgrade drops).
+        with op.get_context().autocommit_block():
+            for table, document in SEARCHED.items():
+                op.execute(
+                    f"CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_{table}_search_trgm ON {table} "
+                    f"USING gin (({document}) gin_trgm_ops)"
+                )
 
 
 def downgrade() -> None:
