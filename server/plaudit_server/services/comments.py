@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import changes
+from .. import cache
 from ..errors import validation_error
 from ..models import COMMENT_SEARCH, Comment, Product, Review, Site, Status
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
@@ -105,7 +105,7 @@ def submit_comment(
     moderation.comment_moved(deltas, review_id, None, status)
     moderation.adjust_comment_counts(session, deltas)
     site_counts.adjust(session, site.id, Comment, [(None, status)])
-    changes.touch(session, site.slug, [product_external_id])
+    cache.touch(session, site.slug, [product_external_id])
     return comment
 
 

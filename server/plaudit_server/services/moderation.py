@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import changes
+from .. import cache
 from ..models import Comment, Product, Review, Site, Status
 from ..timeutil import utcnow
 from . import site_counts, summaries
@@ -38,7 +38,7 @@ def set_review_status(session: Session, site: Site, ids: Iterable[str], status: 
         )
         summaries.adjust(session, ((r.product_id, r.rating, r.status, status) for r in changing))
         site_counts.adjust(session, site.id, Review, ((r.status, status) for r in changing))
-        changes.touch(session, site.slug, {r.external_id for r in changing})
+        cache.touch(session, site.slug, {r.external_id for r in changing})
     return len(rows)
 
 
@@ -60,7 +60,7 @@ def delete_review(session: Session, site: Site, review_id: str) -> bool:
     summaries.adjust(session, [(row.product_id, row.rating, row.status, None)])
     site_counts.adjust(session, site.id, Review, [(row.status, None)])
     site_counts.adjust(session, site.id, Comment, comment_moves)
-    changes.touch(session, site.slug, [row.external_id])
+    cache.touch(session, site.slug, [row.external_id])
     return True
 
 
@@ -124,7 +124,7 @@ def set_comment_status(session: Session, site: Site, ids: Iterable[str], status:
             comment_moved(deltas, r.review_id, r.status, status)
         adjust_comment_counts(session, deltas)
         site_counts.adjust(session, site.id, Comment, ((r.status, status) for r in changing))
-        changes.touch(session, site.slug, {r.external_id for r in changing})
+        cache.touch(session, site.slug, {r.external_id for r in changing})
     return len(rows)
 
 
@@ -161,5 +161,5 @@ def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
         comment_moved(deltas, c.review_id, c.status, None)
     adjust_comment_counts(session, deltas)
     site_counts.adjust(session, site.id, Comment, ((c.status, None) for c in subtree))
-    changes.touch(session, site.slug, [root.external_id])
+    cache.touch(session, site.slug, [root.external_id])
     return True

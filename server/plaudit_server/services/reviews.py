@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import changes
+from .. import cache
 from ..errors import Problem
 from ..models import REVIEW_SEARCH, Moderation, Product, Review, Site, Status, Vote
 from ..pagination import SortOrder, decode_cursor, fingerprint, page_of, paginate
@@ -86,7 +86,7 @@ def submit_review(
     session.flush()
     summaries.adjust(session, [(product.id, review.rating, None, review.status)])
     site_counts.adjust(session, site.id, Review, [(None, review.status)])
-    changes.touch(session, site.slug, [product_external_id])
+    cache.touch(session, site.slug, [product_external_id])
     return review
 
 
@@ -234,7 +234,7 @@ def vote(
                 unhelpful_count=Review.unhelpful_count + unhelpful_delta,
             )
         )
-        changes.touch(session, site.slug, [review.product.external_id])
+        cache.touch(session, site.slug, [review.product.external_id])
     session.flush()
     session.refresh(review)
     return review
@@ -272,7 +272,7 @@ def update_review(session: Session, site: Site, review_id: str, patch: dict[str,
         touched = True
     if touched:
         review.updated_at = utcnow()
-        changes.touch(session, site.slug, [review.product.external_id])
+        cache.touch(session, site.slug, [review.product.external_id])
     session.flush()
     session.refresh(review)
     return review

@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from .. import changes
+from .. import cache
 from ..errors import Problem
 from ..models import ApiKey, Moderation, Owner, Site
 from ..timeutil import utcnow
@@ -173,5 +173,5 @@ def update_site(session: Session, site: Site, updates: dict[str, object]) -> Sit
                 value = Moderation(str(value))
             setattr(site, field, value)
     site.updated_at = utcnow()
-    changes.touch(session, site.slug)  # cached reads carry the site's allowed origins
+    cache.touch(session, site.slug)  # cached reads carry the site's allowed origins
     return site
