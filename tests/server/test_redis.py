@@ -510,3 +510,30 @@ def test_cors_headers_are_built_without_an_app_context() -> None:
         )
         == []
     )
+
+
+def test_a_write_retires_its_products_reads_and_the_site_wide_ones_only(
+    redis_app: Flask, make_site: Any
+) -> None:
+    """A review of one product leaves other products' cached pages alone (a busy shop
+    would otherwise miss on every page after every vote); summaries, which span
+    products, and everything after a change of the site's settings, are read anew."""
+    site = make_site()
+    client = redis_app.test_client()
+    _post_review(client, site.slug, "sku-a")
+    _post_review(client, site.slug, "sku-b")
+    page_b = f"/api/v1/sites/{site.slug}/products/sku-b/reviews"
+    badges = f"/api/v1/sites/{site.slug}/summaries?products=sku-a,sku-b"
+    for url in (page_b, badges):
+        client.get(url)
+        assert client.get(url).headers["X-Cache"] == "hit"
+
+    _post_review(client, site.slug, "sku-a")
+    assert client.get(page_b).headers["X-Cache"] == "hit"
+    after = client.get(badges)
+    assert after.headers["X-Cache"] == "miss"
+    assert after.get_json()["summaries"]["sku-a"]["count"] == 2
+
+    _admin(client, site.api_key, "PATCH", "/site", json={"name": "Renamed shop"})
+    assert client.get(page_b).headers["X-Cache"] == "miss"
+    assert client.get(badges).headers["X-Cache"] == "miss"

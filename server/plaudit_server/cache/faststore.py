@@ -201,9 +201,13 @@ class FastStore:
         """What Redis holds for the read ``key`` of a site (and product), in one round
         trip; None if Redis is unavailable. ``coding``: the content coding the client
         prefers; the body comes in it if it is stored so, else as identity."""
-        keys = [self.epoch_key, self.prefix + gen_key(slug)]
-        if product:
-            keys.append(self.prefix + gen_key(slug, product))
+        # A product's read depends on the site's settings and on that product; a
+        # site-wide read (summaries, statistics) on the settings and on every product.
+        keys = [
+            self.epoch_key,
+            self.prefix + gen_key(slug),
+            self.prefix + gen_key(slug, product or ANY_PRODUCT),
+        ]
         wanted = "" if coding == "identity" else coding
         result = self.call(lambda r: self._eval(_LOOKUP, keys, self.prefix, slug, key, wanted))
         if result is None:
@@ -256,8 +260,14 @@ class FastStore:
         self.call(set_all)
 
 
+# The generation that moves with a change to any of a site's products (a name that no
+# product id can have: fields.PRODUCT_RE).
+ANY_PRODUCT = "*"
+
+
 def gen_key(site_slug: str, product: str | None = None) -> str:
-    """Generation counter of a site, or of one of its products (without the prefix)."""
+    """Generation counter (without the prefix) of a site's own settings, or of one of its
+    products, or (``ANY_PRODUCT``) of all its products together."""
     if product is None:
         return f"gen:{site_slug}"
     return f"gen:{site_slug}:{product}"
@@ -266,7 +276,7 @@ def gen_key(site_slug: str, product: str | None = None) -> str:
 class Found(NamedTuple):
     """The answer of :meth:`FastStore.lookup`."""
 
-    version: str  # the generations the entry is valid under: "epoch.site[.product]"
+    version: str  # the generations the entry is valid under: "epoch.site.product"
     etag: str  # of the read under this version (a hash of the version and the read's key)
     body: bytes | None  # the cached body, if any
     coding: str  # the content coding of ``body``
@@ -281,10 +291,7 @@ class Found(NamedTuple):
 _LOOKUP_SOURCE = """
 local epoch = redis.call('GET', KEYS[1]) or '0'
 local site_gen = redis.call('GET', KEYS[2]) or '0'
-local version = epoch .. '.' .. site_gen
-if #KEYS > 2 then
-  version = version .. '.' .. (redis.call('GET', KEYS[3]) or '0')
-end
+local version = epoch .. '.' .. site_gen .. '.' .. (redis.call('GET', KEYS[3]) or '0')
 local prefix, slug, key, coding = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local etag = redis.sha1hex(version .. '|' .. key)
 local body_key = prefix .. 'body:' .. etag

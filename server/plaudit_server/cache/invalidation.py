@@ -21,7 +21,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .faststore import gen_key
+from .faststore import ANY_PRODUCT, gen_key
 
 _KEY = "plaudit.touched"
 # Listeners of ``on_sites_changed`` hear of a site at most once per this many seconds,
@@ -30,14 +30,17 @@ DEBOUNCE = 5
 
 
 def touch(session: Session, site_slug: str, products: Iterable[str] = ()) -> None:
-    """Record that this transaction changes the site's (and these products') public data."""
-    touched: dict[str, set[str]] = session.info.setdefault(_KEY, {})
-    touched.setdefault(site_slug, set()).update(products)
+    """Record that this transaction changes these products' public data, or, with no
+    product named, the site's own (its settings: every read of the site depends on
+    them)."""
+    touched: dict[str, set[str | None]] = session.info.setdefault(_KEY, {})
+    named = set(products)
+    touched.setdefault(site_slug, set()).update(named or {None})  # None: the site itself
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
-    touched: dict[str, set[str]] | None = session.info.pop(_KEY, None)
+    touched: dict[str, set[str | None]] | None = session.info.pop(_KEY, None)
     if not touched or not has_app_context():
         return
     extension = current_app.extensions.get("plaudit_cache")
@@ -47,7 +50,9 @@ def _bump_after_commit(session: Session) -> None:
     keys = sorted(
         key
         for slug, products in touched.items()
-        for key in (gen_key(slug), *(gen_key(slug, p) for p in products))
+        # A change of products retires their reads and the site-wide ones; a change of
+        # the site itself (its settings) retires every read of the site.
+        for key in (*(gen_key(slug, p) for p in products), gen_key(slug, ANY_PRODUCT))
     )
     claims = [f"changed:{slug}" for slug in sorted(touched)]
     won = fast.bump(keys, claim=claims, ttl=DEBOUNCE)
