@@ -114,8 +114,3 @@ def cached_for_site(
     assert fast is not None
     fast.set_many({found.body_key: json.dumps(value).encode()}, ttl=SITE_VALUE_TTL)
     return value
-
-
-def share_store(app: Flask, parent: Flask) -> None:
-    """Let ``app`` (the admin page's) use ``parent``'s cache."""
-    app.extensions["plaudit_cache"] = parent.extensions["plaudit_cache"]
