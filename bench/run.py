@@ -35,6 +35,7 @@ from urllib.parse import quote
 
 import httpx
 import psycopg
+from seed import SEARCH_WORD, seed
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -258,10 +259,23 @@ def _drop(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def migrate_and_seed(dsn: str, env: dict[str, str], reviews: int, api_key: str) -> dict[str, Any]:
+    """Create the schema with the server's own ``plaudit db upgrade``, then seed."""
+    subprocess.run(
+        [str(SERVER_BIN / "plaudit"), "db", "upgrade"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    say(f"seeding {reviews:,} reviews ...")
+    started = time.monotonic()
+    info = seed(dsn, reviews, api_key=api_key)
+    say(f"  seeded in {time.monotonic() - started:.0f} s")
+    return info
+
+
 def run_plaudit(reviews: int, duration: int, *, admin_only: bool = False) -> Scale:
     """Every scenario at one scale (``admin_only``: the admin page's and API's alone)."""
-    from seed import SEARCH_WORD, seed
-
     scale = Scale(reviews)
     name = f"plaudit_bench_{reviews}"
     dsn = _database(name)
@@ -274,16 +288,7 @@ def run_plaudit(reviews: int, duration: int, *, admin_only: bool = False) -> Sca
         "PLAUDIT_REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(4)}:",
     }
     try:
-        subprocess.run(
-            [str(SERVER_BIN / "plaudit"), "db", "upgrade"],
-            env={**os.environ, **env},
-            check=True,
-            capture_output=True,
-        )
-        say(f"seeding {reviews:,} reviews ...")
-        started = time.monotonic()
-        info = seed(dsn, reviews, api_key=api_key)
-        say(f"  seeded in {time.monotonic() - started:.0f} s")
+        info = migrate_and_seed(dsn, env, reviews, api_key)
         if not admin_only:
             scale.ceiling = run_ceiling(duration)
             say(f"  ceiling         {scale.ceiling['rps']:>8,.0f} req/s")

@@ -46,8 +46,16 @@ import httpx
 import psycopg
 import redis
 import run
-from run import RESULTS, SERVER_BIN, Server, ensure_server, free_port, gunicorn, say
-from seed import seed
+from run import (
+    RESULTS,
+    SERVER_BIN,
+    Server,
+    ensure_server,
+    free_port,
+    gunicorn,
+    migrate_and_seed,
+    say,
+)
 
 RSS_TARGET_MB = 100.0
 GROWTH_TARGET_MB = 2.0
@@ -251,14 +259,7 @@ def client_thread(url: str, shop: Shop, seed_: int, stop: threading.Event, total
 
 
 def prepare(dsn: str, env: dict[str, str], reviews: int, api_key: str) -> dict[str, Any]:
-    subprocess.run(
-        [str(SERVER_BIN / "plaudit"), "db", "upgrade"],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-    say(f"seeding {reviews:,} reviews ...")
-    info = seed(dsn, reviews, api_key=api_key)
+    info = migrate_and_seed(dsn, env, reviews, api_key)
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
             "SELECT id FROM reviews WHERE status = 'published' ORDER BY random() LIMIT 2000"
