@@ -407,7 +407,8 @@ def _misses(
         return
     from plaudit_server import create_app
 
-    settings = {"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": "sqlite://"}
+    # TESTING: an app for its key functions only (no logging set-up of its own).
+    settings = {"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": "sqlite://", "TESTING": True}
     app = create_app({**settings, "REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix})
     cache = app.extensions["plaudit_cache"]
     bodies = []
