@@ -406,6 +406,7 @@ def _misses(
         yield None
         return
     from plaudit_server import create_app
+    from plaudit_server.cache import coded_key
 
     # TESTING: an app for its key functions only (no logging set-up of its own).
     settings = {"SECRET_KEY": secrets.token_hex(32), "DATABASE_URL": "sqlite://", "TESTING": True}
@@ -417,7 +418,7 @@ def _misses(
         assert key is not None, path
         found = cache.store.lookup(site, product, key)  # no write happens during the run
         assert found is not None, "Redis is unreachable"
-        bodies += [found.body_key + suffix for suffix in ("", ":gzip", ":br")]
+        bodies += [coded_key(found.body_key, coding) for coding in ("identity", "gzip", "br")]
     store = cache.store.client
     stop = threading.Event()
 

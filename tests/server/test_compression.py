@@ -14,6 +14,7 @@ import redis
 from flask import Flask
 
 from conftest import SHARED_REDIS
+from plaudit_server.cache import coded_key
 
 
 @pytest.fixture
@@ -65,7 +66,7 @@ def test_each_coding_is_stored_once_and_hits_send_the_stored_bytes(
         assert hit.headers["ETag"] == f'"{etag}{suffix}"'  # its own representation
         assert "Accept-Encoding" in hit.headers["Vary"]
         # The stored bytes, not a new compression of them.
-        assert hit.get_data() == stored.get(f"{body_key}:{coding}")
+        assert hit.get_data() == stored.get(coded_key(body_key, coding))
         assert int(hit.headers["Content-Length"]) == len(hit.get_data()) < len(identity) / 2
         assert _decoded(hit) == identity
     # A browser's usual header gets brotli; a client that accepts neither, identity.

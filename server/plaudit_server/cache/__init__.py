@@ -21,7 +21,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from ..extensions import limiter
-from .faststore import FastStore, Found, gen_key, redact_url
+from .faststore import FastStore, Found, coded_key, gen_key, redact_url
 from .invalidation import touch
 from .reads import (
     LOOKUP_ENVIRON,
@@ -44,6 +44,7 @@ __all__ = [
     "Snapshots",
     "cached_for_site",
     "cached_public_read",
+    "coded_key",
     "gen_key",
     "init_app",
     "public_cache_control",

@@ -208,8 +208,8 @@ class FastStore:
             self.prefix + gen_key(slug),
             self.prefix + gen_key(slug, product or ANY_PRODUCT),
         ]
-        wanted = "" if coding == "identity" else coding
-        result = self.call(lambda r: self._eval(_LOOKUP, keys, self.prefix, slug, key, wanted))
+        suffix = coded_key("", coding)
+        result = self.call(lambda r: self._eval(_LOOKUP, keys, self.prefix, slug, key, suffix))
         if result is None:
             return None
         version, etag, body, got, origins, body_key, site_key = result
@@ -217,7 +217,7 @@ class FastStore:
             version.decode(),
             etag.decode(),
             body or None,
-            got.decode() or "identity",
+            coding if got else "identity",
             origins or None,
             body_key.decode(),
             site_key.decode(),
@@ -273,6 +273,11 @@ def gen_key(site_slug: str, product: str | None = None) -> str:
     return f"gen:{site_slug}:{product}"
 
 
+def coded_key(body_key: str, coding: str) -> str:
+    """Where a body is stored in ``coding``, beside its identity form at ``body_key``."""
+    return body_key if coding == "identity" else f"{body_key}:{coding}"
+
+
 class Found(NamedTuple):
     """The answer of :meth:`FastStore.lookup`."""
 
@@ -281,7 +286,7 @@ class Found(NamedTuple):
     body: bytes | None  # the cached body, if any
     coding: str  # the content coding of ``body``
     origins: bytes | None  # the site's allowed origins (JSON), cached beside the bodies
-    body_key: str  # where the body goes (identity; other codings add ":<coding>")
+    body_key: str  # where the body goes (identity; other codings: coded_key)
     site_key: str  # where the site's origins go
 
 
@@ -292,19 +297,19 @@ _LOOKUP_SOURCE = """
 local epoch = redis.call('GET', KEYS[1]) or '0'
 local site_gen = redis.call('GET', KEYS[2]) or '0'
 local version = epoch .. '.' .. site_gen .. '.' .. (redis.call('GET', KEYS[3]) or '0')
-local prefix, slug, key, coding = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local prefix, slug, key, coded = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local etag = redis.sha1hex(version .. '|' .. key)
 local body_key = prefix .. 'body:' .. etag
 local body = false
-if coding ~= '' then
-  body = redis.call('GET', body_key .. ':' .. coding)
+if coded ~= '' then  -- the suffix of the coding asked for (coded_key)
+  body = redis.call('GET', body_key .. coded)
 end
 if not body then
-  coding = ''
+  coded = ''
   body = redis.call('GET', body_key)
 end
 local site_key = prefix .. 'site:' .. epoch .. '.' .. site_gen .. ':' .. slug
 local origins = redis.call('GET', site_key)
-return {version, etag, body or false, coding, origins or false, body_key, site_key}
+return {version, etag, body or false, coded, origins or false, body_key, site_key}
 """
 _LOOKUP = (_LOOKUP_SOURCE, hashlib.sha1(_LOOKUP_SOURCE.encode()).hexdigest())

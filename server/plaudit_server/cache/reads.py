@@ -33,7 +33,7 @@ from ..extensions import limiter
 from ..fields import PRODUCT_RE, SITE_RE
 from ..origins import cors_headers_for
 from ..requestids import request_id_for
-from .faststore import FastStore, Found
+from .faststore import FastStore, Found, coded_key
 
 T = TypeVar("T")
 StartResponse = Callable[..., Any]
@@ -279,7 +279,7 @@ def _run_and_fill(view: Callable[..., Any], args: Any, kwargs: dict[str, Any]) -
         forms = compression.compress(body)
         response.headers["X-Cache"] = "miss"
         etag = found.etag
-        entries = {found.body_key + _suffix(name): data for name, data in forms.items()}
+        entries = {coded_key(found.body_key, name): data for name, data in forms.items()}
         if found.origins is None:
             site = flask_g.get("site")
             origins = list(site.allowed_origins if site else [])
@@ -287,10 +287,6 @@ def _run_and_fill(view: Callable[..., Any], args: Any, kwargs: dict[str, Any]) -
         fast.set_many(entries, ttl=current_app.config["PUBLIC_CACHE_TTL"])
     coding = compression.choose(request.headers.get("Accept-Encoding"), forms)
     return _conditional(response, forms[coding], coding, etag)
-
-
-def _suffix(coding: str) -> str:
-    return "" if coding == "identity" else ":" + coding
 
 
 def _conditional(response: Response, body: bytes, coding: str, etag: str) -> Response:
