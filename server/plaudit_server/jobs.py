@@ -20,7 +20,6 @@ from rq import Queue, SimpleWorker
 from . import cache
 from .extensions import db
 from .services import sites, stats
-from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -50,16 +49,9 @@ def queue_name(fast: cache.FastStore) -> str:
     return fast.prefix + "jobs"
 
 
-def cached_stats(site_slug: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """The site's statistics from the cache when current, else computed and cached."""
-    # The day is part of the name: the 90-day window moves at midnight UTC.
-    return cache.cached_for_site(site_slug, f"stats|{utcnow().date()}", compute)
-
-
 def refresh_stats(site_slug: str) -> None:
     """Job: compute and cache a site's statistics (run by ``plaudit worker``)."""
-    site = sites.site_by_slug(db.session, site_slug)
-    cached_stats(site_slug, lambda: stats.site_stats(db.session, site))
+    stats.cached_site_stats(db.session, sites.site_by_slug(db.session, site_slug))
     db.session.rollback()
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from flask import render_template
 from flask_login import login_required
 
-from .. import jobs
 from ..extensions import db
 from ..services import stats
 from .base import bp, owned_site
@@ -73,7 +72,7 @@ def day_bars(per_day: list[dict[str, Any]], width: float = 900, height: float = 
 @login_required
 def insight(slug: str) -> Any:
     site = owned_site(slug)
-    numbers = jobs.cached_stats(site.slug, lambda: stats.site_stats(db.session, site))
+    numbers = stats.cached_site_stats(db.session, site)
     histogram = stats.site_histogram(db.session, site)
     per_day = numbers["published_per_day"]
     return render_template(

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
-from .. import jobs
 from ..errors import Problem
 from ..extensions import db, limiter
 from ..idempotency import idempotent
@@ -251,4 +250,4 @@ def update_site(changes: dict[str, Any]) -> Any:
 @bp.doc(security=[{"secretKey": []}])
 def get_stats() -> dict[str, Any]:
     """Counts by status, the site-wide average and published reviews per day (90 days)."""
-    return jobs.cached_stats(g.site.slug, lambda: stats.site_stats(db.session, g.site))
+    return stats.cached_site_stats(db.session, g.site)

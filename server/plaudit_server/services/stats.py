@@ -8,11 +8,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .. import cache
 from ..models import Comment, Product, Review, Site, Status
 from ..timeutil import utcnow
 from .site_counts import status_counts
 
 DAYS = 90
+
+
+def cached_site_stats(session: Session, site: Site) -> dict[str, Any]:
+    """:func:`site_stats`, from the cache while nothing of the site has changed (the
+    admin API, the admin page and the worker's refresh all read them this way)."""
+    # The day is part of the name: the 90-day window moves at midnight UTC.
+    return cache.cached_for_site(
+        site.slug, f"stats|{utcnow().date()}", lambda: site_stats(session, site)
+    )
 
 
 def site_stats(session: Session, site: Site) -> dict[str, Any]:
