@@ -16,6 +16,14 @@ export function api(site, path) {
   return `${ORIGIN}/api/v1/sites/${encodeURIComponent(site)}${path}`;
 }
 
+// A product's reviews, or the shop's own (product null: data-store).
+export function reviewsUrl(site, product) {
+  return api(
+    site,
+    product === null ? '/store/reviews' : `/products/${encodeURIComponent(product)}/reviews`,
+  );
+}
+
 export async function getJSON(url, opts) {
   const res = await fetch(url, { credentials: 'omit', ...opts });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);

@@ -1,7 +1,9 @@
 // Star badges: every badge mounted in one task costs one /summaries request per site
 // (100 products a request), and a badge of a product whose reviews widget is on the
-// page reuses that widget's first answer.
-import { api, getJSON } from './api.js';
+// page reuses that widget's first answer. Store badges (data-store: the shop itself)
+// read the summary of one /store/reviews?limit=1 request per site, or the store
+// widget's first answer.
+import { api, getJSON, reviewsUrl } from './api.js';
 import { clear, h, ids, lifetime, shadow, starLabel, stars, top } from './dom.js';
 import { localize } from './i18n.js';
 
@@ -9,9 +11,12 @@ const summaryWaits = new Map(); // "site\nproduct" -> Promise of a summary (or n
 let queue = [];
 let warned = false;
 
+// "" is no product id, so it stands for the store.
+const keyOf = (site, product) => `${site}\n${product ?? ''}`;
+
 // A reviews widget offers its first answer to the badges of its product.
 export function shareSummary(site, product, wait) {
-  const key = `${site}\n${product}`;
+  const key = keyOf(site, product);
   summaryWaits.set(key, wait);
   return () => summaryWaits.get(key) === wait && summaryWaits.delete(key);
 }
@@ -59,8 +64,20 @@ function flush() {
   const waiting = queue;
   queue = [];
   const bySite = new Map();
+  const stores = new Map(); // site -> Promise of the store's summary
   for (const b of waiting) {
-    const shared = summaryWaits.get(`${b.site}\n${b.product}`);
+    let shared = summaryWaits.get(keyOf(b.site, b.product));
+    if (!shared && b.product === null) {
+      if (!stores.has(b.site))
+        stores.set(
+          b.site,
+          getJSON(`${reviewsUrl(b.site, null)}?limit=1`).then(
+            (data) => data.summary,
+            (e) => failed(e),
+          ),
+        );
+      shared = stores.get(b.site);
+    }
     if (shared) {
       shared.then((s) => b.done(s), b.done.bind(null, null));
       continue;

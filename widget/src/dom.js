@@ -99,11 +99,12 @@ export function starLabel(L, summary) {
     : L.t('none');
 }
 
-// The mount's site and product, checked as the API checks them.
+// The mount's site and product, checked as the API checks them. With data-store the
+// mount is about the shop itself: product is null.
 export function ids(el) {
   const site = el.getAttribute('data-site') || '';
-  const product = el.getAttribute('data-product') || '';
-  if (!SITE_RE.test(site) || !PRODUCT_RE.test(product)) {
+  const product = el.hasAttribute('data-store') ? null : el.getAttribute('data-product') || '';
+  if (!SITE_RE.test(site) || !(product === null || PRODUCT_RE.test(product))) {
     console.warn('Plaudit: bad data-site/data-product', el);
     return null;
   }

@@ -29,13 +29,16 @@ export function field(name, label, opts = {}) {
 // The shared submit machinery of the review and comment forms: client checks that mirror
 // the server's, one Idempotency-Key per distinct submission (kept for retries), the
 // server's 422 messages next to their field, a retry button when the network fails.
-export function makeForm(L, { fields, extra, submitLabel, url, body, done, cancel, live }) {
+// `note` (a review form opened from an invitation: inviteNote) comes first and shows the
+// server's errors on a field the visitor does not type.
+export function makeForm(L, { fields, extra, note, submitLabel, url, body, done, cancel, live }) {
   const general = h('div', { class: 'msg bad', role: 'alert', hidden: true });
   const submit = h('button', { class: 'btn pri', type: 'submit' }, submitLabel);
   const hp = h('input', { name: 'hp', type: 'text', tabindex: '-1', autocomplete: 'off' });
   const form = h(
     'form',
     { novalidate: true, onsubmit: (e) => (e.preventDefault(), send()) },
+    note ? note.wrap : null,
     extra ? extra.wrap : null,
     fields.map((f) => f.wrap),
     h('div', { class: 'hpf', 'aria-hidden': 'true' }, h('label', null, 'Leave empty', hp)),
@@ -50,7 +53,8 @@ export function makeForm(L, { fields, extra, submitLabel, url, body, done, cance
   let key = null;
   let keyBody = null;
   let busy = false;
-  const all = extra ? [extra, ...fields] : fields;
+  const typed = extra ? [extra, ...fields] : fields;
+  const all = note ? [note, ...typed] : typed;
 
   const values = () => {
     const v = {};
@@ -136,7 +140,8 @@ export function makeForm(L, { fields, extra, submitLabel, url, body, done, cance
       const known = {};
       const rest = [];
       for (const [name, msgs] of Object.entries(problem.errors)) {
-        if (all.some((f) => f.name === name)) known[name] = msgs;
+        const f = all.find((x) => x.name === name);
+        if (f) known[name] = f.bad ? f.bad() : msgs;
         else rest.push([].concat(msgs).join(' '));
       }
       const firstBad = show(known);
@@ -152,7 +157,28 @@ export function makeForm(L, { fields, extra, submitLabel, url, body, done, cance
     fail(problem.detail || L.t('server'), false);
   }
 
-  return { form, focus: () => (all[0].input || all[0].focus).focus() };
+  return { form, focus: () => (typed[0].input || typed[0].focus).focus() };
+}
+
+// The review form's note when the page was opened from an invitation link
+// (?plaudit_invite=TOKEN): the review will carry the verified buyer badge. When the
+// server refuses the token (expired, another site or product) the note gives way to
+// that error in the mount's language and drop() forgets the token, so submitting
+// again posts the same review without it rather than failing forever.
+export function inviteNote(L, drop) {
+  const err = h('p', { class: 'err', tabindex: '-1' });
+  const text = h('p', { class: 'vb' }, h('span', { 'aria-hidden': 'true' }, '✓ '), L.t('asBuyer'));
+  return {
+    name: 'invite',
+    err,
+    focus: err,
+    wrap: h('div', { class: 'fld' }, text, err),
+    bad: () => {
+      drop();
+      text.hidden = true;
+      return L.t('badInvite');
+    },
+  };
 }
 
 // An accessible star input: a radio group in a fieldset (arrow keys move and select).

@@ -7,6 +7,9 @@ import { loadChunk } from './chunks.js';
 const EN = {
   voteFail: 'Vote not saved.',
   title: 'Customer reviews',
+  storeTitle: 'Reviews of this shop',
+  asBuyer: 'You are reviewing as a verified buyer.',
+  badInvite: 'This invitation link is not valid here. Submit again to post your review without it.',
   outOf: 'Rated {n} out of 5',
   reviews: { one: '# review', other: '# reviews' },
   stars: { one: '# star', other: '# stars' },

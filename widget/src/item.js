@@ -1,12 +1,14 @@
 // One review in the list: stars, title, author, text, the shop's reply, helpful votes
-// and its comment thread (loaded when opened). ctx is the widget's: site, product,
-// live(), fetchOpts(), wrote().
+// and its comment thread (loaded when opened; store reviews have none: there is no
+// comments endpoint for the shop itself). ctx is the widget's: site, product (null for
+// the store), live(), fetchOpts(), wrote().
 import { api, postJSON, uuid } from './api.js';
 import { commentArea } from './comments.js';
 import { h, stars } from './dom.js';
 
 export function reviewItem(L, ctx, r) {
   const { site, product } = ctx;
+  const talk = product !== null;
   const threadBox = h('div', { class: 'thr', hidden: true });
   let thread = null;
   let comments = r.comment_count;
@@ -74,7 +76,10 @@ export function reviewItem(L, ctx, r) {
         { class: 'meta' },
         h('span', { class: 'au' }, r.author_name),
         h('time', { datetime: r.created_at }, L.date(r.created_at)),
-        r.verified_buyer ? h('span', { class: 'vb' }, `✓ ${L.t('verified')}`) : null,
+        // Read as "Verified buyer", not "check mark, Verified buyer".
+        r.verified_buyer
+          ? h('span', { class: 'vb' }, h('span', { 'aria-hidden': 'true' }, '✓ '), L.t('verified'))
+          : null,
       ),
       h('p', { class: 'b' }, r.body),
       r.reply
@@ -90,9 +95,9 @@ export function reviewItem(L, ctx, r) {
         { class: 'acts' },
         h('span', { class: 'mu' }, L.t('wasHelpful')),
         votes.map((v) => v.b),
-        cBtn,
+        talk ? cBtn : null,
       ),
-      threadBox,
+      talk ? threadBox : null,
     ),
   );
 }

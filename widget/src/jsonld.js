@@ -1,16 +1,30 @@
-// schema.org Product / AggregateRating / Review for the page (search engines run JS),
-// one script block per product, removed with its widget.
+// schema.org JSON-LD for the page (search engines run JS), one script block per
+// widget, removed with it: a product's widget gives a Product, the store's (data-store)
+// an Organization, each with its AggregateRating and the Reviews shown. The same
+// documents as the server's api/seo.py.
 import { h } from './dom.js';
+
+// The block's data-plaudit: "site/product", or "site" for the store (no product id is "").
+const tagOf = (site, product) => (product === null ? site : `${site}/${product}`);
 
 export function jsonLd(el, site, product, data) {
   if (el.getAttribute('data-jsonld') === 'off') return;
   const s = data.summary;
-  const ld = {
-    '@context': 'https://schema.org',
-    '@type': 'Product',
-    name: el.getAttribute('data-product-name') || document.title || product,
-    productID: product,
-  };
+  const name = (attr) => el.getAttribute(attr) || document.title;
+  const ld =
+    product === null
+      ? {
+          '@context': 'https://schema.org',
+          '@type': 'Organization',
+          name: name('data-store-name') || location.hostname,
+          url: location.origin,
+        }
+      : {
+          '@context': 'https://schema.org',
+          '@type': 'Product',
+          name: name('data-product-name') || product,
+          productID: product,
+        };
   if (s.count) {
     ld.aggregateRating = {
       '@type': 'AggregateRating',
@@ -28,7 +42,7 @@ export function jsonLd(el, site, product, data) {
       reviewRating: { '@type': 'Rating', ratingValue: r.rating, bestRating: 5, worstRating: 1 },
     }));
   }
-  const tag = `${site}/${product}`;
+  const tag = tagOf(site, product);
   const old = document.head.querySelector(`script[data-plaudit="${tag}"]`);
   const node = h('script', { type: 'application/ld+json', 'data-plaudit': tag });
   node.textContent = JSON.stringify(ld); // a data block: never executed, never parsed as HTML
@@ -37,6 +51,6 @@ export function jsonLd(el, site, product, data) {
 }
 
 export function removeJsonLd(site, product) {
-  const old = document.head.querySelector(`script[data-plaudit="${site}/${product}"]`);
+  const old = document.head.querySelector(`script[data-plaudit="${tagOf(site, product)}"]`);
   if (old) old.remove();
 }

@@ -1,10 +1,14 @@
 // The reviews widget: summary with histogram, the review list (sort, filter, more),
 // the review form and the product's discussion. One review in the list: item.js.
-import { api, getJSON } from './api.js';
+// With data-store it is about the shop itself (product null): /store/reviews, its own
+// heading, and no discussion (the store has no comments endpoint).
+// A page opened from an invitation (?plaudit_invite=TOKEN) sends the token with the
+// review, which makes it a verified buyer's.
+import { getJSON, reviewsUrl } from './api.js';
 import { shareSummary } from './badges.js';
 import { commentArea } from './comments.js';
 import { clear, h, ids, lifetime, newId, shadow, starLabel, stars, top } from './dom.js';
-import { field, makeForm, ratingInput } from './form.js';
+import { field, inviteNote, makeForm, ratingInput } from './form.js';
 import { localize } from './i18n.js';
 import { reviewItem } from './item.js';
 import { jsonLd, removeJsonLd } from './jsonld.js';
@@ -15,7 +19,10 @@ export function reviews(el) {
   const found = ids(el);
   if (!found) return null;
   const { site, product } = found;
+  const store = product === null;
   const L = localize(el);
+  const heading = L.t(store ? 'storeTitle' : 'title');
+  let invite = new URLSearchParams(location.search).get('plaudit_invite');
   const life = lifetime();
   const root = shadow(el);
   const wantSort = el.getAttribute('data-sort');
@@ -66,7 +73,7 @@ export function reviews(el) {
     h('div', { class: 'avg' }, big, avgStars, count),
     h(
       'div',
-      { class: 'hist', role: 'group', 'aria-label': L.t('title') },
+      { class: 'hist', role: 'group', 'aria-label': heading },
       bars.map((x) => x.b),
     ),
   );
@@ -104,16 +111,18 @@ export function reviews(el) {
     } else writeBtn.focus();
   };
   const review = makeForm(L, {
+    note: invite ? inviteNote(L, () => (invite = null)) : null,
     extra: rating,
     fields: [fTitle, fBody, fName, fEmail],
     submitLabel: L.t('send'),
-    url: api(site, `/products/${encodeURIComponent(product)}/reviews`),
+    url: reviewsUrl(site, product),
     live: ctx.live,
     cancel: () => toggleForm(false),
     body: (v) => {
       const b = { rating: v.rating, body: v.body, author_name: v.author_name };
       if (v.title) b.title = v.title;
       if (v.author_email) b.author_email = v.author_email;
+      if (invite) b.invite = invite;
       return b;
     },
     done: (data) => {
@@ -144,18 +153,22 @@ export function reviews(el) {
   review.form.hidden = true;
   writeBtn.addEventListener('click', () => toggleForm(review.form.hidden));
 
-  const disc = commentArea(L, ctx, { site, product });
-  const discBtn = h(
-    'button',
-    { class: 'btn', type: 'button', 'aria-expanded': 'false' },
-    L.t('showDisc'),
-  );
-  disc.box.hidden = true;
-  discBtn.addEventListener('click', () => {
-    discBtn.hidden = true;
-    disc.box.hidden = false;
-    disc.load();
-  });
+  let discussion = null;
+  if (!store) {
+    const disc = commentArea(L, ctx, { site, product });
+    const discBtn = h(
+      'button',
+      { class: 'btn', type: 'button', 'aria-expanded': 'false' },
+      L.t('showDisc'),
+    );
+    disc.box.hidden = true;
+    discBtn.addEventListener('click', () => {
+      discBtn.hidden = true;
+      disc.box.hidden = false;
+      disc.load();
+    });
+    discussion = h('div', { class: 'disc' }, h('h3', null, L.t('discussion')), discBtn, disc.box);
+  }
 
   root.append(
     top(
@@ -164,7 +177,7 @@ export function reviews(el) {
       'section',
       'pl',
       liveBox,
-      h('h2', { id: headId }, L.t('title')),
+      h('h2', { id: headId }, heading),
       summary,
       h('div', { class: 'tools' }, h('label', null, L.t('sortBy'), sortSel), writeBtn),
       review.form,
@@ -173,7 +186,7 @@ export function reviews(el) {
       status,
       list,
       more,
-      h('div', { class: 'disc' }, h('h3', null, L.t('discussion')), discBtn, disc.box),
+      discussion,
     ),
   );
 
@@ -221,10 +234,7 @@ export function reviews(el) {
     if (append && state.cursor) q.set('cursor', state.cursor);
     list.setAttribute('aria-busy', 'true');
     status.hidden = true;
-    const mine = (loading = getJSON(
-      api(site, `/products/${encodeURIComponent(product)}/reviews?${q}`),
-      ctx.fetchOpts(),
-    ));
+    const mine = (loading = getJSON(`${reviewsUrl(site, product)}?${q}`, ctx.fetchOpts()));
     let data;
     try {
       data = await mine;

@@ -2,6 +2,10 @@
 export default {
   voteFail: 'Stimme nicht gespeichert.',
   title: 'Kundenbewertungen',
+  storeTitle: 'Bewertungen dieses Shops',
+  asBuyer: 'Ihre Bewertung wird als verifizierter Kauf gekennzeichnet.',
+  badInvite:
+    'Dieser Einladungslink gilt hier nicht. Senden Sie erneut, um Ihre Bewertung ohne ihn zu veröffentlichen.',
   outOf: 'Mit {n} von 5 bewertet',
   reviews: { one: '# Bewertung', other: '# Bewertungen' },
   stars: { one: '# Stern', other: '# Sterne' },

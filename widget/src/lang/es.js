@@ -2,6 +2,10 @@
 export default {
   voteFail: 'Voto no guardado.',
   title: 'Opiniones de clientes',
+  storeTitle: 'Opiniones sobre esta tienda',
+  asBuyer: 'Tu opinión se marcará como compra verificada.',
+  badInvite:
+    'Este enlace de invitación no es válido aquí. Envía de nuevo para publicar tu opinión sin él.',
   outOf: 'Valorado con {n} de 5',
   reviews: { one: '# opinión', other: '# opiniones' },
   stars: { one: '# estrella', other: '# estrellas' },

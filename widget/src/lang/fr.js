@@ -2,6 +2,10 @@
 export default {
   voteFail: 'Vote non enregistré.',
   title: 'Avis clients',
+  storeTitle: 'Avis sur cette boutique',
+  asBuyer: 'Votre avis sera marqué comme achat vérifié.',
+  badInvite:
+    'Ce lien d’invitation n’est pas valable ici. Envoyez à nouveau pour publier votre avis sans lui.',
   outOf: 'Noté {n} sur 5',
   reviews: { one: '# avis', other: '# avis' },
   stars: { one: '# étoile', other: '# étoiles' },
