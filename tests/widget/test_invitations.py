@@ -128,6 +128,7 @@ def test_invited_review_is_verified_and_comments_do_not_carry_the_token(
     axe(page)
     form.get_by_role("button", name="Submit review").click()
     expect(w.locator(".msg.good").first).to_have_text("Thank you! Your review is published.")
+    expect(w.get_by_text("No reviews yet.")).to_have_count(0)
 
     url, body = seen["posts"][0]
     assert url == f"{plaudit.origin}/api/v1/sites/{site}/products/{PRODUCT}/reviews"
@@ -176,6 +177,33 @@ def test_invited_store_review_is_verified(page: Page, plaudit: Plaudit) -> None:
     review = plaudit.get(store_path(site))["reviews"][0]
     assert review["verified_buyer"] is True and review["product"] is None
     assert invitation_status(plaudit, site, invitation_id) == "reviewed"
+    assert real_errors(seen) == []
+
+
+def test_second_review_from_one_invitation_replaces_the_first(page: Page, plaudit: Plaudit) -> None:
+    site = plaudit.site()
+    plaudit.review(site, PRODUCT, 1, rating=5, body="Someone else's")
+    _, token = invite(plaudit, site, [PRODUCT])
+    seen = open_invited(page, plaudit, mount(site, PRODUCT), token)
+    w = page.locator("[data-plaudit-reviews]")
+    expect(w.locator(".cnt")).to_have_text("1 review")
+    write(w, stars=2, body="First thoughts.", name="Bea").get_by_role(
+        "button", name="Submit review"
+    ).click()
+    expect(w.locator(".rv .b")).to_have_text(["First thoughts.", "Someone else's"])
+    expect(w.locator(".big")).to_have_text("3.5")
+    write(w, stars=4, body="Second thoughts.", name="Bea").get_by_role(
+        "button", name="Submit review"
+    ).click()
+    expect(w.locator(".rv .b")).to_have_text(["Second thoughts.", "Someone else's"])
+    expect(w.locator(".cnt")).to_have_text("2 reviews")
+    expect(w.locator(".big")).to_have_text("4.5")
+    expect(w.get_by_role("button", name="2 ★, 0 reviews")).to_be_disabled()
+    expect(w.locator(".rv").first.locator(".vb")).to_have_text("✓ Verified buyer")
+    assert [body["invite"] for _, body in seen["posts"]] == [token, token]
+    data = plaudit.get(f"/api/v1/sites/{site}/products/{PRODUCT}/reviews")
+    assert data["summary"]["count"] == 2 and data["summary"]["average"] == 4.5
+    assert [r["body"] for r in data["reviews"]] == ["Second thoughts.", "Someone else's"]
     assert real_errors(seen) == []
 
 

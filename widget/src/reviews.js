@@ -97,6 +97,15 @@ export function reviews(el) {
   const status = h('div', { hidden: true });
   const thanks = h('div', { class: 'msg good', tabindex: '-1', hidden: true });
 
+  // The published reviews this mount has shown or posted, by id, with their node: when
+  // the server answers a submission with one of them (an invitation's review edited),
+  // the old version leaves the list and the summary.
+  const counted = new Map();
+  const item = (r) => {
+    const node = reviewItem(L, ctx, r);
+    counted.set(r.id, { rating: r.rating, node });
+    return node;
+  };
   const rating = ratingInput(L);
   const fTitle = field('title', L.t('fTitle'), { max: 120 });
   const fBody = field('body', L.t('fBody'), { area: true, required: true, max: 5000 });
@@ -127,20 +136,36 @@ export function reviews(el) {
     },
     done: (data) => {
       ctx.wrote();
+      const r = data.review;
+      const s = state.summary;
+      const was = counted.get(r.id); // an invitation's second review edits its first
       const published = data.status === 'published';
+      if (was) {
+        counted.delete(r.id);
+        s.histogram[was.rating] -= 1;
+        s.count -= 1;
+        if (was.node && was.node.isConnected) {
+          was.node.remove();
+          state.shown -= 1;
+        }
+      }
       if (published) {
-        const s = state.summary;
-        s.histogram[data.review.rating] += 1;
+        s.histogram[r.rating] += 1;
         s.count += 1;
-        s.average =
-          Math.round(
-            ([1, 2, 3, 4, 5].reduce((a, n) => a + n * s.histogram[n], 0) / s.count) * 100,
-          ) / 100;
-        showSummary(s);
-        if (state.rating === null || state.rating === data.review.rating) {
-          list.prepend(reviewItem(L, ctx, data.review));
+        counted.set(r.id, { rating: r.rating, node: null });
+        if (state.rating === null || state.rating === r.rating) {
+          list.querySelector(':scope > .mu')?.remove(); // "No reviews yet."
+          list.prepend(item(r));
           state.shown += 1;
         }
+      }
+      if (was || published) {
+        s.average = s.count
+          ? Math.round(
+              ([1, 2, 3, 4, 5].reduce((a, n) => a + n * s.histogram[n], 0) / s.count) * 100,
+            ) / 100
+          : null;
+        showSummary(s);
       }
       review.form.hidden = true;
       writeBtn.setAttribute('aria-expanded', 'false');
@@ -261,8 +286,8 @@ export function reviews(el) {
       clear(list);
       state.shown = 0;
     }
-    const firstNew = data.reviews.length ? reviewItem(L, ctx, data.reviews[0]) : null;
-    data.reviews.forEach((r, i) => list.append(i ? reviewItem(L, ctx, r) : firstNew));
+    const firstNew = data.reviews.length ? item(data.reviews[0]) : null;
+    data.reviews.forEach((r, i) => list.append(i ? item(r) : firstNew));
     state.shown += data.reviews.length;
     state.cursor = data.next_cursor;
     more.hidden = !state.cursor;
