@@ -394,3 +394,17 @@ def axe() -> Callable[..., list[dict[str, Any]]]:
         return results["passes"]  # type: ignore[no-any-return]
 
     return check
+
+
+# ---------------------------------------------------------------- e-mail (a real SMTP server)
+
+from mailsink import MailSink  # noqa: E402  (tests/mailsink.py)
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[MailSink]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, collecting what arrives.
+    Build the app with ``app_factory(**smtp_sink.config)`` to send to it."""
+    sink = MailSink().start()
+    yield sink
+    sink.stop()
