@@ -125,6 +125,8 @@ def test_invited_review_is_verified_and_comments_do_not_carry_the_token(
     expect(w.locator(".cnt")).to_have_text("0 reviews")
     form = write(w, stars=5, body="Exactly as described.", name="Bea")
     expect(form.get_by_text(NOTE)).to_be_visible()
+    # Heard on the way to sending, not only when reading the form.
+    expect(form.get_by_role("button", name="Submit review")).to_have_accessible_description(NOTE)
     axe(page)
     form.get_by_role("button", name="Submit review").click()
     expect(w.locator(".msg.good").first).to_have_text("Thank you! Your review is published.")
@@ -227,6 +229,7 @@ def test_refused_token_is_a_field_error_then_the_review_goes_without_it(
     expect(error).to_be_visible()
     expect(error).to_be_focused()
     expect(form.get_by_text(NOTE)).to_be_hidden()
+    expect(form.get_by_role("button", name="Submit review")).to_have_accessible_description(BAD)
     expect(w.locator("[aria-live]")).to_have_text("Please correct the marked fields.")
     # Nothing typed is lost.
     expect(form.get_by_label("Your review")).to_have_value("Not what I hoped.")
@@ -280,6 +283,7 @@ def test_without_a_token_there_is_no_note_and_no_invite(page: Page, plaudit: Pla
     w = page.locator("[data-plaudit-reviews]")
     form = write(w, stars=5, body="Lovely.", name="Di")
     expect(form.get_by_text(NOTE)).to_have_count(0)
+    expect(form.get_by_role("button", name="Submit review")).to_have_accessible_description("")
     form.get_by_role("button", name="Submit review").click()
     expect(w.locator(".msg.good").first).to_have_text("Thank you! Your review is published.")
     assert "invite" not in seen["posts"][0][1]

@@ -89,7 +89,7 @@ def test_store_widget_and_badges_show_the_shops_own_reviews(page: Page, plaudit:
     badges = page.locator("[data-plaudit-stars][data-store]")
     expect(badges.locator(".n")).to_have_text(["(3)", "(3)"])
     expect(badges.first.get_by_role("img")).to_have_attribute(
-        "aria-label", "Rated 4.3 out of 5, 3 reviews"
+        "aria-label", f"{STORE_TITLE}: Rated 4.3 out of 5, 3 reviews"
     )
     expect(page.locator("[data-plaudit-stars]:not([data-store]) .n")).to_have_text("(1)")
 
@@ -122,7 +122,7 @@ def test_store_badges_alone_share_one_small_request(page: Page, plaudit: Plaudit
     seen = open_page(page, plaudit, store_badge(site) * 3)
     expect(page.locator("[data-plaudit-stars] .n")).to_have_text(["(2)", "(2)", "(2)"])
     expect(page.locator("[data-plaudit-stars]").first.get_by_role("img")).to_have_attribute(
-        "aria-label", "Rated 3.5 out of 5, 2 reviews"
+        "aria-label", f"{STORE_TITLE}: Rated 3.5 out of 5, 2 reviews"
     )
     assert seen["api"] == [f"GET {plaudit.origin}/api/v1/sites/{site}/store/reviews?limit=1"]
     assert real_errors(seen) == []

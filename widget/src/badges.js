@@ -29,9 +29,11 @@ export function badge(el) {
   const root = shadow(el);
   const box = top(el, life, 'span', 'bdg');
   box.lang = L.lang;
+  // A store badge says whose rating it is: the shop's, not a product's.
   const render = (summary) => {
+    const label = starLabel(L, summary);
     clear(box).append(
-      stars(summary.average, starLabel(L, summary)),
+      stars(summary.average, found.product === null ? `${L.t('storeTitle')}: ${label}` : label),
       h('span', { class: 'n', 'aria-hidden': 'true' }, `(${L.num(summary.count)})`),
     );
   };

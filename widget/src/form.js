@@ -33,7 +33,12 @@ export function field(name, label, opts = {}) {
 // server's errors on a field the visitor does not type.
 export function makeForm(L, { fields, extra, note, submitLabel, url, body, done, cancel, live }) {
   const general = h('div', { class: 'msg bad', role: 'alert', hidden: true });
-  const submit = h('button', { class: 'btn pri', type: 'submit' }, submitLabel);
+  // The note (and its error) describe the submit button: heard where it matters.
+  const submit = h(
+    'button',
+    { class: 'btn pri', type: 'submit', 'aria-describedby': note && note.describes },
+    submitLabel,
+  );
   const hp = h('input', { name: 'hp', type: 'text', tabindex: '-1', autocomplete: 'off' });
   const form = h(
     'form',
@@ -166,16 +171,23 @@ export function makeForm(L, { fields, extra, note, submitLabel, url, body, done,
 // that error in the mount's language and drop() forgets the token, so submitting
 // again posts the same review without it rather than failing forever.
 export function inviteNote(L, drop) {
-  const err = h('p', { class: 'err', tabindex: '-1' });
-  const text = h('p', { class: 'vb' }, h('span', { 'aria-hidden': 'true' }, '✓ '), L.t('asBuyer'));
+  const id = newId();
+  const err = h('p', { class: 'err', id: `${id}e`, tabindex: '-1' });
+  const text = h(
+    'p',
+    { class: 'vb', id: `${id}n` },
+    h('span', { 'aria-hidden': 'true' }, '✓ '),
+    L.t('asBuyer'),
+  );
   return {
     name: 'invite',
     err,
     focus: err,
+    describes: `${id}n ${id}e`,
     wrap: h('div', { class: 'fld' }, text, err),
     bad: () => {
       drop();
-      text.hidden = true;
+      text.remove(); // gone from the submit button's description too
       return L.t('badInvite');
     },
   };
