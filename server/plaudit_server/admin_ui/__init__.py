@@ -18,7 +18,7 @@ import threading
 
 from flask import Flask
 
-from . import auth, insight, queue, settings  # noqa: F401  (their views register on bp)
+from . import auth, insight, password_reset, queue, settings  # noqa: F401  (views on bp)
 from .base import bp, login_manager
 from .sessions import SessionInterface, cookie_secure_from_environment
 
