@@ -29,6 +29,8 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 REFUSED_PREFIX = "refused"
 # ... and with this, a 450 (mailbox busy: try again later).
 BUSY_PREFIX = "busy"
+# ... and with this, the message is taken, then the connection closed before the answer.
+VANISH_PREFIX = "vanish"
 
 
 @dataclass
@@ -91,6 +93,9 @@ class _Handler:
                 raw=raw,
             )
         )
+        if any(a.lower().startswith(VANISH_PREFIX) for a in envelope.rcpt_tos):
+            assert server.transport is not None
+            server.transport.abort()  # a crash, or a network gone, before the answer
         return "250 Message accepted for delivery"
 
 

@@ -20,8 +20,10 @@ Messages are multipart/alternative (plain text and HTML, UTF-8). Templates live 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
 import smtplib
 import ssl
 import threading
@@ -30,7 +32,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -54,6 +56,9 @@ IDLE_CHECK_AFTER = 5.0
 TRIES = 2  # per message: the connection we have (or a new one), then one new one
 RETRY_PAUSE = 0.2
 LOCALES = ("en", "de", "fr", "es")
+# CRLF line ends, and bodies in quoted-printable or base64 rather than 8-bit: every
+# server takes them, with or without 8BITMIME.
+MESSAGE_POLICY = SMTP.clone(cte_type="7bit")
 
 
 @dataclass(frozen=True)
@@ -77,9 +82,13 @@ class MailError(Exception):
     5xx, an address that cannot be written); otherwise it may work later (no
     connection, a timeout, a 4xx)."""
 
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, maybe_sent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+        # The connection failed after the whole message went out, before the server's
+        # answer: it may have been delivered. Never retried here; a sender that must not
+        # mail twice keeps it as sent (its Message-ID lets it reconcile).
+        self.maybe_sent = maybe_sent
 
 
 @dataclass(frozen=True)
@@ -168,7 +177,7 @@ class Mailer:
 
     def build(self, mail: Mail) -> EmailMessage:
         """The message as it goes out: headers, then text and HTML alternatives."""
-        message = EmailMessage(policy=SMTP_POLICY)
+        message = EmailMessage(policy=MESSAGE_POLICY)
         try:
             message["From"] = self.sender
             message["To"] = mail.to
@@ -206,9 +215,18 @@ class Mailer:
                 time.sleep(RETRY_PAUSE)
             try:
                 connection = self._connection()
-                connection.client.send_message(message, from_addr=self.envelope_from, to_addrs=[to])
+                _transmit(connection.client, message, self.envelope_from, to)
                 connection.used_at = time.monotonic()
                 return
+            except _MaybeSent as exc:
+                # The whole message went out and the answer never came: the server may
+                # have taken it. Trying again could deliver it twice; the caller decides.
+                self._drop()
+                raise MailError(
+                    f"no answer after the message was sent (it may have arrived): {exc.cause}",
+                    permanent=False,
+                    maybe_sent=True,
+                ) from exc.cause
             except smtplib.SMTPRecipientsRefused as exc:
                 code, reply = exc.recipients.get(to, (0, b""))
                 raise _refused(f"recipient {to!r} refused", code, reply) from exc
@@ -297,6 +315,65 @@ class Mailer:
             if name not in ("Content-Type", "MIME-Version")
         )
         log.info("e-mail (not sent: no SMTP_URL)\n%s\n\n%s", headers, mail.text)
+
+
+class _MaybeSent(Exception):
+    """The connection failed after the message's last byte went out."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def _transmit(client: smtplib.SMTP, message: EmailMessage, sender: str, to: str) -> None:
+    """One message over an open connection: MAIL, RCPT, DATA.
+
+    smtplib's ``send_message`` in steps, to know when a failure leaves the message
+    undelivered for sure (anything before its last byte is sent: trying again is safe)
+    and when it may have arrived (:class:`_MaybeSent`).
+    """
+    options: list[str] = []
+    policy = MESSAGE_POLICY
+    if not (sender + to).isascii():  # an internationalised address (RFC 6531)
+        if not client.has_extn("smtputf8"):
+            raise smtplib.SMTPRecipientsRefused(
+                {to: (553, b"the mail server cannot deliver to non-ASCII addresses")}
+            )
+        options.append("SMTPUTF8")
+        policy = policy.clone(utf8=True)
+    body = message.as_bytes(policy=policy)
+    code, reply = client.mail(sender, options)
+    if code != 250:
+        _reset(client)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    code, reply = client.rcpt(to)
+    if code not in (250, 251):
+        _reset(client)
+        raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
+    client.putcmd("data")
+    code, reply = client.getreply()
+    if code != 354:
+        _reset(client)
+        raise smtplib.SMTPDataError(code, reply)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    try:
+        client.send(_LEADING_DOT.sub(b"..", body) + b".\r\n")
+        code, reply = client.getreply()
+    except (smtplib.SMTPServerDisconnected, OSError) as exc:
+        raise _MaybeSent(exc) from exc
+    if code != 250:
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _reset(client: smtplib.SMTP) -> None:
+    """RSET after a refusal, so the connection serves the next message; a connection
+    that is gone by now is noticed (and replaced) then."""
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        client.rset()
 
 
 def _close_all(connections: dict[int, _Connection]) -> None:

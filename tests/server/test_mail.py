@@ -142,12 +142,39 @@ def test_a_refused_recipient_is_a_permanent_failure(app: Flask, smtp_sink: MailS
     with pytest.raises(MailError) as refused:
         send(app, simple("refused@example.test"))
     assert refused.value.permanent is True
+    assert refused.value.maybe_sent is False
     assert "550" in str(refused.value)
     # The connection stays good for the next message.
     send(app, simple("fine@example.test"))
     [arrived] = smtp_sink.wait_for(1)
     assert arrived.rcpt_tos == ["fine@example.test"]
     assert smtp_sink.connections == 1
+
+
+def test_no_answer_after_the_message_went_out_is_never_retried(
+    app: Flask, smtp_sink: MailSink
+) -> None:
+    with pytest.raises(MailError) as lost:
+        send(app, simple("vanish@example.test"))
+    assert lost.value.permanent is False
+    assert lost.value.maybe_sent is True
+    assert [a.rcpt_tos for a in smtp_sink.messages] == [["vanish@example.test"]]  # once
+    # The next message gets a new connection.
+    send(app, simple("next@example.test"))
+    assert [a.rcpt_tos for a in smtp_sink.wait_for(2)][1] == ["next@example.test"]
+    assert smtp_sink.connections == 2
+
+
+def test_bodies_are_7bit_and_international_addresses_use_smtputf8(
+    app: Flask, smtp_sink: MailSink
+) -> None:
+    send(app, simple("jürgen@example.test", text="Grüße " * 40, html="<p>Grüße</p>"))
+    [arrived] = smtp_sink.wait_for(1)
+    assert arrived.rcpt_tos == ["jürgen@example.test"]
+    assert arrived.message["To"] == "jürgen@example.test"
+    encodings = {p["Content-Transfer-Encoding"] for p in arrived.message.iter_parts()}
+    assert encodings <= {"quoted-printable", "base64"}, encodings
+    assert arrived.text.strip() == ("Grüße " * 40).strip()
 
 
 def test_a_busy_mailbox_is_a_transient_failure(app: Flask, smtp_sink: MailSink) -> None:
