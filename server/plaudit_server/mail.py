@@ -12,10 +12,14 @@ a handshake, TLS included, per message would cost more than the message), checks
 connection that sat idle with a NOOP, and reconnects once when the server dropped it.
 :class:`MailError` says whether a failure is permanent (the server refused the address
 or the message: trying again will not help) or transient (no connection, a timeout, a
-4xx: try again later), so callers can mark an invitation ``failed`` or retry it.
+4xx: try again later), so callers can mark an invitation ``failed`` or retry it. A
+connection lost after the whole message went out, before the server answered, is never
+retried here (``MailError.maybe_sent``): the message may have arrived, and sending it
+again could deliver it twice.
 
-Messages are multipart/alternative (plain text and HTML, UTF-8). Templates live in
-``templates/mail/``; :func:`render` renders both parts of one.
+Messages are multipart/alternative (plain text and HTML, UTF-8, quoted-printable or
+base64 so that any server takes them). Templates live in ``templates/mail/``;
+:func:`render` renders both parts of one.
 """
 
 from __future__ import annotations
