@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin_ui, cache, config, errors, extensions, jobs, ops, web
+from . import admin_ui, cache, config, errors, extensions, jobs, mail, ops, unsubscribe, web
 from .api import admin, public, seo
 from .bodies import ScriptSafeJSONProvider, check_request_body
 from .cli import register_commands
@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory: does no work at import time, nothing global is mutated."""
     app = Flask(__name__, instance_relative_config=True)
     config.load(app, test_config)
+    mail.init_app(app)
     app.json = ScriptSafeJSONProvider(app)  # keeps the contract's field order
 
     # Module attributes, not names of this package: ``plaudit_server.db`` is the module.
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(admin.bp)
     api.register_blueprint(seo.bp)
     app.register_blueprint(web.bp)  # /widget.js and the /demo shop
+    app.register_blueprint(unsubscribe.bp)  # /u/<token>: one-click unsubscribe
     api.register_blueprint(ops.bp)
     errors.init_app(app)
     admin_ui.init_app(app)  # /admin: the admin page, with its own session and errors

@@ -44,6 +44,16 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_TIMEOUT": 0.2,
     "REDIS_COOLDOWN": 3.0,
     "REDIS_KEY_PREFIX": "plaudit:",
+    # Mail (see mail.py): without SMTP_URL messages are written to the log.
+    "SMTP_URL": None,
+    "MAIL_FROM": "Plaudit <plaudit@localhost>",
+    "MAIL_TIMEOUT": 10.0,
+    # The server's public base URL: every link in a message starts with it.
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Review requests: mails the worker sends per batch, and how often a failed mail is
+    # tried again (minutes after each failure) before the invitation is ``failed``.
+    "INVITATION_BATCH": 200,
+    "INVITATION_RETRY_MINUTES": [5, 30, 120],
     # flask-smorest / OpenAPI
     "API_TITLE": "Plaudit",
     "API_VERSION": "v1",
@@ -110,6 +120,9 @@ def load(app: Flask, overrides: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = env["SECRET_KEY"]
     if "RATELIMIT_ENABLED" in env:
         app.config["RATELIMIT_ENABLED"] = env_bool(env["RATELIMIT_ENABLED"])
+    for name in ("SMTP_URL", "MAIL_FROM", "PUBLIC_URL"):
+        if env.get(name):
+            app.config[name] = env[name]
     if "TRUSTED_PROXIES" in env:
         app.config["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
     # Anything else: PLAUDIT_<KEY>=<json or string>, e.g. PLAUDIT_PUBLIC_CACHE_MAX_AGE=30.

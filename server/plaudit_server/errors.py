@@ -53,6 +53,7 @@ class Problem(Exception):
         errors: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         title: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or title or str(status))
         self.status = status
@@ -60,6 +61,14 @@ class Problem(Exception):
         self.errors = errors
         self.headers = headers or {}
         self.title = title
+        # RFC 9457 extension members, e.g. the ``existing_id`` a 409 conflicts with.
+        self.extra = extra or {}
+
+    def body(self) -> dict[str, Any]:
+        """The problem as JSON (for a batch answer that reports one item's problem)."""
+        return problem_body(
+            self.status, self.detail, title=self.title, errors=self.errors, extra=self.extra
+        )
 
 
 def validation_error(field: str, message: str) -> Problem:
@@ -74,8 +83,27 @@ def problem_response(
     title: str | None = None,
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    """Build the problem+json response; the single place that knows its shape."""
+    """Build the problem+json response."""
+    body = problem_body(status, detail, title=title, errors=errors, extra=extra)
+    response = current_app.response_class(
+        json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def problem_body(
+    status: int,
+    detail: str | None = None,
+    *,
+    title: str | None = None,
+    errors: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The problem details document; the single place that knows its shape."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + _TYPES.get(status, "error"),
         "title": title or HTTP_STATUS_CODES.get(status, "Error"),
@@ -86,12 +114,8 @@ def problem_response(
     }
     if errors:
         body["errors"] = errors
-    response = current_app.response_class(
-        json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE
-    )
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    body.update(extra or {})
+    return body
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -129,7 +153,12 @@ def _is_api_request() -> bool:
 
 def handle_problem(error: Problem) -> Response:
     return problem_response(
-        error.status, error.detail, title=error.title, errors=error.errors, headers=error.headers
+        error.status,
+        error.detail,
+        title=error.title,
+        errors=error.errors,
+        headers=error.headers,
+        extra=error.extra,
     )
 
 

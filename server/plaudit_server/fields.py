@@ -112,8 +112,9 @@ class EmailAddress(ma.fields.Email):
     default_error_messages = {"link_chars": "Must not contain ?, & or %."}
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("load_default", None)
-        kwargs.setdefault("allow_none", True)
+        if not kwargs.get("required"):
+            kwargs.setdefault("load_default", None)
+            kwargs.setdefault("allow_none", True)
         kwargs.setdefault("validate", ma.validate.Length(max=254))
         super().__init__(**kwargs)
 

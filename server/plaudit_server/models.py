@@ -64,6 +64,24 @@ class Status(enum.StrEnum):
     SPAM = "spam"
 
 
+class InvitationStatus(enum.StrEnum):
+    """Where a review request stands; ``scheduled`` and ``sent`` still have work ahead."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    REVIEWED = "reviewed"
+    CANCELLED = "cancelled"
+    UNSUBSCRIBED = "unsubscribed"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+# The external id of the product row that stands for the shop itself: store reviews are
+# reviews of this product, so counters, summaries, caching and moderation serve them
+# unchanged. ``@`` is not allowed in a shop's product ids, so it can never collide.
+STORE = "@store"
+
+
 class Moderation(enum.StrEnum):
     """``post`` publishes at once unless a spam check flags it; ``pre`` holds everything."""
 
@@ -105,6 +123,13 @@ class Site(Base):
     # Per-site overrides of the configured rate limits, e.g.
     # {"submissions_per_visitor": "3/minute"}; null means the server's defaults.
     rate_limits: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
+    # The language of messages to people whose own is not known (en, de, fr, es).
+    locale: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
+    # Review requests: days after the order's invitation is created until it is sent,
+    # days after sending until the one reminder (0: none), days a link stays valid.
+    invite_delay_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    invite_reminder_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    invite_ttl_days: Mapped[int] = mapped_column(default=60, server_default="60")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -185,6 +210,7 @@ class Review(Base):
         # Duplicate-text spam check.
         sa.Index(None, "site_id", "visitor_hash", "body_hash"),
         sa.Index(None, "site_id", "network_hash", "body_hash"),
+        sa.UniqueConstraint("invitation_id", "product_id"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("rev"))
@@ -196,6 +222,11 @@ class Review(Base):
     author_name: Mapped[str] = mapped_column(sa.String(80))
     author_email: Mapped[str | None] = mapped_column(sa.String(254))
     verified_buyer: Mapped[bool] = mapped_column(default=False)
+    # The review request it answers (verified_buyer then is true): one review per
+    # product per invitation, a second submission edits the first.
+    invitation_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="SET NULL")
+    )
     status: Mapped[Status] = mapped_column(_enum(Status, "status"))
     spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
@@ -340,3 +371,58 @@ class IdempotencyRecord(Base):
     response_body: Mapped[str | None] = mapped_column(sa.Text)
     response_headers: Mapped[dict[str, str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Invitation(Base):
+    """A review request for one order: a mail at ``send_at``, one reminder, a link.
+
+    The link's token is never stored: it is an HMAC of the id under the server's secret
+    (``services/invitations.py``), so the admin API can show the link again while a copy
+    of the database alone opens nothing; ``token_hash`` finds the invitation from it.
+    ``due_at`` is when the worker next has something to do with it (send, remind,
+    expire; null once nothing is left), ``claimed_at`` marks a mail being sent: it is
+    committed before the SMTP conversation, so a crash in between never mails twice.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "order_id"),
+        sa.Index(None, "site_id", "created_at", "id"),
+        sa.Index(None, "site_id", "status", "created_at", "id"),
+        sa.Index(None, "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("inv"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    order_id: Mapped[str] = mapped_column(sa.String(128))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str | None] = mapped_column(sa.String(80))
+    products: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    store_review: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    status: Mapped[InvitationStatus] = mapped_column(_enum(InvitationStatus, "invitation_status"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    send_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Suppression(Base):
+    """An address that asked for no more messages of one kind from one site."""
+
+    __tablename__ = "suppressions"
+
+    site_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)  # "invitations", ...
+    email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)  # lowercased
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,6 +9,7 @@ generated from these same classes.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -30,10 +31,12 @@ from .fields import (
     UTCDateTime,
     product_id_validator,
 )
-from .models import Moderation, Status
+from .models import STORE, InvitationStatus, Moderation, Status
+from .services.invitations import LOCALES, url_of
 from .services.sites import rate_limit
 
 STATUSES = [s.value for s in Status]
+INVITATION_STATUSES = [s.value for s in InvitationStatus]
 PUBLIC_SORTS = ["newest", "oldest", "highest", "lowest", "helpful"]
 ADMIN_SORTS = ["newest", "oldest", "updated"]
 
@@ -153,6 +156,18 @@ class _AdminListQuery(QuerySchema):
 
 class AdminReviewsQuery(_AdminListQuery):
     rating = QueryInteger(load_default=None, validate=validate.Range(1, 5))
+    subject = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["store", "product"]),
+        metadata={"description": "`store`: reviews of the shop itself; `product`: of products"},
+    )
+
+
+class InvitationsQuery(QuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(INVITATION_STATUSES))
+    order_id = fields.String(load_default=None, validate=validate.Length(1, 128))
+    limit = _limit(100)
+    cursor = _cursor
 
 
 class AdminCommentsQuery(_AdminListQuery):
@@ -175,6 +190,16 @@ class ReviewCreate(InputSchema):
         allow_none=True,
         metadata={"description": "Honeypot: leave empty. Anything here marks the item as spam."},
     )
+    invite = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 64),
+        metadata={
+            "description": "An invitation's token (the end of its `url`, or the page's "
+            "`?plaudit_invite=`): the review is a verified buyer's; a second one with the "
+            "same token edits the first"
+        },
+    )
 
 
 class CommentCreate(InputSchema):
@@ -184,6 +209,44 @@ class CommentCreate(InputSchema):
     review_id = fields.String(load_default=None, allow_none=True, validate=object_id)
     parent_id = fields.String(load_default=None, allow_none=True, validate=object_id)
     hp = fields.String(load_default=None, allow_none=True)
+
+
+_LOCALE = FullMatch(
+    re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*"),
+    error="Not a language tag such as 'de' or 'de-AT'.",
+)
+
+
+class InvitationCreate(InputSchema):
+    order_id = Name(required=True, max_length=128)
+    email = EmailAddress(required=True, allow_none=False)
+    name = OptionalText(max_length=80)
+    products = fields.List(
+        fields.String(validate=product_id_validator),
+        required=True,
+        validate=validate.Length(1, 20, error="Give 1-20 products."),
+    )
+    locale = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=_LOCALE,
+        metadata={"description": f"BCP 47; one of {', '.join(LOCALES)} is used, else the site's"},
+    )
+    send_at = UTCDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Default: now plus the site's delay; a past time means now"},
+    )
+    store_review = StrictBoolean(load_default=True)
+
+
+class InvitationBatch(InputSchema):
+    invitations = fields.List(
+        fields.Raw(metadata={"type": "object"}),
+        required=True,
+        validate=validate.Length(1, 500),
+        metadata={"description": "1-500 InvitationCreate bodies, each taken or refused alone"},
+    )
 
 
 class VoteCreate(InputSchema):
@@ -252,6 +315,15 @@ class SitePatch(InputSchema):
     rate_limits = fields.Nested(
         RateLimits, allow_none=True, metadata={"description": "null restores the defaults"}
     )
+    locale = fields.String(
+        validate=validate.OneOf(LOCALES),
+        metadata={"description": "Language of messages when the recipient's is unknown"},
+    )
+    invite_delay_days = StrictInteger(validate=validate.Range(0, 365))
+    invite_reminder_days = StrictInteger(
+        validate=validate.Range(0, 365), metadata={"description": "0: no reminder"}
+    )
+    invite_ttl_days = StrictInteger(validate=validate.Range(1, 730))
 
 
 # ---------------------------------------------------------------- responses
@@ -268,9 +340,18 @@ class ReplySchema(ma.Schema):
     created_at = UTCDateTime()
 
 
+def _product_of(item: Any) -> str | None:
+    external_id: str = item.product.external_id
+    return None if external_id == STORE else external_id
+
+
 class ReviewSchema(ma.Schema):
     id = fields.String()
-    product = fields.Function(lambda r: r.product.external_id, metadata={"type": "string"})
+    product = fields.Function(
+        _product_of,
+        allow_none=True,
+        metadata={"type": "string", "description": "null for a review of the shop itself"},
+    )
     rating = fields.Integer()
     title = fields.String(allow_none=True)
     body = fields.String()
@@ -380,6 +461,10 @@ class SiteSchema(ma.Schema):
     allowed_origins = fields.List(fields.String())
     moderation = fields.String()
     blocked_words = fields.List(fields.String())
+    locale = fields.String()
+    invite_delay_days = fields.Integer()
+    invite_reminder_days = fields.Integer()
+    invite_ttl_days = fields.Integer()
     rate_limits = fields.Method(
         "_rate_limits",
         metadata={
@@ -406,11 +491,55 @@ class DayCount(ma.Schema):
     count = fields.Integer()
 
 
+class InvitationStats(ma.Schema):
+    sent = fields.Integer()
+    reviewed = fields.Integer(metadata={"description": "Of those sent, how many brought a review"})
+    conversion = fields.Float(allow_none=True, metadata={"description": "reviewed / sent"})
+
+
 class StatsSchema(ma.Schema):
     reviews = fields.Nested(StatusCounts)
     comments = fields.Nested(StatusCounts)
+    invitations = fields.Nested(InvitationStats)
     average = fields.Float(allow_none=True)
     published_per_day = fields.List(fields.Nested(DayCount))
+
+
+class InvitationSchema(ma.Schema):
+    id = fields.String()
+    order_id = fields.String()
+    email = fields.String()
+    name = fields.String(allow_none=True)
+    products = fields.List(fields.String())
+    locale = fields.String()
+    status = fields.String(validate=validate.OneOf(INVITATION_STATUSES))
+    send_at = UTCDateTime()
+    sent_at = UTCDateTime(allow_none=True)
+    reminded_at = UTCDateTime(allow_none=True)
+    reviewed_at = UTCDateTime(allow_none=True)
+    expires_at = UTCDateTime()
+    url = fields.Function(url_of, metadata={"type": "string", "description": "The review page"})
+    store_review = fields.Boolean()
+    created_at = UTCDateTime()
+
+
+class InvitationEnvelope(ma.Schema):
+    invitation = fields.Nested(InvitationSchema)
+
+
+class InvitationList(ma.Schema):
+    invitations = fields.List(fields.Nested(InvitationSchema))
+    next_cursor = _next_cursor
+
+
+class BatchError(ma.Schema):
+    index = fields.Integer()
+    problem = fields.Dict(metadata={"description": "The item's problem details"})
+
+
+class InvitationBatchResult(ma.Schema):
+    created = fields.List(fields.Nested(InvitationSchema))
+    errors = fields.List(fields.Nested(BatchError))
 
 
 class HealthSchema(ma.Schema):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, current_app, g, request
 
-from ..errors import Problem
+from ..errors import Problem, flatten_messages
 from ..extensions import db, limiter
 from ..idempotency import idempotent
-from ..models import Comment, Review, Status
+from ..models import Comment, Invitation, Review, Status
 from ..openapi import Blueprint
 from ..schemas import (
     AdminCommentCreate,
@@ -24,6 +25,12 @@ from ..schemas import (
     AdminReviewSchema,
     AdminReviewsQuery,
     CommentPatch,
+    InvitationBatch,
+    InvitationBatchResult,
+    InvitationCreate,
+    InvitationEnvelope,
+    InvitationList,
+    InvitationsQuery,
     ModerateBody,
     ModerateResult,
     ReviewPatch,
@@ -31,7 +38,7 @@ from ..schemas import (
     SiteSchema,
     StatsSchema,
 )
-from ..services import comments, moderation, reviews, sites, stats
+from ..services import comments, invitations, moderation, reviews, sites, stats
 from ..services.tenancy import owned
 
 bp = Blueprint(
@@ -251,3 +258,91 @@ def update_site(changes: dict[str, Any]) -> Any:
 def get_stats() -> dict[str, Any]:
     """Counts by status, the site-wide average and published reviews per day (90 days)."""
     return stats.cached_site_stats(db.session, g.site)
+
+
+# ---------------------------------------------------------------- invitations
+
+
+@bp.route("/invitations", methods=["POST"])
+@idempotent
+@bp.arguments(InvitationCreate)
+@bp.response(201, InvitationEnvelope)
+@bp.doc(security=[{"secretKey": []}])
+def create_invitation(data: dict[str, Any]) -> dict[str, Any]:
+    """Ask the buyer of one order for reviews.
+
+    The mail goes out at `send_at` (default: now plus the site's `invite_delay_days`), one
+    reminder `invite_reminder_days` later if no review came, nothing after `expires_at`.
+    A second invitation for the same `order_id`: 409 with `existing_id`. An address on the
+    site's suppression list: 201 with status `unsubscribed`, and nothing is ever sent.
+    """
+    (result,) = invitations.create_invitations(db.session, g.site, [data])
+    if isinstance(result, Problem):
+        raise result
+    db.session.commit()
+    return {"invitation": result}
+
+
+@bp.route("/invitations/batch", methods=["POST"])
+@idempotent
+@bp.arguments(InvitationBatch)
+@bp.response(200, InvitationBatchResult)
+@bp.doc(security=[{"secretKey": []}])
+def create_invitations(data: dict[str, Any]) -> dict[str, Any]:
+    """Create up to 500 invitations; each is taken or refused on its own.
+
+    `errors` lists the refused ones by their `index` in the request, each with its
+    problem details (422 invalid, 409 the order already has an invitation).
+    """
+    schema = InvitationCreate()
+    valid: list[dict[str, Any]] = []
+    positions: list[int] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(data["invitations"]):
+        try:
+            valid.append(schema.load(item))
+            positions.append(index)
+        except ma.ValidationError as error:
+            problem = Problem(
+                422, "The invitation has invalid fields.", errors=flatten_messages(error.messages)
+            )
+            errors.append({"index": index, "problem": problem.body()})
+    created: list[Invitation] = []
+    results = invitations.create_invitations(db.session, g.site, valid)
+    for index, result in zip(positions, results, strict=True):
+        if isinstance(result, Problem):
+            errors.append({"index": index, "problem": result.body()})
+        else:
+            created.append(result)
+    db.session.commit()
+    errors.sort(key=lambda e: e["index"])
+    return {"created": created, "errors": errors}
+
+
+@bp.route("/invitations", methods=["GET"])
+@bp.arguments(InvitationsQuery, location="query")
+@bp.response(200, InvitationList)
+@bp.doc(security=[{"secretKey": []}])
+def list_invitations(query: dict[str, Any]) -> dict[str, Any]:
+    """The site's invitations, newest first; filter by `status` or `order_id`."""
+    items, next_cursor = invitations.list_invitations(db.session, g.site, query)
+    return {"invitations": items, "next_cursor": next_cursor}
+
+
+@bp.route("/invitations/<invitation_id>", methods=["GET"])
+@bp.response(200, InvitationEnvelope)
+@bp.doc(security=[{"secretKey": []}])
+def get_invitation(invitation_id: str) -> dict[str, Any]:
+    """One invitation, with its review page's `url`."""
+    return {"invitation": owned(db.session, Invitation, g.site, invitation_id)}
+
+
+@bp.route("/invitations/<invitation_id>", methods=["DELETE"])
+@idempotent
+@bp.response(200, InvitationEnvelope)
+@bp.doc(security=[{"secretKey": []}])
+def cancel_invitation(invitation_id: str) -> dict[str, Any]:
+    """Cancel an invitation not yet sent (status `cancelled`); 409 once it was sent."""
+    invitation = invitations.cancel(db.session, g.site, invitation_id)
+    db.session.commit()
+    return {"invitation": invitation}

@@ -18,7 +18,7 @@ from ..errors import Problem
 from ..extensions import db, limiter
 from ..fields import PRODUCT_RE, SITE_RE
 from ..idempotency import idempotent
-from ..models import Product, Site
+from ..models import STORE, Product, Site
 from ..openapi import Blueprint
 from ..origins import add_cors_headers, check_origin
 from ..schemas import (
@@ -54,7 +54,7 @@ def _site_limit_key() -> str:
 
 def _product_limit_key() -> str:
     args = request.view_args or {}
-    return f"product:{args.get('site', '')}:{args.get('product', '')}"
+    return f"product:{args.get('site', '')}:{args.get('product', STORE)}"
 
 
 def _limit(name: str) -> Callable[[], str]:
@@ -97,9 +97,10 @@ def current_site() -> Site:
 
 def load_product() -> tuple[Site, Product | None]:
     """For product reads: the URL's site (also into ``g.site``) and product, in one
-    query, or from an earlier miss under the same generations (``cache.snapshot``)."""
+    query, or from an earlier miss under the same generations (``cache.snapshot``).
+    Store routes have no product in their URL: theirs is the shop's own (``STORE``)."""
     args = request.view_args or {}
-    slug, product = args["site"], args["product"]
+    slug, product = args["site"], args.get("product", STORE)
     g.site, found = snapshot(
         ("site-product", slug, product),
         lambda: summaries.site_and_product(db.session, slug, product),
@@ -128,6 +129,19 @@ def list_reviews(query: dict[str, Any], site: str, product: str) -> dict[str, An
     `lowest` sorts by rating, then oldest first; every other order breaks ties newest
     first.
     """
+    return _review_page(query, product)
+
+
+@bp.route("/<site>/store/reviews", methods=["GET"])
+@cached_public_read(PublicReviewsQuery)
+@bp.arguments(PublicReviewsQuery, location="query")
+@bp.response(200, PublicReviewList)
+def list_store_reviews(query: dict[str, Any], site: str) -> dict[str, Any]:
+    """The shop's own summary and reviews (store reviews carry `"product": null`)."""
+    return _review_page(query, STORE)
+
+
+def _review_page(query: dict[str, Any], product: str) -> dict[str, Any]:
     found_site, found = load_product()
     summary, items, next_cursor = reviews.public_reviews(
         db.session,
@@ -154,7 +168,25 @@ def create_review(data: dict[str, Any], site: str, product: str) -> dict[str, An
 
     `status` is `published` when it is visible at once, else `pending` (held for
     approval, or flagged: a flagged submission answers exactly like a pending one).
+    With `invite` (an invitation's token) the review is a verified buyer's; a second one
+    with the same token for the same product edits the first.
     """
+    return _submit_review(data, product)
+
+
+@bp.route("/<site>/store/reviews", methods=["POST"])
+@limiter.limit(_limit("submissions_per_visitor"))
+@limiter.limit(_limit("submissions_per_site"), key_func=_site_limit_key)
+@limiter.limit(_limit("submissions_per_product"), key_func=_product_limit_key)
+@idempotent
+@bp.arguments(ReviewCreate)
+@bp.response(201, ReviewCreated)
+def create_store_review(data: dict[str, Any], site: str) -> dict[str, Any]:
+    """Review the shop itself; the same body and answer as a product review."""
+    return _submit_review(data, STORE)
+
+
+def _submit_review(data: dict[str, Any], product: str) -> dict[str, Any]:
     review = reviews.submit_review(
         db.session, g.site, product, data, visitor_hash=visitor_hash(), network_hash=network_hash()
     )

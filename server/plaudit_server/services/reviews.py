@@ -17,10 +17,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import cache
 from ..errors import Problem
-from ..models import REVIEW_SEARCH, Moderation, Product, Review, Site, Status, Vote
+from ..models import REVIEW_SEARCH, STORE, Moderation, Product, Review, Site, Status, Vote
 from ..pagination import SortOrder, decode_cursor, fingerprint, page_of, paginate
 from ..timeutil import utcnow
-from . import moderation, site_counts, spam, summaries
+from . import invitations, moderation, site_counts, spam, summaries
 from .admin_lists import admin_page
 from .tenancy import owned
 
@@ -56,36 +56,70 @@ def submit_review(
     visitor_hash: str | None,
     network_hash: str | None = None,
 ) -> Review:
+    """A visitor's review of a product (or of the shop: ``models.STORE``).
+
+    With an ``invite`` token the review is a verified buyer's: one per product per
+    invitation, so a second submission edits the first (which goes through moderation
+    again) instead of adding one.
+    """
+    invitation = None
+    if data.get("invite"):
+        invitation = invitations.redeem(session, site, data["invite"], product_external_id)
     submission = spam.Submission(
         site=site,
         model=Review,
         text=" ".join(filter(None, [data.get("title"), data["body"]])),
         honeypot=data.get("hp"),
         network_hash=network_hash,
+        verified=invitation is not None,
     )
     reasons = spam.spam_reasons(submission, session)
     product = summaries.get_or_create_product(session, site, product_external_id)
     now = utcnow()
-    review = Review(
-        site_id=site.id,
-        product=product,
-        rating=data["rating"],
-        title=data.get("title"),
-        body=data["body"],
-        author_name=data["author_name"],
-        author_email=data.get("author_email"),
-        status=initial_status(site, reasons),
-        spam_reasons=reasons,
-        visitor_hash=visitor_hash,
-        network_hash=network_hash,
-        body_hash=submission.body_hash,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(review)
+    status = initial_status(site, reasons)
+    review = None
+    if invitation is not None:
+        invitations.mark_reviewed(invitation)
+        review = session.scalar(
+            sa.select(Review)
+            .where(Review.invitation_id == invitation.id, Review.product_id == product.id)
+            .with_for_update()
+        )
+    written = {
+        "rating": data["rating"],
+        "title": data.get("title"),
+        "body": data["body"],
+        "author_name": data["author_name"],
+        "status": status,
+        "spam_reasons": reasons,
+        "body_hash": submission.body_hash,
+        "updated_at": now,
+    }
+    if review is not None:  # the buyer's second thoughts: the first review, edited
+        moves = [(product.id, review.rating, review.status, None)]
+        old_status = review.status
+        for name, value in written.items():
+            setattr(review, name, value)
+        review.author_email = data.get("author_email") or review.author_email
+    else:
+        moves, old_status = [], None
+        review = Review(
+            **written,
+            site_id=site.id,
+            product=product,
+            author_email=data.get("author_email"),
+            invitation_id=None if invitation is None else invitation.id,
+            verified_buyer=invitation is not None,
+            visitor_hash=visitor_hash,
+            network_hash=network_hash,
+            created_at=now,
+        )
+        session.add(review)
     session.flush()
-    summaries.adjust(session, [(product.id, review.rating, None, review.status)])
-    site_counts.adjust(session, site.id, Review, [(None, review.status)])
+    # Locks in the order every writer takes them (the item, its product, the site's
+    # counts): another order deadlocks against concurrent moderation.
+    summaries.adjust(session, [*moves, (product.id, data["rating"], None, status)])
+    site_counts.adjust(session, site.id, Review, [(old_status, status)])
     cache.touch(session, site.slug, [product_external_id])
     return review
 
@@ -243,15 +277,16 @@ def vote(
 def admin_reviews(
     session: Session, site: Site, query: dict[str, Any]
 ) -> tuple[list[Review], str | None]:
-    rating = query.get("rating")
-    return admin_page(
-        session,
-        site,
-        Review,
-        query,
-        search=REVIEW_SEARCH,
-        where=() if rating is None else (Review.rating == rating,),
-    )
+    where: list[Any] = []
+    if query.get("rating") is not None:
+        where.append(Review.rating == query["rating"])
+    if query.get("subject") is not None:
+        store = sa.select(Product.id).where(
+            Product.site_id == site.id, Product.external_id == STORE
+        )
+        in_store = Review.product_id.in_(store.scalar_subquery())
+        where.append(in_store if query["subject"] == "store" else sa.not_(in_store))
+    return admin_page(session, site, Review, query, search=REVIEW_SEARCH, where=where)
 
 
 def update_review(session: Session, site: Site, review_id: str, patch: dict[str, Any]) -> Review:

@@ -157,7 +157,10 @@ def update_site(session: Session, site: Site, updates: dict[str, object]) -> Sit
         site.rate_limits = {k: v for k, v in merged.items() if v is not None} or None
         if updates["rate_limits"] is None:
             site.rate_limits = None
-    for field in ("name", "allowed_origins", "moderation", "blocked_words"):
+    for field in (
+        *("name", "allowed_origins", "moderation", "blocked_words", "locale"),
+        *("invite_delay_days", "invite_reminder_days", "invite_ttl_days"),
+    ):
         if field in updates:
             value = updates[field]
             if field == "allowed_origins":

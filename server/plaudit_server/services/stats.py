@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import cache
-from ..models import Comment, Product, Review, Site, Status
+from ..models import STORE, Comment, Product, Review, Site, Status
 from ..timeutil import utcnow
+from .invitations import conversion
 from .site_counts import status_counts
 
 DAYS = 90
@@ -18,11 +19,16 @@ DAYS = 90
 
 def cached_site_stats(session: Session, site: Site) -> dict[str, Any]:
     """:func:`site_stats`, from the cache while nothing of the site has changed (the
-    admin API, the admin page and the worker's refresh all read them this way)."""
+    admin API, the admin page and the worker's refresh all read them this way).
+
+    The invitations' figures are read fresh: mails going out change them without
+    changing anything public, and bumping the site's generation for each would retire
+    every cached page of the site."""
     # The day is part of the name: the 90-day window moves at midnight UTC.
-    return cache.cached_for_site(
+    cached = cache.cached_for_site(
         site.slug, f"stats|{utcnow().date()}", lambda: site_stats(session, site)
     )
+    return {**cached, "invitations": conversion(session, site)}
 
 
 def site_stats(session: Session, site: Site) -> dict[str, Any]:
@@ -53,6 +59,7 @@ def site_stats(session: Session, site: Site) -> dict[str, Any]:
         "reviews": status_counts(session, Review, site),
         "comments": status_counts(session, Comment, site),
         "average": round(rating_sum / total, 2) if total else None,
+        "invitations": conversion(session, site),
         "published_per_day": [
             {"date": (d := (first + timedelta(days=i)).isoformat()), "count": per_day.get(d, 0)}
             for i in range(DAYS)
@@ -75,7 +82,11 @@ def lowest_rated(session: Session, site: Site, limit: int) -> list[dict[str, Any
     average = Product.rating_sum * 1.0 / Product.published_count
     rows = session.execute(
         sa.select(Product.external_id, Product.published_count, average.label("average"))
-        .where(Product.site_id == site.id, Product.published_count > 0)
+        .where(
+            Product.site_id == site.id,
+            Product.published_count > 0,
+            Product.external_id != STORE,  # the shop is not one of its products
+        )
         .order_by(average.asc(), Product.published_count.desc(), Product.external_id)
         .limit(limit)
     ).all()

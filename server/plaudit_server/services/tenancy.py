@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import Problem
-from ..models import Comment, Review, Site
+from ..models import Comment, Invitation, Review, Site
 
-T = TypeVar("T", Review, Comment)
+T = TypeVar("T", Review, Comment, Invitation)
 
-_NAMES = {Review: "review", Comment: "comment"}
+_NAMES = {Review: "review", Comment: "comment", Invitation: "invitation"}
 
 
 def owned(session: Session, model: type[T], site: Site, object_id: str, *, lock: bool = False) -> T:
