@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 from support import assert_problem
 
+from conftest import SHARED_REDIS
 from plaudit_server.extensions import db
 from plaudit_server.models import Invitation, Review, Suppression
 
@@ -350,6 +351,48 @@ def test_a_store_review_with_the_token_is_verified_and_edited_once(app: Flask, a
     no_store = token_of(invite(api, order_id="2", store_review=False)["invitation"])
     problem = assert_problem(api.client.post(url, json={**body, "invite": no_store}), 422)
     assert "invite" in problem["errors"]
+
+
+def test_store_jsonld_is_an_organization_with_verified_reviews(api: Any) -> None:
+    empty = api.client.get(api.public("/store/jsonld")).get_json(force=True)
+    assert empty == {
+        "@context": "https://schema.org",
+        "@type": "Organization",
+        "name": "acme-shop",
+        "url": "http://shop.test",
+    }
+    token = token_of(invite(api)["invitation"])
+    body = {"rating": 4, "body": "Quick", "author_name": "Ada", "invite": token}
+    ok(api.client.post(api.public("/store/reviews"), json=body), 201)
+    ok(
+        api.client.post(
+            api.public("/store/reviews"), json={**body, "invite": None, "body": "Fine"}
+        ),
+        201,
+    )
+    response = api.client.get(api.public("/store/jsonld?name=Acme"))
+    assert response.mimetype == "application/ld+json"
+    ld = response.get_json(force=True)
+    assert ld["@type"] == "Organization" and ld["name"] == "Acme"
+    assert ld["aggregateRating"]["reviewCount"] == 2
+    authors = [review["author"] for review in ld["review"]]
+    assert {"@type": "Person", "name": "Ada"} in authors
+    assert {"@type": "Person", "name": "Ada", "description": "Verified buyer"} in authors
+
+
+def test_cached_store_reads_are_retired_by_a_store_review(
+    app_factory: Any, make_site: Any, prefix: str
+) -> None:
+    app = app_factory(REDIS_URL=SHARED_REDIS, REDIS_KEY_PREFIX=prefix)
+    client = app.test_client()
+    site = make_site()
+    url = f"/api/v1/sites/{site.slug}/store/reviews"
+    etag = client.get(url).headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    body = {"rating": 5, "body": "Lovely shop", "author_name": "Ada"}
+    assert client.post(url, json=body).status_code == 201
+    fresh = client.get(url, headers={"If-None-Match": etag})
+    assert fresh.status_code == 200 and fresh.get_json()["summary"]["count"] == 1
 
 
 # ---------------------------------------------------------------- statistics

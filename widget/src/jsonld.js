@@ -35,7 +35,12 @@ export function jsonLd(el, site, product, data) {
     };
     ld.review = data.reviews.map((r) => ({
       '@type': 'Review',
-      author: { '@type': 'Person', name: r.author_name },
+      // schema.org has no property for a verified buyer: the author's description says it.
+      author: {
+        '@type': 'Person',
+        name: r.author_name,
+        description: r.verified_buyer ? 'Verified buyer' : undefined,
+      },
       datePublished: r.created_at.slice(0, 10),
       name: r.title || undefined,
       reviewBody: r.body,

@@ -15,6 +15,7 @@ from marshmallow import fields
 
 from ..cache import cached_public_read
 from ..extensions import db
+from ..models import STORE
 from ..openapi import Blueprint
 from ..schemas import JsonLdQuery
 from ..services import reviews
@@ -46,6 +47,7 @@ class AggregateRatingLd(RatingLd):
 
 class PersonLd(_Typed):
     name = fields.String()
+    description = fields.String(metadata={"description": "`Verified buyer` for a verified review"})
 
 
 class ReviewLd(_Typed):
@@ -59,7 +61,8 @@ class ReviewLd(_Typed):
 class ProductLd(_Typed):
     context = fields.String(data_key="@context")
     name = fields.String()
-    productID = fields.String()
+    productID = fields.String(metadata={"description": "Absent for the shop (`Organization`)"})
+    url = fields.String(metadata={"description": "The shop's: its first allowed origin"})
     aggregateRating = fields.Nested(
         AggregateRatingLd, metadata={"description": "Absent while the product has no review"}
     )
@@ -91,6 +94,13 @@ def product_jsonld(
         "name": name or product,
         "productID": product,
     }
+    return _with_reviews(document, summary, items)
+
+
+def _with_reviews(
+    document: dict[str, Any], summary: dict[str, Any], items: list[Any]
+) -> dict[str, Any]:
+    """``document`` with the aggregate rating and reviews, when there are any."""
     if summary["count"]:
         document["aggregateRating"] = {
             **_rating(summary["average"], "AggregateRating"),
@@ -107,6 +117,9 @@ def product_jsonld(
             }
             if review.title:
                 entry["name"] = review.title
+            if review.verified_buyer:
+                # schema.org has no property for it; the author's description says it.
+                entry["author"]["description"] = "Verified buyer"
             document["review"].append(entry)
     return document
 
@@ -135,3 +148,34 @@ def product_ld(query: dict[str, Any], site: str, product: str) -> dict[str, Any]
         cursor=None,
     )
     return product_jsonld(summary, items, product, query["name"])
+
+
+@bp.route("/<site>/store/jsonld", methods=["GET"])
+@cached_public_read(JsonLdQuery, mimetype=JSONLD_MIMETYPE)
+@bp.arguments(JsonLdQuery, location="query")
+@bp.response(200, ProductLd, content_type=JSONLD_MIMETYPE)
+def store_ld(query: dict[str, Any], site: str) -> dict[str, Any]:
+    """schema.org `Organization` (the shop) with its `AggregateRating` and `Review`s.
+
+    From the store reviews, as the product document is from a product's. `name`
+    defaults to the site's name, `url` is the site's first allowed origin.
+    """
+    g.site, found = public.load_product()
+    summary, items, _ = reviews.public_reviews(
+        db.session,
+        g.site,
+        STORE,
+        found,
+        sort=query["sort"],
+        rating=None,
+        limit=query["limit"],
+        cursor=None,
+    )
+    document: dict[str, Any] = {
+        "context": "https://schema.org",
+        "type_": "Organization",
+        "name": query["name"] or g.site.name,
+    }
+    if g.site.allowed_origins:
+        document["url"] = g.site.allowed_origins[0]
+    return _with_reviews(document, summary, items)
