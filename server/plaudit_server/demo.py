@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import Moderation, Review, Site, Status
-from .services import comments, moderation, reviews, sites
+from .models import STORE, Invitation, InvitationStatus, Moderation, Review, Site, Status
+from .services import comments, invitations, moderation, reviews, sites, suppressions
 from .timeutil import utcnow
 
 DEMO_SLUG = "demo"
@@ -58,6 +59,23 @@ SAMPLES = [
     (5, "Wow", "Smells incredible, tastes of blueberries. Ordering again!", "Nour"),
 ]
 
+STORE_SAMPLES = [
+    (5, "Fast and friendly", "Ordered on Monday, brewing on Wednesday. Lovely packaging.", "Ines"),
+    (4, None, "Good prices; one item was back-ordered but they told me straight away.", "Tom B."),
+    (5, "Great advice", "Asked which grinder to buy and got an honest answer.", "Yuki"),
+]
+
+# (order, buyer, products, status): one invitation in every status.
+INVITATIONS = [
+    ("D-1001", "Marta K.", ["grinder-aurora"], InvitationStatus.SENT),
+    ("D-1002", "Jonas", ["kettle-pour-over", "mug-set-stoneware"], InvitationStatus.REVIEWED),
+    ("D-1003", "Priya S.", ["beans-ethiopia-250"], InvitationStatus.SCHEDULED),
+    ("D-1004", "Alex", ["grinder-aurora"], InvitationStatus.CANCELLED),
+    ("D-1005", "Chen W.", ["mug-set-stoneware"], InvitationStatus.UNSUBSCRIBED),
+    ("D-1006", "Dana R.", ["kettle-pour-over"], InvitationStatus.FAILED),
+    ("D-1007", "Bo", ["beans-ethiopia-250"], InvitationStatus.EXPIRED),
+]
+
 COMMENTS = [
     "Does it fit in a standard cupboard?",
     "Mine has been going strong for a year now.",
@@ -72,7 +90,7 @@ def create_demo(origins: list[str], *, reset: bool = False) -> str:
     if existing is not None and not reset:
         return (
             f"The demo site {DEMO_SLUG!r} already exists (use --reset to recreate it).\n"
-            f"Admin sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}"
+            f"Admin sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}\n" + review_page_line(existing)
         )
     if existing is not None:
         session.delete(existing)
@@ -156,14 +174,87 @@ def create_demo(origins: list[str], *, reset: bool = False) -> str:
         {"body": COMMENTS[2], "author_name": "Ellie"},
         visitor_hash="demo-c3",
     )
+    for i, (rating, title, body, author) in enumerate(STORE_SAMPLES):
+        store_review = reviews.submit_review(
+            session,
+            site,
+            STORE,
+            {"rating": rating, "title": title, "body": body, "author_name": author},
+            visitor_hash=f"demo-store-{i}",
+        )
+        store_review.created_at = store_review.updated_at = now - timedelta(days=3 * i + 1)
+    _demo_invitations(site)
     session.commit()
     return "\n".join(
         [
             f"Demo site {DEMO_SLUG!r} created with {len(made) + 3} reviews "
-            f"on {len(PRODUCTS)} products.",
+            f"on {len(PRODUCTS)} products, {len(STORE_SAMPLES)} reviews of the shop "
+            f"and {len(INVITATIONS)} review requests.",
             f"Secret API key: {new.secret_key}   (shown once)",
             f"Admin sign-in:  {DEMO_EMAIL} / {DEMO_PASSWORD}",
             "Start the server with `plaudit run`, then try "
             "http://127.0.0.1:5000/api/v1/sites/demo/products/grinder-aurora/reviews",
+            review_page_line(site),
         ]
     )
+
+
+def _demo_invitations(site: Site) -> None:
+    """One review request in every status, as the worker would have left them (no mail
+    is sent: the ``sent`` one's reminder is days away)."""
+    session = db.session
+    now = utcnow()
+    items: list[dict[str, Any]] = [
+        {
+            "order_id": order,
+            "email": f"{name.split()[0].lower().strip('.')}@buyer.plaudit.test",
+            "name": name,
+            "products": products,
+            "send_at": now + timedelta(days=3) if status == InvitationStatus.SCHEDULED else now,
+        }
+        for order, name, products, status in INVITATIONS
+    ]
+    suppressions.suppress(session, site.id, invitations.SUPPRESSION_KIND, items[4]["email"])
+    created = invitations.create_invitations(session, site, items)
+    for invitation, (_order, _name, _products, status) in zip(created, INVITATIONS, strict=True):
+        assert isinstance(invitation, Invitation), invitation
+        if status in {InvitationStatus.SCHEDULED, InvitationStatus.UNSUBSCRIBED}:
+            continue
+        invitation.status, invitation.due_at = status, None
+        sent_at = now - timedelta(days=2)
+        if status in {InvitationStatus.SENT, InvitationStatus.REVIEWED, InvitationStatus.EXPIRED}:
+            invitation.sent_at = sent_at
+        if status == InvitationStatus.SENT:
+            invitation.due_at = sent_at + timedelta(days=site.invite_reminder_days)
+        elif status == InvitationStatus.FAILED:
+            invitation.attempts, invitation.last_error = 4, "550 mailbox unavailable"
+        elif status == InvitationStatus.EXPIRED:
+            invitation.expires_at = now - timedelta(days=1)
+        elif status == InvitationStatus.REVIEWED:
+            token = invitations.token_for(invitation.id)
+            for product, rating in zip(invitation.products, (5, 4), strict=True):
+                reviews.submit_review(
+                    session,
+                    site,
+                    product,
+                    {
+                        "rating": rating,
+                        "body": "Bought it, love it: this review came from an invitation.",
+                        "author_name": invitation.name or "Buyer",
+                        "invite": token,
+                    },
+                    visitor_hash="demo-invited",
+                )
+    session.flush()
+
+
+def review_page_line(site: Site) -> str:
+    """Where to try the hosted review page: the ``sent`` demo invitation's link."""
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(
+            Invitation.site_id == site.id, Invitation.status == InvitationStatus.SENT
+        )
+    )
+    if invitation is None:
+        return "No open review request in the demo: `plaudit demo --reset` makes some."
+    return f"A buyer's review page (hosted by Plaudit): {invitations.url_of(invitation)}"

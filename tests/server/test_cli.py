@@ -16,7 +16,15 @@ from flask import Flask
 from plaudit_server import create_app
 from plaudit_server.config import normalise_database_url
 from plaudit_server.extensions import db
-from plaudit_server.models import Comment, Owner, Product, Review, Site, Status
+from plaudit_server.models import (
+    Comment,
+    InvitationStatus,
+    Owner,
+    Product,
+    Review,
+    Site,
+    Status,
+)
 from plaudit_server.services import sites
 
 KEY_RE = re.compile(r"sk_live_[A-Za-z0-9_-]{20,}")
@@ -29,8 +37,14 @@ def printed(output: str, label: str) -> str | None:
     return match.group(1) if match else None
 
 
-def admin_site(app: Flask, key: str) -> Any:
-    return app.test_client().get("/api/v1/admin/site", headers={"Authorization": f"Bearer {key}"})
+def admin_site(app: Flask, key: str, path: str = "/site") -> Any:
+    return app.test_client().get(f"/api/v1/admin{path}", headers={"Authorization": f"Bearer {key}"})
+
+
+def public_reviews(app: Flask, product: str) -> list[dict[str, Any]]:
+    url = f"/api/v1/sites/demo/products/{product}/reviews?limit=50"
+    reviews: list[dict[str, Any]] = app.test_client().get(url).get_json()["reviews"]
+    return reviews
 
 
 def owner_password_ok(app: Flask, email: str, password: str) -> bool:
@@ -197,10 +211,22 @@ def test_demo_creates_the_demo_site_once(runner: Any, app: Flask) -> None:
     public = app.test_client().get("/api/v1/sites/demo/products/grinder-aurora/reviews")
     assert public.status_code == 200
     assert public.get_json()["summary"]["count"] > 0
+    store = app.test_client().get("/api/v1/sites/demo/store/reviews").get_json()
+    assert store["summary"]["count"] >= 3
+    invitations = admin_site(app, key.group(), "/invitations?limit=100").get_json()["invitations"]
+    statuses = {i["status"] for i in invitations}
+    assert statuses == {s.value for s in InvitationStatus}  # one in every status
+    verified = [r for r in public_reviews(app, "kettle-pour-over") if r["verified_buyer"]]
+    assert verified, "the reviewed invitation's reviews are verified"
+    link = re.search(r"http://127\.0\.0\.1:5000(/r/\S+)", first.output)
+    assert link is not None, first.output
+    sent = next(i for i in invitations if i["status"] == "sent")
+    assert sent["url"].endswith(link.group(1))  # the printed link is the open invitation's
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0, second.output
     assert "already exists" in second.output
+    assert link.group(1) in second.output  # the link again, for the next try
     assert demo_counts(app) == created  # nothing duplicated
 
 

@@ -89,7 +89,9 @@ def test_demo_product_page_does_not_move(
 @pytest.mark.parametrize("size", WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])
 def test_demo_listing_does_not_move(widget_browser: Any, demo: Plaudit, size: Any) -> None:
     def rendered(page: Any) -> None:
-        expect(page.locator("[data-plaudit-stars] .n")).to_have_text(["(9)", "(5)", "(3)", "(7)"])
+        badges = ["(3)", "(9)", "(6)", "(4)", "(7)"]  # the shop's, then the products'
+        expect(page.locator("[data-plaudit-stars] .n")).to_have_text(badges)
+        expect(page.locator("[data-plaudit-reviews] .rv")).to_have_count(3)
 
     shift_of(widget_browser, f"{demo.origin}/demo", size, rendered)
 
