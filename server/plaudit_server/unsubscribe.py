@@ -19,12 +19,12 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from .extensions import db
+from .mail import LOCALES
 from .models import Site
 from .services import suppressions
 
 bp = Blueprint("unsubscribe", __name__)
 
-LOCALES = ("en", "de", "fr", "es")
 
 # Public pages: the stylesheet from this server and nothing else; forms post here only.
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -26,13 +26,12 @@ from sqlalchemy.orm import Session
 
 from ..errors import Problem, validation_error
 from ..ids import new_id
-from ..mail import public_url
+from ..mail import LOCALES, public_url
 from ..models import STORE, Invitation, InvitationStatus, Site, Suppression
 from ..pagination import SortOrder, fingerprint, paginate
 from ..timeutil import utcnow
 from .tenancy import owned
 
-LOCALES = ("en", "de", "fr", "es")
 # The suppression list's kind for review requests (see services/suppressions.py).
 SUPPRESSION_KIND = "invitations"
 MAX_SEND_AHEAD = timedelta(days=365)
