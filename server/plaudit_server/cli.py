@@ -1,5 +1,6 @@
 """The server's chores, as commands of the ``plaudit`` CLI (``__main__.py``) and of
-``flask --app plaudit_server``: migrations, sites, the demo, the job worker."""
+``flask --app plaudit_server``: migrations, sites, the demo, the job worker, and
+``run-due`` (cron, for deployments without Redis: review requests that are due)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from .extensions import db
 from .fields import SITE_RE, Origin
 from .jobs import run_worker
 from .models import Moderation
-from .services import sites
+from .services import invitation_delivery, sites
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -139,15 +140,27 @@ def demo_command(origins: tuple[str, ...], reset: bool) -> None:
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Run background jobs from the Redis queue (needs REDIS_URL)."""
+    """Run background jobs from the Redis queue (needs REDIS_URL), and send the review
+    requests and reminders that fall due (every WORKER_POLL_SECONDS, default 5)."""
     try:
-        run_worker(burst=burst)
+        run_worker(burst=burst, poll=invitation_delivery.deliver_due)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
+@click.command("run-due")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
+@with_appcontext
+def run_due_command(limit: int | None) -> None:
+    """Do the work that is due now: send review requests and reminders, expire old
+    invitations. For cron where there is no Redis worker (e.g. every minute)."""
+    tally = invitation_delivery.deliver_due(limit=limit)
+    click.echo(f"{tally.mailed} e-mails sent ({tally})")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(worker_command)
+    app.cli.add_command(run_due_command)
     app.cli.add_command(db_group)
     app.cli.add_command(sites_group)
     app.cli.add_command(demo_command)

@@ -1,6 +1,9 @@
 """Background jobs: RQ (Redis Queue) with Redis, inline without it.
 
-The ``worker`` line of the Procfile runs ``plaudit worker``. The first job refreshes a
+The ``worker`` line of the Procfile runs ``plaudit worker``: it runs the queued jobs
+and, beside them, calls a poll function every ``WORKER_POLL_SECONDS`` (the CLI passes
+``invitation_delivery.deliver_due``), so work that falls due later (scheduled review
+requests, reminders, expiry) is done without cron. One job refreshes a
 site's admin statistics after a write, so the next ``GET /api/v1/admin/stats`` finds
 them ready. Statistics are cached under the site's generation number, so a cached copy
 is used only while nothing has changed: they are never stale, the job only saves the
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -66,13 +70,53 @@ def _refresh_soon(site_slugs: list[str]) -> None:
         enqueue(refresh_stats, slug, job_id=f"stats-pending:{slug}")
 
 
-def run_worker(burst: bool = False) -> None:
-    """Process jobs until stopped (or, with ``burst``, until the queue is empty)."""
+DEFAULT_POLL_SECONDS = 5.0
+
+
+def run_worker(burst: bool = False, poll: Callable[[], Any] | None = None) -> None:
+    """Process jobs until stopped (or, with ``burst``, until the queue is empty), and
+    call ``poll`` every ``WORKER_POLL_SECONDS`` meanwhile (with ``burst``: once before
+    the queue and once after it). ``poll`` runs in a thread of its own, each call in an
+    app context of its own; a failing call is logged and the next one comes on time."""
     fast = cache.store()
     if fast is None:
         raise RuntimeError("plaudit worker needs REDIS_URL: without Redis jobs run inline")
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     # SimpleWorker runs jobs in this process, inside the app context the CLI set up.
     queue = Queue(queue_name(fast), connection=fast.client)
     worker = SimpleWorker([queue], connection=fast.client)
-    worker.work(burst=burst, with_scheduler=False)
+    if poll is None:
+        worker.work(burst=burst, with_scheduler=False)
+    elif burst:
+        _poll_once(app, poll)
+        worker.work(burst=True, with_scheduler=False)
+        _poll_once(app, poll)
+    else:
+        seconds = float(app.config.get("WORKER_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+        stop = threading.Event()
+        poller = threading.Thread(
+            target=_poll_until, args=(app, poll, seconds, stop), name="plaudit-poll", daemon=True
+        )
+        poller.start()
+        try:
+            worker.work(burst=False, with_scheduler=False)
+        finally:
+            stop.set()
+            # Let a poll in progress finish its mail: cut short, its claims would wait
+            # out their timeout and be taken as sent.
+            poller.join(60)
     current_app.logger.info("worker stopped")
+
+
+def _poll_once(app: Flask, poll: Callable[[], Any]) -> None:
+    try:
+        with app.app_context():
+            poll()
+    except Exception:
+        log.exception("the worker's poll for due work failed; it runs again soon")
+
+
+def _poll_until(app: Flask, poll: Callable[[], Any], seconds: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        _poll_once(app, poll)
+        stop.wait(seconds)

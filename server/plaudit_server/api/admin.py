@@ -38,7 +38,15 @@ from ..schemas import (
     SiteSchema,
     StatsSchema,
 )
-from ..services import comments, invitations, moderation, reviews, sites, stats
+from ..services import (
+    comments,
+    invitation_delivery,
+    invitations,
+    moderation,
+    reviews,
+    sites,
+    stats,
+)
 from ..services.tenancy import owned
 
 bp = Blueprint(
@@ -280,6 +288,8 @@ def create_invitation(data: dict[str, Any]) -> dict[str, Any]:
     if isinstance(result, Problem):
         raise result
     db.session.commit()
+    if invitation_delivery.due_now([result]):
+        invitation_delivery.send_soon()
     return {"invitation": result}
 
 
@@ -315,6 +325,8 @@ def create_invitations(data: dict[str, Any]) -> dict[str, Any]:
         else:
             created.append(result)
     db.session.commit()
+    if invitation_delivery.due_now(created):
+        invitation_delivery.send_soon()
     errors.sort(key=lambda e: e["index"])
     return {"created": created, "errors": errors}
 
