@@ -1,4 +1,5 @@
-"""Plaudit's Python SDK: pull and moderate a site's reviews and comments.
+"""Plaudit's Python SDK: pull and moderate a site's reviews and comments, and ask
+buyers for reviews.
 
 >>> import plaudit
 >>> client = plaudit.Plaudit()  # PLAUDIT_API_KEY and PLAUDIT_BASE_URL from the environment
@@ -30,10 +31,17 @@ from ._exceptions import (
 from ._models import (
     AdminComment,
     AdminReview,
+    BatchError,
+    BatchResult,
     Comment,
     CommentStatus,
     DayCount,
+    Invitation,
+    InvitationStats,
+    InvitationStatus,
     Moderation,
+    NewInvitation,
+    Problem,
     Reply,
     Review,
     ReviewStatus,
@@ -54,16 +62,23 @@ __all__ = [
     "AdminReview",
     "AsyncPlaudit",
     "AuthenticationError",
+    "BatchError",
+    "BatchResult",
     "Comment",
     "CommentStatus",
     "ConflictError",
     "DayCount",
+    "Invitation",
+    "InvitationStats",
+    "InvitationStatus",
     "Moderation",
+    "NewInvitation",
     "NotFoundError",
     "NotGiven",
     "PermissionDeniedError",
     "Plaudit",
     "PlauditError",
+    "Problem",
     "RateLimitError",
     "Reply",
     "Review",

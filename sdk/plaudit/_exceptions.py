@@ -2,7 +2,9 @@
 
 Every error carries ``status_code`` (None when no response arrived), ``body`` (the RFC
 9457 problem details the server sent, as a dict, or None) and ``request_id`` (quote it
-when reporting a problem: the server logs it too).
+when reporting a problem: the server logs it too). An error response's problem members
+beyond the standard ones are its ``extensions`` (a :class:`ConflictError` names the
+object it conflicts with as ``existing_id``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import time
 from typing import Any
 
 import httpx
+
+from ._models import PROBLEM_MEMBERS
 
 __all__ = [
     "APIConnectionError",
@@ -83,8 +87,9 @@ class APITimeoutError(APIConnectionError):
 class APIStatusError(PlauditError):
     """The server answered with an error status; the subclasses name the common ones.
 
-    ``title``, ``detail`` and ``type`` come from the problem details; ``response`` is the
-    raw ``httpx.Response``.
+    ``title``, ``detail`` and ``type`` come from the problem details; ``extensions``
+    holds its other members (RFC 9457 extension members, such as ``existing_id``);
+    ``response`` is the raw ``httpx.Response``.
     """
 
     status_code: int
@@ -107,6 +112,9 @@ class APIStatusError(PlauditError):
         self.type: str | None = _str_or_none(problem.get("type"))
         self.title: str | None = _str_or_none(problem.get("title"))
         self.detail: str | None = _str_or_none(problem.get("detail"))
+        self.extensions: dict[str, Any] = {
+            k: v for k, v in problem.items() if k not in PROBLEM_MEMBERS and k != "errors"
+        }
 
     @property
     def headers(self) -> httpx.Headers:
@@ -127,7 +135,15 @@ class NotFoundError(APIStatusError):
 
 class ConflictError(APIStatusError):
     """409: the request conflicts with the current state (or a request with the same
-    Idempotency-Key is still running)."""
+    Idempotency-Key is still running).
+
+    ``existing_id`` is the object it conflicts with when the server names one: the
+    invitation an order already has.
+    """
+
+    @property
+    def existing_id(self) -> str | None:
+        return _str_or_none(self.extensions.get("existing_id"))
 
 
 class ValidationError(APIStatusError):

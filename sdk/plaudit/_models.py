@@ -7,18 +7,26 @@ Fields the server adds later are ignored, so a newer server never breaks an olde
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, Required, TypedDict
 
 __all__ = [
     "AdminComment",
     "AdminReview",
+    "BatchError",
+    "BatchResult",
     "Comment",
     "CommentStatus",
     "DayCount",
+    "Invitation",
+    "InvitationStats",
+    "InvitationStatus",
+    "Locale",
     "Moderation",
+    "NewInvitation",
+    "Problem",
     "Reply",
     "Review",
     "ReviewStatus",
@@ -42,6 +50,35 @@ class ReviewStatus(StrEnum):
 CommentStatus = ReviewStatus
 
 
+class InvitationStatus(StrEnum):
+    """Where a review request stands: waiting to go out, out, answered, or done without
+    a review (cancelled by the shop, unsubscribed, refused by the mail server, expired)."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    REVIEWED = "reviewed"
+    CANCELLED = "cancelled"
+    UNSUBSCRIBED = "unsubscribed"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+#: The languages of the e-mail and the review page; other tags get the site's ``locale``.
+Locale = Literal["en", "de", "fr", "es"]
+
+
+class NewInvitation(TypedDict, total=False):
+    """One item of ``client.invitations.create_many``: the arguments of ``create``."""
+
+    order_id: Required[str]
+    email: Required[str]
+    products: Required[Sequence[str]]
+    name: str | None
+    locale: Locale | str | None
+    send_at: dt.datetime | None
+    store_review: bool
+
+
 class Moderation(StrEnum):
     """A site's moderation mode: ``POST`` publishes at once unless a spam check flags the
     item, ``PRE`` holds everything for approval."""
@@ -58,6 +95,10 @@ def parse_datetime(value: str) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
+def _optional_datetime(value: Any) -> dt.datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Reply:
     """The shop's public answer to a review."""
@@ -72,10 +113,13 @@ class Reply:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Review:
-    """A review as the public sees it (published, no email address)."""
+    """A review as the public sees it (published, no email address).
+
+    ``product`` is None for a store review (a review of the shop itself).
+    """
 
     id: str
-    product: str
+    product: str | None
     rating: int
     title: str | None
     body: str
@@ -92,7 +136,7 @@ class Review:
         reply = data.get("reply")
         return {
             "id": data["id"],
-            "product": data["product"],
+            "product": data.get("product"),
             "rating": data["rating"],
             "title": data.get("title"),
             "body": data["body"],
@@ -218,6 +262,14 @@ class Site:
     allowed_origins: list[str]
     moderation: Moderation
     blocked_words: list[str]
+    #: The language of messages to people whose own is not known: en, de, fr or es.
+    locale: str = "en"
+    #: Days from an invitation's creation to its e-mail (when it gives no ``send_at``).
+    invite_delay_days: int = 0
+    #: Days from the e-mail to its one reminder when no review came; 0 for none.
+    invite_reminder_days: int = 7
+    #: Days an invitation's link stays good after its e-mail.
+    invite_ttl_days: int = 60
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Site:
@@ -227,6 +279,10 @@ class Site:
             allowed_origins=list(data.get("allowed_origins") or []),
             moderation=Moderation(data["moderation"]),
             blocked_words=list(data.get("blocked_words") or []),
+            locale=data.get("locale") or "en",
+            invite_delay_days=int(data.get("invite_delay_days", 0)),
+            invite_reminder_days=int(data.get("invite_reminder_days", 7)),
+            invite_ttl_days=int(data.get("invite_ttl_days", 60)),
         )
 
 
@@ -260,14 +316,35 @@ class DayCount:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class InvitationStats:
+    """Of the invitations sent, how many brought a review; ``conversion`` is
+    reviewed / sent, None before the first is sent."""
+
+    sent: int
+    reviewed: int
+    conversion: float | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> InvitationStats:
+        conversion = data.get("conversion")
+        return cls(
+            sent=int(data.get("sent", 0)),
+            reviewed=int(data.get("reviewed", 0)),
+            conversion=float(conversion) if conversion is not None else None,
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Stats:
-    """Site statistics: counts by status, the site-wide average rating, and the number
-    of reviews published on each of the last 90 days (oldest first)."""
+    """Site statistics: counts by status, the site-wide average rating, the number of
+    reviews published on each of the last 90 days (oldest first), and how invitations
+    convert."""
 
     reviews: StatusCounts
     comments: StatusCounts
     average: float | None
     published_per_day: list[DayCount]
+    invitations: InvitationStats
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Stats:
@@ -280,4 +357,115 @@ class Stats:
                 DayCount(date=dt.date.fromisoformat(day["date"]), count=int(day["count"]))
                 for day in data.get("published_per_day") or []
             ],
+            invitations=InvitationStats.from_dict(data.get("invitations") or {}),
         )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Invitation:
+    """A review request to the buyer of one order.
+
+    ``url`` is the hosted review page the e-mail links to; ``token`` (its last part) is
+    what a review submitted from the shop's own page passes as ``invite`` to count as a
+    verified buyer's. ``send_at`` is when the e-mail goes out (or went out), and nothing
+    is sent after ``expires_at``.
+    """
+
+    id: str
+    order_id: str
+    email: str
+    name: str | None
+    products: list[str]
+    locale: str
+    status: InvitationStatus
+    store_review: bool
+    send_at: dt.datetime
+    sent_at: dt.datetime | None
+    reminded_at: dt.datetime | None
+    reviewed_at: dt.datetime | None
+    expires_at: dt.datetime
+    url: str
+    created_at: dt.datetime
+
+    @property
+    def token(self) -> str:
+        """The invitation's token: the last part of ``url``."""
+        return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Invitation:
+        return cls(
+            id=data["id"],
+            order_id=data["order_id"],
+            email=data["email"],
+            name=data.get("name"),
+            products=list(data.get("products") or []),
+            locale=data.get("locale") or "en",
+            status=InvitationStatus(data["status"]),
+            store_review=bool(data.get("store_review", True)),
+            send_at=parse_datetime(data["send_at"]),
+            sent_at=_optional_datetime(data.get("sent_at")),
+            reminded_at=_optional_datetime(data.get("reminded_at")),
+            reviewed_at=_optional_datetime(data.get("reviewed_at")),
+            expires_at=parse_datetime(data["expires_at"]),
+            url=data["url"],
+            created_at=parse_datetime(data["created_at"]),
+        )
+
+
+#: The members every problem details document has; the others are its extensions.
+PROBLEM_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "request_id"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Problem:
+    """RFC 9457 problem details that came inside an answer rather than as its status:
+    why one item of a batch was refused.
+
+    ``errors`` maps each invalid field to its messages (a 422); ``extensions`` holds the
+    members beyond the standard ones, such as the ``existing_id`` a 409 conflicts with.
+    """
+
+    status: int
+    type: str | None
+    title: str | None
+    detail: str | None
+    errors: dict[str, list[str]]
+    extensions: dict[str, Any]
+
+    @property
+    def existing_id(self) -> str | None:
+        """The id of the object a 409 conflicts with, when the server named one."""
+        value = self.extensions.get("existing_id")
+        return value if isinstance(value, str) else None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Problem:
+        errors = data.get("errors")
+        return cls(
+            status=int(data.get("status", 0)),
+            type=data.get("type"),
+            title=data.get("title"),
+            detail=data.get("detail"),
+            errors=dict(errors) if isinstance(errors, Mapping) else {},
+            extensions={
+                k: v for k, v in data.items() if k not in PROBLEM_MEMBERS and k != "errors"
+            },
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchError:
+    """One refused item of a batch: its ``index`` in the items given, and why."""
+
+    index: int
+    problem: Problem
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BatchResult:
+    """What a batch did: each item was taken (``created``, in the order given) or
+    refused (``errors``, by index) on its own."""
+
+    created: list[Invitation]
+    errors: list[BatchError]

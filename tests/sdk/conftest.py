@@ -13,7 +13,7 @@ import pytest
 
 import plaudit
 
-from .helpers import FlakyProxy
+from .helpers import FlakyProxy, Run, run_on
 
 
 @pytest.fixture
@@ -83,6 +83,24 @@ class Poster:
 def post(live_server: Any, site: Any) -> Iterator[Poster]:
     with httpx.Client() as http:
         yield Poster(http, live_server.url, site.slug)
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    """Each test that takes it runs once on the sync client and once on the async one."""
+    return str(request.param)
+
+
+@pytest.fixture
+def both(flavour: str, live_server: Any, site: Any) -> Run:
+    """Run ``call(client)`` on the ``flavour`` client with the site's key, against the
+    live server (see :func:`helpers.run_on`); ``api_key=`` and others override."""
+
+    def run(call: Callable[[Any], Any], **options: Any) -> Any:
+        options = {"api_key": site.api_key, "base_url": live_server.url, **options}
+        return run_on(flavour, call, **options)
+
+    return run
 
 
 @pytest.fixture

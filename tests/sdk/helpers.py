@@ -7,10 +7,17 @@ import http.server
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
+
+import plaudit
+from plaudit.pagination import AsyncCursorPage, AsyncPaginator, CursorPage
+
+Run = Callable[..., Any]
 
 
 @dataclass
@@ -136,3 +143,26 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def run_on(flavour: str, call: Callable[[Any], Any], **options: Any) -> Any:
+    """``call(client)`` on a fresh sync or async client, awaiting what the async one
+    returns, so one lambda states what both clients must do. Pages (what ``list()``
+    and the public reads return) are read to the end while the client is open: a list
+    of every item, on both clients."""
+    if flavour == "sync":
+        with plaudit.Plaudit(**options) as client:
+            result = call(client)
+            return list(result) if isinstance(result, CursorPage) else result
+
+    async def main() -> Any:
+        async with plaudit.AsyncPlaudit(**options) as client:
+            result = call(client)
+            if isinstance(result, AsyncPaginator):
+                return [item async for item in result]
+            result = await result
+            if isinstance(result, AsyncCursorPage):
+                return [item async for item in result]
+            return result
+
+    return anyio.run(main)

@@ -15,6 +15,9 @@ import plaudit
 
 README = Path(__file__).parents[2] / "sdk" / "README.md"
 DOCTEST_MODULES = ["plaudit", "plaudit._sync.client", "plaudit.pagination", "plaudit._sync.reviews"]
+# Run after one published 4-star store review was added (the modules above count 12
+# reviews and no store review).
+STORE_DOCTEST_MODULES = ["plaudit._sync.invitations", "plaudit._sync.store", "plaudit._sync.site"]
 
 
 def _python_blocks(text: str) -> list[str]:
@@ -68,6 +71,9 @@ def test_readme_examples_run(environment, sdk, post, capsys):
     assert (environment / "still-pending.csv").exists()
     assert (environment / "reviews.csv").read_text(encoding="utf-8").startswith("id,product")
     assert (environment / "spam.jsonl").exists()
+    assert "already invited: True" in out  # ConflictError.existing_id
+    assert "['A-1002']\n1 422 {'email': [" in out  # create_many's created and errors
+    assert sdk.invitations.list(order_id="A-1001").items[0].status == "cancelled"
 
 
 def test_the_ten_lines(environment, sdk, post):
@@ -90,17 +96,32 @@ def test_the_ten_lines(environment, sdk, post):
     assert bad["id"] in exported and meh["id"] in exported and good["id"] not in exported
 
 
-def test_docstring_examples_run(environment, sdk, post):
+def test_docstring_examples_run(environment, sdk, post, live_server, site):
     sdk.site.update(moderation="pre")
     post.reviews(12, rating=5)  # pending until the package docstring approves them
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     finder = doctest.DocTestFinder()
     examples = 0
-    for name in DOCTEST_MODULES:
-        module = importlib.import_module(name)
-        for test in sorted(finder.find(module, extraglobs={"client": sdk}), key=lambda t: t.name):
-            examples += len(test.examples)
-            runner.run(test)
+
+    def run(names: list[str]) -> int:
+        count = 0
+        for name in names:
+            module = importlib.import_module(name)
+            found = finder.find(module, extraglobs={"client": sdk})
+            for test in sorted(found, key=lambda t: t.name):
+                count += len(test.examples)
+                runner.run(test)
+        return count
+
+    examples += run(DOCTEST_MODULES)
+    sdk.site.update(moderation="post")
+    store = httpx.post(
+        f"{live_server.url}/api/v1/sites/{site.slug}/store/reviews",
+        json={"rating": 4, "body": "Fast delivery", "author_name": "Ada"},
+    )
+    assert store.status_code == 201, store.text
+    stores = run(STORE_DOCTEST_MODULES)
     results = runner.summarize(verbose=False)
     assert results.failed == 0
     assert examples >= 10
+    assert stores >= 15

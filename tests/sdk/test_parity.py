@@ -10,33 +10,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import anyio
 import pytest
 
 import plaudit
 
-from .helpers import Action, FlakyProxy, answer, free_port
-
-Run = Callable[..., Any]
-
-
-def run_on(flavour: str, call: Callable[[Any], Any], **options: Any) -> Any:
-    """``call(client)`` on a fresh sync or async client; on the async one the awaitable
-    it returns is awaited, so one lambda serves both."""
-    if flavour == "sync":
-        with plaudit.Plaudit(**options) as client:
-            return call(client)
-
-    async def main() -> Any:
-        async with plaudit.AsyncPlaudit(**options) as client:
-            return await call(client)
-
-    return anyio.run(main)
-
-
-@pytest.fixture(params=["sync", "async"])
-def flavour(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+from .helpers import Action, FlakyProxy, Run, answer, free_port, run_on
 
 
 @pytest.fixture

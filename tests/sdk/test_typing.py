@@ -40,6 +40,28 @@ def sync(client: plaudit.Plaudit) -> None:
         assert_type(error.request_id, str | None)
     except plaudit.ValidationError as error:
         assert_type(error.errors, dict[str, Any])
+    try:
+        invitation = client.invitations.create(
+            order_id="1", email="a@example.com", products=["sku"], send_at=dt.datetime.now(dt.UTC)
+        )
+        assert_type(invitation, plaudit.Invitation)
+        assert_type(invitation.status, plaudit.InvitationStatus)
+        assert_type(invitation.sent_at, dt.datetime | None)
+    except plaudit.ConflictError as conflict:
+        assert_type(conflict.existing_id, str | None)
+        assert_type(conflict.extensions, dict[str, Any])
+    item: plaudit.NewInvitation = {"order_id": "2", "email": "b@example.com", "products": ["x"]}
+    result = client.invitations.create_many([item])
+    assert_type(result.created, list[plaudit.Invitation])
+    assert_type(result.errors[0].problem, plaudit.Problem)
+    assert_type(result.errors[0].problem.existing_id, str | None)
+    assert_type(client.invitations.list(status="sent"), CursorPage[plaudit.Invitation])
+    assert_type(client.invitations.cancel("inv_1"), plaudit.Invitation)
+    assert_type(client.store.summary(), plaudit.Summary)
+    assert_type(client.store.reviews().items[0].product, str | None)
+    assert_type(client.reviews.list(subject="store").items[0].product, str | None)
+    assert_type(client.stats().invitations.conversion, float | None)
+    assert_type(client.site.update(invite_ttl_days=30).invite_ttl_days, int)
 
 
 async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
@@ -49,6 +71,11 @@ async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
     assert_type(first.items, list[plaudit.AdminComment])
     assert_type((await client.products.reviews("sku")).summary, plaudit.Summary)
     assert_type(await client.site.get(), plaudit.Site)
+    async for invitation in client.invitations.list(order_id="1"):
+        assert_type(invitation, plaudit.Invitation)
+    batch = await client.invitations.create_many([])
+    assert_type(batch, plaudit.BatchResult)
+    assert_type((await client.store.reviews()).summary, plaudit.Summary)
 """
 
 

@@ -13,9 +13,11 @@ from .._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, tra
 from .._exceptions import PlauditError
 from .._models import Stats
 from .comments import AsyncComments
+from .invitations import AsyncInvitations
 from .products import AsyncProducts
 from .reviews import AsyncReviews
 from .site import AsyncSiteResource
+from .store import AsyncStore
 
 __all__ = ["AsyncPlaudit"]
 
@@ -39,7 +41,9 @@ class AsyncPlaudit(BaseClient):
 
     reviews: AsyncReviews
     comments: AsyncComments
+    invitations: AsyncInvitations
     products: AsyncProducts
+    store: AsyncStore
     site: AsyncSiteResource
 
     def __init__(
@@ -63,7 +67,9 @@ class AsyncPlaudit(BaseClient):
         self._http = http_client if http_client is not None else httpx.AsyncClient()
         self.reviews = AsyncReviews(self)
         self.comments = AsyncComments(self)
+        self.invitations = AsyncInvitations(self)
         self.products = AsyncProducts(self)
+        self.store = AsyncStore(self)
         self.site = AsyncSiteResource(self)
 
     def with_options(
@@ -146,8 +152,9 @@ class AsyncPlaudit(BaseClient):
             lost_before = lost_before or lost
 
     async def stats(self) -> Stats:
-        """Counts by status for reviews and comments, the average rating, and reviews
-        published per day over the last 90 days."""
+        """Counts by status for reviews and comments, the average rating, reviews
+        published per day over the last 90 days, and how many invitations sent brought
+        a review (``invitations.conversion``)."""
         return Stats.from_dict(await self.request("GET", "admin/stats"))
 
     async def _own_site_id(self) -> str:

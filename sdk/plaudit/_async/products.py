@@ -9,14 +9,17 @@ without repeating its slug, and can still read another site's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._base_client import path_segment
 from .._base_resource import AsyncAPIResource, chunked
 from .._models import Comment, Review, Summary
 from .pagination import AsyncCursorPage, AsyncProductReviewsPage
 
-__all__ = ["AsyncProducts"]
+if TYPE_CHECKING:
+    from .client import AsyncPlaudit
+
+__all__ = ["AsyncProducts", "reviews_page"]
 
 ProductSort = Literal["newest", "oldest", "highest", "lowest", "helpful"]
 SUMMARIES_BATCH = 100
@@ -28,6 +31,20 @@ def _summaries(data: Mapping[str, Any]) -> dict[str, Summary]:
 
 def _product_path(site: str, product: str, what: str) -> str:
     return f"sites/{path_segment(site, 'site')}/products/{path_segment(product, 'product')}/{what}"
+
+
+async def reviews_page(
+    client: AsyncPlaudit, path: str, params: dict[str, Any], cursor: str | None
+) -> AsyncProductReviewsPage:
+    """A page of published reviews with their subject's summary: a product's, or the
+    shop's own (``client.store``); its next page is read from the same ``path``."""
+    data = await client.request("GET", path, params={**params, "cursor": cursor})
+    return AsyncProductReviewsPage(
+        [Review.from_dict(item) for item in data["reviews"]],
+        data.get("next_cursor"),
+        lambda next_cursor: reviews_page(client, path, params, next_cursor),
+        summary=Summary.from_dict(data["summary"]),
+    )
 
 
 def _unique(products: Iterable[str]) -> list[str]:
@@ -77,21 +94,10 @@ class AsyncProducts(AsyncAPIResource):
     ) -> AsyncProductReviewsPage:
         """The first page of a product's published reviews, as the widget shows them,
         with its ``summary``. Iterate the page for every review across pages."""
-        params = {"sort": sort, "rating": rating, "limit": limit}
+        params: dict[str, Any] = {"sort": sort, "rating": rating, "limit": limit}
         site = await self._site(site)
-        return await self._reviews_page(site, product, params, None)
-
-    async def _reviews_page(
-        self, site: str, product: str, params: dict[str, Any], cursor: str | None
-    ) -> AsyncProductReviewsPage:
-        data = await self._client.request(
-            "GET", _product_path(site, product, "reviews"), params={**params, "cursor": cursor}
-        )
-        return AsyncProductReviewsPage(
-            [Review.from_dict(item) for item in data["reviews"]],
-            data.get("next_cursor"),
-            lambda next_cursor: self._reviews_page(site, product, params, next_cursor),
-            summary=Summary.from_dict(data["summary"]),
+        return await reviews_page(
+            self._client, _product_path(site, product, "reviews"), params, None
         )
 
     async def comments(

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._base_client import NOT_GIVEN, NotGiven
 from .._base_resource import AsyncAPIResource
-from .._models import Moderation, Site
+from .._models import Locale, Moderation, Site
 
 __all__ = ["AsyncSiteResource"]
 
@@ -17,6 +17,7 @@ def _site_changes(
     allowed_origins: Iterable[str] | NotGiven,
     moderation: Moderation | str | NotGiven,
     blocked_words: Iterable[str] | NotGiven,
+    **settings: Any,
 ) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if not isinstance(name, NotGiven):
@@ -27,6 +28,7 @@ def _site_changes(
         changes["moderation"] = moderation
     if not isinstance(blocked_words, NotGiven):
         changes["blocked_words"] = list(blocked_words)
+    changes.update({k: v for k, v in settings.items() if not isinstance(v, NotGiven)})
     return changes
 
 
@@ -46,13 +48,34 @@ class AsyncSiteResource(AsyncAPIResource):
         allowed_origins: Iterable[str] | NotGiven = NOT_GIVEN,
         moderation: Moderation | str | NotGiven = NOT_GIVEN,
         blocked_words: Iterable[str] | NotGiven = NOT_GIVEN,
+        locale: Locale | str | NotGiven = NOT_GIVEN,
+        invite_delay_days: int | NotGiven = NOT_GIVEN,
+        invite_reminder_days: int | NotGiven = NOT_GIVEN,
+        invite_ttl_days: int | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> Site:
         """Change any of the site's settings; the ones not given stay as they are.
 
-        ``moderation="pre"`` holds every new review and comment for approval.
+        ``moderation="pre"`` holds every new review and comment for approval. ``locale``
+        (``en``, ``de``, ``fr``, ``es``) is the language of messages to people whose own
+        is not known. Invitations go out ``invite_delay_days`` (0-365) after they are
+        created unless they say when, are reminded ``invite_reminder_days`` (0-365; 0
+        for no reminder) later, and their links last ``invite_ttl_days`` (1-730).
+
+        >>> site = await client.site.update(locale="de", invite_reminder_days=0)
+        >>> site.locale, site.invite_delay_days, site.invite_reminder_days
+        ('de', 0, 0)
         """
-        body = _site_changes(name, allowed_origins, moderation, blocked_words)
+        body = _site_changes(
+            name,
+            allowed_origins,
+            moderation,
+            blocked_words,
+            locale=locale,
+            invite_delay_days=invite_delay_days,
+            invite_reminder_days=invite_reminder_days,
+            invite_ttl_days=invite_ttl_days,
+        )
         data = await self._client.request(
             "PATCH", "admin/site", json=body, idempotency_key=idempotency_key
         )

@@ -15,9 +15,11 @@ from .._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, tra
 from .._exceptions import PlauditError
 from .._models import Stats
 from .comments import Comments
+from .invitations import Invitations
 from .products import Products
 from .reviews import Reviews
 from .site import SiteResource
+from .store import Store
 
 __all__ = ["Plaudit"]
 
@@ -41,7 +43,9 @@ class Plaudit(BaseClient):
 
     reviews: Reviews
     comments: Comments
+    invitations: Invitations
     products: Products
+    store: Store
     site: SiteResource
 
     def __init__(
@@ -65,7 +69,9 @@ class Plaudit(BaseClient):
         self._http = http_client if http_client is not None else httpx.Client()
         self.reviews = Reviews(self)
         self.comments = Comments(self)
+        self.invitations = Invitations(self)
         self.products = Products(self)
+        self.store = Store(self)
         self.site = SiteResource(self)
 
     def with_options(
@@ -148,8 +154,9 @@ class Plaudit(BaseClient):
             lost_before = lost_before or lost
 
     def stats(self) -> Stats:
-        """Counts by status for reviews and comments, the average rating, and reviews
-        published per day over the last 90 days."""
+        """Counts by status for reviews and comments, the average rating, reviews
+        published per day over the last 90 days, and how many invitations sent brought
+        a review (``invitations.conversion``)."""
         return Stats.from_dict(self.request("GET", "admin/stats"))
 
     def _own_site_id(self) -> str:

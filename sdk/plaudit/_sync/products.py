@@ -11,14 +11,17 @@ without repeating its slug, and can still read another site's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._base_client import path_segment
 from .._base_resource import APIResource, chunked
 from .._models import Comment, Review, Summary
 from .pagination import CursorPage, ProductReviewsPage
 
-__all__ = ["Products"]
+if TYPE_CHECKING:
+    from .client import Plaudit
+
+__all__ = ["Products", "reviews_page"]
 
 ProductSort = Literal["newest", "oldest", "highest", "lowest", "helpful"]
 SUMMARIES_BATCH = 100
@@ -30,6 +33,20 @@ def _summaries(data: Mapping[str, Any]) -> dict[str, Summary]:
 
 def _product_path(site: str, product: str, what: str) -> str:
     return f"sites/{path_segment(site, 'site')}/products/{path_segment(product, 'product')}/{what}"
+
+
+def reviews_page(
+    client: Plaudit, path: str, params: dict[str, Any], cursor: str | None
+) -> ProductReviewsPage:
+    """A page of published reviews with their subject's summary: a product's, or the
+    shop's own (``client.store``); its next page is read from the same ``path``."""
+    data = client.request("GET", path, params={**params, "cursor": cursor})
+    return ProductReviewsPage(
+        [Review.from_dict(item) for item in data["reviews"]],
+        data.get("next_cursor"),
+        lambda next_cursor: reviews_page(client, path, params, next_cursor),
+        summary=Summary.from_dict(data["summary"]),
+    )
 
 
 def _unique(products: Iterable[str]) -> list[str]:
@@ -77,22 +94,9 @@ class Products(APIResource):
     ) -> ProductReviewsPage:
         """The first page of a product's published reviews, as the widget shows them,
         with its ``summary``. Iterate the page for every review across pages."""
-        params = {"sort": sort, "rating": rating, "limit": limit}
+        params: dict[str, Any] = {"sort": sort, "rating": rating, "limit": limit}
         site = self._site(site)
-        return self._reviews_page(site, product, params, None)
-
-    def _reviews_page(
-        self, site: str, product: str, params: dict[str, Any], cursor: str | None
-    ) -> ProductReviewsPage:
-        data = self._client.request(
-            "GET", _product_path(site, product, "reviews"), params={**params, "cursor": cursor}
-        )
-        return ProductReviewsPage(
-            [Review.from_dict(item) for item in data["reviews"]],
-            data.get("next_cursor"),
-            lambda next_cursor: self._reviews_page(site, product, params, next_cursor),
-            summary=Summary.from_dict(data["summary"]),
-        )
+        return reviews_page(self._client, _product_path(site, product, "reviews"), params, None)
 
     def comments(
         self,

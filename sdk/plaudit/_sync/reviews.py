@@ -17,6 +17,8 @@ from .collection import Collection
 __all__ = ["Reviews"]
 
 ReviewSort = Literal["newest", "oldest", "updated"]
+#: ``"store"``: reviews of the shop itself; ``"product"``: reviews of its products.
+ReviewSubject = Literal["store", "product"]
 ExportFormat = Literal["csv", "jsonl"]
 EXPORT_PAGE_SIZE = 100
 
@@ -29,10 +31,12 @@ def _list_params(
     updated_since: dt.datetime | str | None,
     sort: ReviewSort | None,
     limit: int | None,
+    subject: ReviewSubject | None,
 ) -> dict[str, Any]:
     return {
         "status": status,
         "product": product,
+        "subject": subject,
         "rating": rating,
         "q": q,
         "updated_since": updated_since,
@@ -85,20 +89,27 @@ class Reviews(Collection[AdminReview]):
         updated_since: dt.datetime | str | None = None,
         sort: ReviewSort | None = None,
         limit: int | None = None,
+        subject: ReviewSubject | None = None,
     ) -> Pages[AdminReview]:
         """The reviews matching the filters, page by page (see :mod:`plaudit.pagination`).
 
         ``status`` is ``"pending"``, ``"published"``, ``"rejected"``, ``"spam"`` (or a
         :class:`ReviewStatus`); left out, every status. ``q`` searches title, body and
         author. ``updated_since`` (an aware datetime) with ``sort="updated"`` gives what
-        changed since a previous sync. ``limit`` is the page size (1-100).
+        changed since a previous sync. ``limit`` is the page size (1-100). ``subject`` is
+        ``"store"`` for the reviews of the shop itself (their ``product`` is None) or
+        ``"product"`` for the others; left out, both.
 
         >>> page = client.reviews.list(limit=1)
         >>> newest = page.items[0]
         >>> newest.status, newest.created_at.tzinfo
         (<ReviewStatus.PUBLISHED: 'published'>, datetime.timezone.utc)
+        >>> (client.reviews.list(subject="store")).items  # no review of the shop yet
+        []
         """
-        return self._list(_list_params(status, product, rating, q, updated_since, sort, limit))
+        return self._list(
+            _list_params(status, product, rating, q, updated_since, sort, limit, subject)
+        )
 
     def get(self, review_id: str) -> AdminReview:
         """One review by id; :class:`NotFoundError` if it is not one of this site's."""
@@ -166,6 +177,7 @@ class Reviews(Collection[AdminReview]):
         q: str | None = None,
         updated_since: dt.datetime | str | None = None,
         sort: ReviewSort | None = None,
+        subject: ReviewSubject | None = None,
     ) -> int:
         """Write every review matching the filters of :meth:`list` to ``file``.
 
@@ -182,7 +194,9 @@ class Reviews(Collection[AdminReview]):
         >>> client.reviews.export("reviews.jsonl", format="jsonl", rating=1)
         0
         """
-        params = _list_params(status, product, rating, q, updated_since, sort, EXPORT_PAGE_SIZE)
+        params = _list_params(
+            status, product, rating, q, updated_since, sort, EXPORT_PAGE_SIZE, subject
+        )
         exporter = Exporter(file, format=format, progress=progress)
         with exporter:
             if (
@@ -191,6 +205,7 @@ class Reviews(Collection[AdminReview]):
                 and rating is None
                 and q is None
                 and updated_since is None
+                and subject is None
             ):
                 stats = self._client.stats()
                 exporter.set_total(_export_total(stats.reviews, status))

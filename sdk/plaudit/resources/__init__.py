@@ -4,21 +4,29 @@ ones generated from it into :mod:`plaudit._sync`."""
 from __future__ import annotations
 
 from .._async.comments import AsyncComments
+from .._async.invitations import AsyncInvitations
 from .._async.products import AsyncProducts
 from .._async.reviews import AsyncReviews
 from .._async.site import AsyncSiteResource
+from .._async.store import AsyncStore
 from .._sync.comments import Comments
+from .._sync.invitations import Invitations
 from .._sync.products import Products
 from .._sync.reviews import Reviews
 from .._sync.site import SiteResource
+from .._sync.store import Store
 
 __all__ = [
     "AsyncComments",
+    "AsyncInvitations",
     "AsyncProducts",
     "AsyncReviews",
     "AsyncSiteResource",
+    "AsyncStore",
     "Comments",
+    "Invitations",
     "Products",
     "Reviews",
     "SiteResource",
+    "Store",
 ]
