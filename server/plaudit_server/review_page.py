@@ -104,8 +104,6 @@ TEXT: dict[str, dict[str, str]] = {
         "limited": "Too many attempts from your network. Wait a minute and send the form again.",
         "too_large_title": "Too long",
         "too_large": "Your reviews are too long to send. Shorten them and try again.",
-        "refused_title": "Not saved",
-        "refused": "Your reviews could not be saved: {reason} Nothing was changed.",
     },
     "de": {
         "title": "Bewerten Sie Ihre Bestellung bei {shop}",
@@ -155,9 +153,6 @@ TEXT: dict[str, dict[str, str]] = {
         "too_large_title": "Zu lang",
         "too_large": "Ihre Bewertungen sind zu lang zum Senden. Kürzen Sie sie und"
         " versuchen Sie es erneut.",
-        "refused_title": "Nicht gespeichert",
-        "refused": "Ihre Bewertungen konnten nicht gespeichert werden: {reason} Es wurde"
-        " nichts geändert.",
     },
     "fr": {
         "title": "Donnez votre avis sur votre commande chez {shop}",
@@ -206,8 +201,6 @@ TEXT: dict[str, dict[str, str]] = {
         " envoyez à nouveau le formulaire.",
         "too_large_title": "Trop long",
         "too_large": "Vos avis sont trop longs pour être envoyés. Raccourcissez-les et réessayez.",
-        "refused_title": "Non enregistré",
-        "refused": "Vos avis n'ont pas pu être enregistrés : {reason} Rien n'a été modifié.",
     },
     "es": {
         "title": "Valora tu pedido en {shop}",
@@ -254,8 +247,6 @@ TEXT: dict[str, dict[str, str]] = {
         "too_large_title": "Demasiado largo",
         "too_large": "Tus opiniones son demasiado largas para enviarlas. Acórtalas e"
         " inténtalo de nuevo.",
-        "refused_title": "No guardado",
-        "refused": "No se pudieron guardar tus opiniones: {reason} No se ha cambiado nada.",
     },
 }
 
@@ -429,19 +420,25 @@ def review_form(token: str) -> Any:
     return _render(invitation, g.site, sections, name, [])
 
 
-def _check_origin() -> None:
-    """A POST from a page of another origin is refused (no CSRF token: see above)."""
+def _from_elsewhere() -> bool:
+    """Whether a page of another origin posted the form (there is no CSRF token: see
+    the module's docstring). This server's origin is the request's own or, behind a
+    proxy that rewrites the host, ``PUBLIC_URL``'s."""
     origin = request.headers.get("Origin")
-    if origin is None:
-        return
+    if origin is None:  # not a browser, or one that sends no Origin
+        return False
     own = {request.host_url.rstrip("/").lower(), _origin_of(public_url("/"))}
-    if origin.lower() not in own:
-        raise Problem(403, "This origin may not post this form.")
+    return origin.lower() not in own
 
 
 def _origin_of(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+_SECTION_FIELDS = ("rating", "title", "body")
+# What a section's field says when it is left empty (a title may be).
+_EMPTY = {"rating": "rating_missing", "body": "body_missing"}
 
 
 def _load(section: Section, name: str, locale: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
@@ -458,12 +455,11 @@ def _load(section: Section, name: str, locale: str) -> tuple[dict[str, Any] | No
         return ReviewCreate().load(data), {}
     except ma.ValidationError as error:
         messages: dict[str, Any] = error.normalized_messages()  # type: ignore[assignment]
-    empty = {"rating": "rating_missing", "body": "body_missing", "title": "body_missing"}
     found = {}
     for key, texts in messages.items():
-        if key in empty:  # author_name: checked once for the page (_name_error)
+        if key in _SECTION_FIELDS:  # author_name: checked once for the page (_name_error)
             first = texts[0] if isinstance(texts, list) else texts
-            found[key] = translate(str(first), locale, empty[key])
+            found[key] = translate(str(first), locale, _EMPTY.get(key, "body_missing"))
     return None, found
 
 
@@ -500,31 +496,28 @@ def send_reviews(token: str) -> Any:
     invitation: Invitation = g.invitation
     site: Site = g.site
     locale = _locale(invitation)
-    text = TEXT[locale]
-    try:
-        _check_origin()
-    except Problem:
+    if _from_elsewhere():
         return _message(locale, "foreign", 403)
     form = request.form
     name = form.get("author_name", "")
     sections = _sections(invitation)
     existing = _existing(invitation)
-    filled: list[tuple[Section, dict[str, Any] | None]] = []
+    filled = 0
+    loaded: list[tuple[Section, dict[str, Any]]] = []
     for section in sections:
         section.existing = section.product in existing
-        section.values = {
-            k: form.get(f"{k}-{section.key}", "") for k in ("rating", "title", "body")
-        }
-        if any(v.strip() for v in section.values.values()):
+        section.values = {k: form.get(f"{k}-{section.key}", "") for k in _SECTION_FIELDS}
+        if any(v.strip() for v in section.values.values()):  # else: skipped
+            filled += 1
             data, section.errors = _load(section, name, locale)
-            filled.append((section, data))
-    errors: list[tuple[str, str]] = []
+            if data is not None:
+                loaded.append((section, data))
     name_error = _name_error(name, locale) if filled else None
     if not filled:
-        first = sections[0]
-        first.errors["rating"] = text["no_section"]
+        sections[0].errors["rating"] = TEXT[locale]["no_section"]
+    errors: list[tuple[str, str]] = []  # the summary: (the field's id, its message)
     for section in sections:
-        for key in ("rating", "title", "body"):
+        for key in _SECTION_FIELDS:
             if key in section.errors:
                 target = section.field_id("rating-1" if key == "rating" else key)
                 errors.append((target, section.errors[key]))
@@ -533,21 +526,22 @@ def send_reviews(token: str) -> Any:
     if errors:
         return _render(invitation, site, sections, name, errors, name_error, 422)
     try:
-        for section, data in filled:
-            assert data is not None
-            data = {**data, "author_email": invitation.email, "invite": token}
+        for section, data in loaded:
             reviews.submit_review(
                 db.session,
                 site,
                 section.product,
-                data,
+                # The address is the invitation's: the page does not ask for it again.
+                {**data, "author_email": invitation.email, "invite": token},
                 visitor_hash=visitor_hash(),
                 network_hash=network_hash(),
             )
     except Problem as problem:
+        # The token was good a moment ago: it expired in between (or was cancelled).
         db.session.rollback()
-        reason = " ".join(m for ms in (problem.errors or {}).values() for m in ms)
-        return _message(locale, "refused", 422, reason=reason or str(problem))
+        if "invite" not in (problem.errors or {}):
+            raise
+        return _message(locale, "expired", 410)
     db.session.commit()
     return redirect(url_for(".thanks", token=token), 303)
 
@@ -573,14 +567,7 @@ def thanks(token: str) -> Any:
             else f"{text['product']} {section.product}"
         )
         published = review.status == Status.PUBLISHED
-        items.append(
-            {
-                "heading": heading,
-                "published": published,
-                "body": review.body,
-                "rating": review.rating,
-            }
-        )
+        items.append({"heading": heading, "published": published, "rating": review.rating})
     page = render_template(
         "public/review_thanks.html",
         locale=locale,

@@ -412,3 +412,11 @@ def test_posts_are_rate_limited_per_visitor(
     assert "Trop de tentatives" in html
     assert int(client.post(path, data=data).headers["Retry-After"]) > 0
     assert client.get(path).status_code == 200  # reading is not limited
+
+
+def test_a_form_over_a_mebibyte_is_a_friendly_413(app: Flask, client: Any, api: Any) -> None:
+    _, path = invite(api, locale="es")
+    huge = form(**{"rating-1": "5", "body-1": "x" * (review_page.MAX_FORM_BYTES + 1)})
+    html = assert_public_page(client.post(path, data=huge), 413)
+    assert "Tus opiniones son demasiado largas para enviarlas." in html
+    assert reviews_of(app) == []
