@@ -3,6 +3,7 @@
     scripts/bench                      # everything: 1k, 100k and 1M reviews
     scripts/bench --scales 1000 --duration 5
     scripts/bench --admin-only --scales 1000,1000000   # the admin page and API alone
+    scripts/bench --invitations        # review requests alone: create, send (invitations.py)
 
 Every server runs under the same gunicorn settings (2 sync workers) and is loaded by
 the same wrk settings (2 threads, 32 connections), one after the other in one run, so
@@ -500,7 +501,10 @@ def admin_checks(scales: list[Scale]) -> dict[str, tuple[float, str]]:
 
 
 def report(
-    ceiling: dict[str, Any] | None, isso: dict[str, Any] | None, scales: list[Scale]
+    ceiling: dict[str, Any] | None,
+    isso: dict[str, Any] | None,
+    scales: list[Scale],
+    invitations: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     rows = []
     if ceiling and isso:
@@ -513,6 +517,9 @@ def report(
             rows.append((f"ceiling again @ {scale.reviews:,}", scale.ceiling))
         for label, result in scale.results.items():
             rows.append((f"plaudit {label} @ {scale.reviews:,}", result))
+    for label, result in (invitations or {}).items():
+        # invitations/s and e-mails/s: see bench/invitations.py
+        rows.append((f"plaudit {label} (per s)", result))
     print(f"\n{'scenario':<42}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>9}")
     for label, r in rows:
         print(
@@ -522,6 +529,10 @@ def report(
     checks = admin_checks(scales)
     if ceiling and isso:
         checks.update(api_checks(ceiling, isso, scales))
+    if invitations:
+        from invitations import checks as invitation_checks
+
+        checks.update(invitation_checks(invitations))
     print(f"\n{'ratio':<42}{'value':>10}  target")
     for label, (value, target) in checks.items():
         print(f"{label:<42}{value:>10.2f}  {target}")
@@ -546,6 +557,7 @@ def report(
             }
             for s in scales
         ],
+        "invitations": invitations,
         "checks": {k: {"value": v, "target": t} for k, (v, t) in checks.items()},
     }
 
@@ -610,6 +622,11 @@ def main() -> None:
         help="only the admin page, API queue and search (no ceiling, Isso, widget API);"
         " prints the table and checks, writes no results",
     )
+    parser.add_argument(
+        "--no-invitations",
+        action="store_true",
+        help="skip creating and sending review requests (bench/invitations.py)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get install wrk")
@@ -627,7 +644,13 @@ def main() -> None:
         run_plaudit(int(n), args.duration, admin_only=args.admin_only)
         for n in args.scales.split(",")
     ]
-    data = report(ceiling, isso, scales)
+    invitations = None
+    if not (args.admin_only or args.no_invitations):
+        from invitations import run_invitations
+
+        say("invitations ...")
+        invitations = run_invitations()
+    data = report(ceiling, isso, scales, invitations)
     if args.admin_only:
         return
     RESULTS.mkdir(exist_ok=True)

@@ -62,6 +62,9 @@ log = logging.getLogger(__name__)
 DEFAULT_CLAIM_TIMEOUT = 900.0
 DEFAULT_BATCH = 200
 DEFAULT_RETRY_MINUTES = (5, 30, 120)
+# Outcomes are written every RECORD_EVERY mails or RECORD_AFTER seconds.
+RECORD_EVERY = 50
+RECORD_AFTER = 1.0
 # RQ job id: requests that find mail due at once share one queued run.
 JOB_ID = "invitations-due"
 
@@ -124,13 +127,19 @@ def deliver_due(now: datetime | None = None, limit: int | None = None) -> Tally:
         while limit is None or tally.total < limit:
             size = batch if limit is None else min(batch, limit - tally.total)
             claimed, handled = _claim(session, at, size, tally)
-            started = time.monotonic()
+            started = recorded = time.monotonic()
+            done: list[tuple[_Claimed, _Outcome, datetime]] = []
             for index, step in enumerate(claimed):
                 if time.monotonic() - started > budget:
                     # Stop well before these claims could pass for stale ones.
+                    _record(session, done, tally)
                     _release(session, claimed[index:])
                     return tally
-                _record(session, step, _send(step.mail), now, tally)
+                done.append((step, _send(step.mail), now or utcnow()))
+                if len(done) >= RECORD_EVERY or time.monotonic() - recorded > RECORD_AFTER:
+                    _record(session, done, tally)
+                    done, recorded = [], time.monotonic()
+            _record(session, done, tally)
             if handled < size:
                 break  # nothing more was due
     finally:
@@ -196,6 +205,7 @@ def _claim(session: Session, now: datetime, size: int, tally: Tally) -> tuple[li
             .order_by(Invitation.due_at)
             .limit(size)
             .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
         )
     )
     if not rows:
@@ -270,7 +280,12 @@ def _release(session: Session, steps: Sequence[_Claimed]) -> None:
 def _locked_if_ours(session: Session, step: _Claimed) -> Invitation | None:
     """The invitation, locked, if it still carries this run's claim (a worker that
     took over a stale claim has settled it otherwise)."""
-    row = session.scalar(sa.select(Invitation).where(Invitation.id == step.id).with_for_update())
+    row = session.scalar(
+        sa.select(Invitation)
+        .where(Invitation.id == step.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # what the database says now
+    )
     if row is None or row.claimed_at != step.claimed_at:
         return None
     return row
@@ -298,42 +313,59 @@ def _send(mail: Mail) -> _Outcome:
 
 
 def _record(
-    session: Session, step: _Claimed, outcome: _Outcome, now: datetime | None, tally: Tally
+    session: Session, done: Sequence[tuple[_Claimed, _Outcome, datetime]], tally: Tally
 ) -> None:
-    """Write what became of one claimed step (one short transaction per mail, so a
-    crash loses at most the one in flight)."""
-    at = now or utcnow()
-    row = _locked_if_ours(session, step)
-    if row is None:
-        session.rollback()
+    """Write what became of claimed steps, a few dozen mails in one short transaction
+    (one round trip per mail would cost more than the mail). A crash before this is a
+    claim left behind: taken as sent later, never sent again."""
+    if not done:
         return
-    site = session.get(Site, row.site_id)
-    assert site is not None
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            sa.select(Invitation)
+            .where(Invitation.id.in_([step.id for step, _, _ in done]))
+            .order_by(Invitation.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)  # what the database says now
+        )
+    }
+    for step, outcome, at in done:
+        row = rows.get(step.id)
+        if row is None or row.claimed_at != step.claimed_at:
+            continue  # settled by a worker that took over a stale claim
+        site = session.get(Site, row.site_id)
+        assert site is not None
+        _apply(row, site, step.step, outcome, at, tally)
+    session.commit()
+
+
+def _apply(
+    row: Invitation, site: Site, step: Step, outcome: _Outcome, at: datetime, tally: Tally
+) -> None:
     row.claimed_at = None
     row.updated_at = at
     if outcome.sent:
-        _settled(row, step.step, site, at)
+        _settled(row, step, site, at)
         row.attempts = 0
         row.last_error = outcome.error
-        if step.step == "invite":
+        if step == "invite":
             tally.invited += 1
         else:
             tally.reminded += 1
+        return
+    row.last_error = (outcome.error or "unknown error")[:300]
+    retries = _retry_minutes()
+    waiting = InvitationStatus.SCHEDULED if step == "invite" else InvitationStatus.SENT
+    still_waiting = row.status == waiting  # not reviewed meanwhile
+    if not outcome.permanent and row.attempts <= len(retries):
+        if still_waiting:
+            row.due_at = at + timedelta(minutes=retries[row.attempts - 1])
+        tally.retrying += 1
     else:
-        row.last_error = (outcome.error or "unknown error")[:300]
-        retries = _retry_minutes()
-        still_waiting = row.status == (
-            InvitationStatus.SCHEDULED if step.step == "invite" else InvitationStatus.SENT
-        )
-        if not outcome.permanent and row.attempts <= len(retries):
-            if still_waiting:
-                row.due_at = at + timedelta(minutes=retries[row.attempts - 1])
-            tally.retrying += 1
-        else:
-            if still_waiting:
-                _give_up(row, step.step)
-            tally.failed += 1
-    session.commit()
+        if still_waiting:
+            _give_up(row, step)
+        tally.failed += 1
 
 
 def _settled(row: Invitation, step: Step | None, site: Site, at: datetime) -> None:
