@@ -8,7 +8,19 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin_ui, cache, config, errors, extensions, jobs, mail, ops, unsubscribe, web
+from . import (
+    admin_ui,
+    cache,
+    config,
+    errors,
+    extensions,
+    jobs,
+    mail,
+    ops,
+    review_page,
+    unsubscribe,
+    web,
+)
 from .api import admin, public, seo
 from .bodies import ScriptSafeJSONProvider, check_request_body
 from .cli import register_commands
@@ -44,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(seo.bp)
     app.register_blueprint(web.bp)  # /widget.js and the /demo shop
     app.register_blueprint(unsubscribe.bp)  # /u/<token>: one-click unsubscribe
+    app.register_blueprint(review_page.bp)  # /r/<token>: the hosted review page
     api.register_blueprint(ops.bp)
     errors.init_app(app)
     admin_ui.init_app(app)  # /admin: the admin page, with its own session and errors
