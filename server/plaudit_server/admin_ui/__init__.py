@@ -2,8 +2,9 @@
 
 :mod:`.base` holds the blueprint and what every page shares (security headers, the
 same-origin check for forms, HTML error pages), :mod:`.sessions` the owner's session
-cookie, and :mod:`.auth`, :mod:`.queue`, :mod:`.insight` and :mod:`.settings` the
-pages. :func:`init_app` binds it all to the app, as any Flask extension is bound.
+cookie, and :mod:`.auth`, :mod:`.queue`, :mod:`.invitations`, :mod:`.insight` and
+:mod:`.settings` the pages. :func:`init_app` binds it all to the app, as any Flask
+extension is bound.
 
 It was once a Flask app of its own, built on a worker's first ``/admin`` request, to keep
 its 1.2 MB out of workers that never serve an owner. With the memory budget raised
@@ -18,7 +19,7 @@ import threading
 
 from flask import Flask
 
-from . import auth, insight, password_reset, queue, settings  # noqa: F401  (views on bp)
+from . import auth, insight, invitations, password_reset, queue, settings  # noqa: F401 (views)
 from .base import bp, login_manager
 from .sessions import SessionInterface, cookie_secure_from_environment
 

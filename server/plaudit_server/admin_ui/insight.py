@@ -1,4 +1,5 @@
-"""How a shop is doing: counts, average, histogram, reviews per day, weakest products.
+"""How a shop is doing: counts, average, histogram, reviews per day, weakest products,
+and the shop's own rating (its store reviews) beside its products'.
 
 The charts are SVG drawn by the server: this module computes the geometry, the template
 writes the elements and the stylesheet colours them. No chart library, no script.
@@ -13,7 +14,9 @@ from flask import render_template
 from flask_login import login_required
 
 from ..extensions import db
+from ..models import STORE
 from ..services import stats
+from ..services.summaries import find_product, summary_of
 from .base import bp, owned_site
 
 LOWEST_RATED = 10
@@ -68,6 +71,20 @@ def day_bars(per_day: list[dict[str, Any]], width: float = 900, height: float = 
     return bars
 
 
+def shop_and_products(histogram: dict[int, int], shop: dict[str, Any]) -> dict[str, Any]:
+    """Published reviews and average of the shop itself and of its products apart.
+
+    The site's histogram counts every published review, the shop's own included; the
+    products' figures are what remains once the shop's are taken out."""
+    shop_stars = {n: int(shop["histogram"][str(n)]) for n in range(1, 6)}
+    count = sum(histogram.values()) - sum(shop_stars.values())
+    rating_sum = sum(n * (histogram[n] - shop_stars[n]) for n in range(1, 6))
+    return {
+        "shop": {"count": shop["count"], "average": shop["average"]},
+        "products": {"count": count, "average": round(rating_sum / count, 2) if count else None},
+    }
+
+
 @bp.get("/<slug>/insight")
 @login_required
 def insight(slug: str) -> Any:
@@ -86,4 +103,5 @@ def insight(slug: str) -> Any:
         first_day=per_day[0]["date"] if per_day else "",
         last_day=per_day[-1]["date"] if per_day else "",
         lowest=stats.lowest_rated(db.session, site, LOWEST_RATED),
+        subjects=shop_and_products(histogram, summary_of(find_product(db.session, site, STORE))),
     )

@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 
 from ..extensions import db
 from ..fields import QueryInteger
-from ..models import Comment, Review, Site, Status
+from ..models import STORE, Comment, Review, Site, Status
 from ..schemas import STATUSES, AdminCommentCreate, AdminCommentsQuery, AdminReviewsQuery
 from ..schemas import ReviewPatch as ReviewPatchSchema
 from ..services import comments as comment_service
@@ -95,7 +95,19 @@ class Links:
         return self._answer.replace(_ID, quote(comment_id, safe=""))
 
     def product(self, kind: str, external_id: str) -> str:
+        if external_id == STORE:  # the shop's own row: its reviews are a subject, not an id
+            return self.shop_reviews
         return f"{self._queues[kind]}&{urlencode({'product': external_id})}"
+
+    @property
+    def shop_reviews(self) -> str:
+        """The queue of reviews of the shop itself (``subject=store``)."""
+        return f"{self._queues['reviews']}&subject=store"
+
+    @staticmethod
+    def is_shop(item: Review | Comment) -> bool:
+        """Whether ``item`` is about the shop itself rather than one of its products."""
+        return bool(item.product.external_id == STORE)
 
 
 class _QueueQuery:
@@ -128,7 +140,7 @@ def _load_query(schema: ma.Schema) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _filters(query: dict[str, Any]) -> dict[str, Any]:
     """The query as URL parameters (without the cursor), for links and redirects."""
-    keep = ("status", "product", "rating", "q", "sort", "limit")
+    keep = ("status", "subject", "product", "rating", "q", "sort", "limit")
     return {k: query[k] for k in keep if query.get(k) not in (None, "")}
 
 
