@@ -4,6 +4,7 @@ against the live server."""
 
 from __future__ import annotations
 
+import csv
 import uuid
 from typing import Any
 
@@ -97,6 +98,11 @@ def test_export_takes_subject(sdk, store_post, post, site, tmp_path):
     path = tmp_path / "store.jsonl"
     assert sdk.reviews.export(path, format="jsonl", subject="store", progress=False) == 1
     assert shop["id"] in path.read_text(encoding="utf-8")
+    table = tmp_path / "store.csv"
+    assert sdk.reviews.export(table, subject="store", progress=False) == 1
+    with table.open(encoding="utf-8", newline="") as f:
+        [row] = list(csv.DictReader(f))
+    assert (row["id"], row["product"]) == (shop["id"], "")  # the shop: no product
 
 
 def test_site_settings_for_invitations(both: Run, sdk):
