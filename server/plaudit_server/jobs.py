@@ -73,6 +73,20 @@ def _refresh_soon(site_slugs: list[str]) -> None:
 DEFAULT_POLL_SECONDS = 5.0
 
 
+class _Worker(SimpleWorker):
+    """RQ's SimpleWorker, whose command listener (a pub/sub thread) wakes every second
+    rather than every 60: RQ stops that thread after unsubscribing, and with redis-py 8
+    the thread then waits out its whole sleep for a subscription that never comes, so
+    every ``--burst`` run and every SIGTERM took up to a minute to end."""
+
+    def subscribe(self) -> None:
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
+
 def run_worker(burst: bool = False, poll: Callable[[], Any] | None = None) -> None:
     """Process jobs until stopped (or, with ``burst``, until the queue is empty), and
     call ``poll`` every ``WORKER_POLL_SECONDS`` meanwhile (with ``burst``: once before
@@ -84,7 +98,7 @@ def run_worker(burst: bool = False, poll: Callable[[], Any] | None = None) -> No
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     # SimpleWorker runs jobs in this process, inside the app context the CLI set up.
     queue = Queue(queue_name(fast), connection=fast.client)
-    worker = SimpleWorker([queue], connection=fast.client)
+    worker = _Worker([queue], connection=fast.client)
     if poll is None:
         worker.work(burst=burst, with_scheduler=False)
     elif burst:

@@ -13,11 +13,16 @@ import email
 import email.message
 import email.policy
 import logging
+import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -715,3 +720,41 @@ def test_token_in_the_mail_opens_the_invitation(
     assert review["verified_buyer"] is True
     with mail_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Suppression)) == 0
+
+
+def test_the_procfile_worker_polls_due_mail_without_cron(
+    app_factory: Callable[..., Flask],
+    smtp_sink: MailSink,
+    own_redis: RedisProcess,
+    make_site: Callable[..., SiteInfo],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """`plaudit worker` as the Procfile runs it (no --burst): an invitation that falls
+    due with nothing queued for it is mailed by the worker's poll; SIGTERM stops it."""
+    app = app_factory(**smtp_sink.config, REDIS_URL=own_redis.url)
+    api = Api(app.test_client(), make_site())
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    invitation = invite(api, send_at=later)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": own_redis.url,
+        "SMTP_URL": smtp_sink.url,
+        "SECRET_KEY": "test-secret-key-" + "0" * 32,
+        "PLAUDIT_WORKER_POLL_SECONDS": "0.2",
+    }
+    plaudit = str(Path(sys.executable).with_name("plaudit"))
+    worker = subprocess.Popen(
+        [plaudit, "worker"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        age(app, invitation["id"], days=1)  # due now; no job was queued for it
+        [arrived] = smtp_sink.wait_for(1, timeout=30)
+        assert arrived.message["Message-ID"] == f"<{invitation['id']}.invite@localhost>"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr[-2000:]
+    assert row(app, invitation["id"]).status == InvitationStatus.SENT
+    app.extensions["plaudit_mail"].close()
