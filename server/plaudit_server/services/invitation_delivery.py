@@ -126,7 +126,7 @@ def deliver_due(now: datetime | None = None, limit: int | None = None) -> Tally:
     try:
         while limit is None or tally.total < limit:
             size = batch if limit is None else min(batch, limit - tally.total)
-            claimed, handled = _claim(session, at, size, tally)
+            claimed, handled = _claim(session, at, now or utcnow(), size, tally)
             started = recorded = time.monotonic()
             done: list[tuple[_Claimed, _Outcome, datetime]] = []
             for index, step in enumerate(claimed):
@@ -189,9 +189,13 @@ def _run_in(app: Flask) -> None:
 # ---------------------------------------------------------------- claiming
 
 
-def _claim(session: Session, now: datetime, size: int, tally: Tally) -> tuple[list[_Claimed], int]:
-    """Lock up to ``size`` due invitations, settle those that need no mail, claim the
-    others' steps, and commit. Returns the claimed steps and how many rows it handled."""
+def _claim(
+    session: Session, due: datetime, now: datetime, size: int, tally: Tally
+) -> tuple[list[_Claimed], int]:
+    """Lock up to ``size`` invitations due at ``due``, settle those that need no mail,
+    claim the others' steps at ``now`` (the clock, not the run's start: a long run's
+    claims must not look stale), and commit. Returns the claimed steps and how many
+    rows it handled."""
     config = current_app.config
     timeout = float(config.get("INVITATION_CLAIM_TIMEOUT", DEFAULT_CLAIM_TIMEOUT))
     stale_before = now - timedelta(seconds=timeout)
@@ -199,7 +203,7 @@ def _claim(session: Session, now: datetime, size: int, tally: Tally) -> tuple[li
         session.scalars(
             sa.select(Invitation)
             .where(
-                Invitation.due_at <= now,
+                Invitation.due_at <= due,
                 sa.or_(Invitation.claimed_at.is_(None), Invitation.claimed_at < stale_before),
             )
             .order_by(Invitation.due_at)
