@@ -22,13 +22,14 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from mailsink import MailSink
 from plaudit_server.extensions import db
 from plaudit_server.models import STORE, Invitation, InvitationStatus
 from plaudit_server.services import suppressions
 from plaudit_server.services.sites import site_by_slug
 from plaudit_server.timeutil import utcnow
 
-from .helpers import seed_reviews
+from .helpers import browser, seed_reviews, sign_in
 
 ADMIN = "/admin"
 
@@ -209,6 +210,33 @@ def test_a_suppressed_address_is_recorded_as_unsubscribed(
     assert "asked for no more review requests: nothing will be sent" in page
     assert ">Unsubscribed, not mailed</span>" in page
     assert listed(api)[0]["status"] == "unsubscribed"
+
+
+def test_invitations_due_now_are_mailed_right_after_the_request(
+    app_factory: Callable[..., Flask], smtp_sink: MailSink, api: Any, site: Any
+) -> None:
+    """Without Redis, as from the API: due mail goes out once the page has answered."""
+    mail_app = app_factory(**smtp_sink.config)
+    try:
+        client = browser(mail_app)
+        assert sign_in(client, site.owner_email, site.password).status_code == 302
+        # The test client runs what the server runs once the response is sent (the WSGI
+        # server's close()) when the response is closed.
+        ok(client.post(f"{ADMIN}/{site.slug}/invitations", data=CREATE), 302).close()
+        [arrived] = smtp_sink.wait_for(1)
+        assert arrived.rcpt_tos == ["ada@example.com"]
+        later = (utcnow() + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        csv_text = (
+            "order_id,email,products,send_at\n"
+            f"2,bo@example.com,sku-1,\n3,cy@example.com,sku-1,{later}\n"
+        )
+        ok(upload(client, site.slug, csv_text.encode())).close()
+        arrived = smtp_sink.wait_for(2)
+        assert [m.rcpt_tos for m in arrived] == [["ada@example.com"], ["bo@example.com"]]
+        statuses = {i["order_id"]: i["status"] for i in listed(api)}
+        assert statuses == {"1001": "sent", "2": "sent", "3": "scheduled"}
+    finally:
+        mail_app.extensions["plaudit_mail"].close()
 
 
 # ---------------------------------------------------------------- CSV upload

@@ -31,8 +31,8 @@ from ..errors import Problem, flatten_messages
 from ..extensions import db
 from ..models import Invitation, InvitationStatus, Site
 from ..schemas import INVITATION_STATUSES, InvitationCreate, InvitationsQuery, SitePatch
+from ..services import invitation_delivery, sites
 from ..services import invitations as invitation_service
-from ..services import sites
 from .auth import safe_next
 from .base import bp, owned_site
 
@@ -91,6 +91,7 @@ class Report:
     unsubscribed: int = 0
     ignored_columns: list[str] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
+    invitations: list[Invitation] = field(default_factory=list)  # those created
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,8 @@ def create_invitation(slug: str) -> Any:
             return _page(site, 409, form=form, conflict=result)
         return _page(site, result.status, form=form, errors=_problem_errors(result))
     db.session.commit()
+    if invitation_delivery.due_now([result]):
+        invitation_delivery.send_soon()  # as the API does: due mail goes out at once
     if result.status == InvitationStatus.UNSUBSCRIBED:
         flash(
             f"Invitation for order {result.order_id} recorded, but {result.email} asked for "
@@ -387,6 +390,7 @@ def import_csv(
                 report.refused.append(Refused(line, data["order_id"], why, existing))
             else:
                 report.created += 1
+                report.invitations.append(result)
                 report.unsubscribed += result.status == InvitationStatus.UNSUBSCRIBED
     report.refused.sort(key=lambda refused: refused.line)
     return report
@@ -417,6 +421,8 @@ def upload_invitations(slug: str) -> Any:
         return _page(site, 422, upload_error=str(exc))
     report = import_csv(db.session, site, parsed, upload.filename, store_review)
     db.session.commit()
+    if invitation_delivery.due_now(report.invitations):
+        invitation_delivery.send_soon()
     return _page(site, 200, report=report)
 
 

@@ -79,6 +79,12 @@ def test_invitations_page_by_keyboard_and_axe_clean(
     expect(page.get_by_text("No invitations yet.")).to_be_visible()
     axe(page)
 
+    # A delay first, so what is created below stays scheduled (and can be cancelled).
+    page.get_by_label("Days after the order before the message goes out").fill("3")
+    page.get_by_role("button", name="Save invitation settings").click()
+    expect(page.locator(".flashes")).to_contain_text("Invitation settings saved.")
+    expect(page.get_by_text("Empty: in 3 days")).to_be_visible()
+
     # Create one with the keyboard alone: type, Tab from field to field, Enter submits.
     page.get_by_label("Order ID", exact=True).focus()
     page.keyboard.type("K-1")
