@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import redis
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -262,7 +263,17 @@ def run_invitations(requests: int = 40, emails: int = 3000) -> dict[str, dict[st
     finally:
         if not os.environ.get("PLAUDIT_BENCH_KEEP_DATABASES"):
             _drop(name)
+        _forget(env["PLAUDIT_REDIS_KEY_PREFIX"])
     return {"invitations_create": created, "invitations_send": sent}
+
+
+def _forget(prefix: str) -> None:
+    """Delete this run's keys (its own prefix) from the shared Redis; never a flush."""
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"*{prefix}*", count=500))
+    if keys:
+        client.unlink(*keys)
+    client.close()
 
 
 def checks(results: dict[str, dict[str, Any]]) -> dict[str, tuple[float, str]]:
