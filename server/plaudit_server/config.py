@@ -46,14 +46,22 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_KEY_PREFIX": "plaudit:",
     # Mail (see mail.py): without SMTP_URL messages are written to the log.
     "SMTP_URL": None,
-    "MAIL_FROM": "Plaudit <plaudit@localhost>",
+    "MAIL_FROM": "Plaudit <plaudit@localhost>",  # as mail.DEFAULT_MAIL_FROM
     "MAIL_TIMEOUT": 10.0,
     # The server's public base URL: every link in a message starts with it.
     "PUBLIC_URL": "http://127.0.0.1:5000",
-    # Review requests: mails the worker sends per batch, and how often a failed mail is
-    # tried again (minutes after each failure) before the invitation is ``failed``.
+    # Review requests (services/invitation_delivery.py): mails per batch; minutes
+    # before each new try of a mail that failed transiently (then ``failed``); seconds
+    # after which a claimed mail whose worker died counts as sent.
     "INVITATION_BATCH": 200,
     "INVITATION_RETRY_MINUTES": [5, 30, 120],
+    "INVITATION_CLAIM_TIMEOUT": 900.0,
+    # How often ``plaudit worker`` looks for due mail, in seconds.
+    "WORKER_POLL_SECONDS": 5.0,
+    # Forgotten admin passwords: a link's lifetime in seconds, and requests allowed.
+    "ADMIN_RESET_MAX_AGE": 3600,
+    "ADMIN_RESET_LIMIT_PER_IP": "10/minute;50/hour",
+    "ADMIN_RESET_LIMIT_PER_EMAIL": "3/hour;10/day",
     # flask-smorest / OpenAPI
     "API_TITLE": "Plaudit",
     "API_VERSION": "v1",

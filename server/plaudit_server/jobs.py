@@ -70,9 +70,6 @@ def _refresh_soon(site_slugs: list[str]) -> None:
         enqueue(refresh_stats, slug, job_id=f"stats-pending:{slug}")
 
 
-DEFAULT_POLL_SECONDS = 5.0
-
-
 class _Worker(SimpleWorker):
     """RQ's SimpleWorker, whose command listener (a pub/sub thread) wakes every second
     rather than every 60: RQ stops that thread after unsubscribing, and with redis-py 8
@@ -106,7 +103,7 @@ def run_worker(burst: bool = False, poll: Callable[[], Any] | None = None) -> No
         worker.work(burst=True, with_scheduler=False)
         _poll_once(app, poll)
     else:
-        seconds = float(app.config.get("WORKER_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+        seconds = float(app.config["WORKER_POLL_SECONDS"])
         stop = threading.Event()
         poller = threading.Thread(
             target=_poll_until, args=(app, poll, seconds, stop), name="plaudit-poll", daemon=True

@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import smtplib
 import ssl
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -51,7 +49,6 @@ __all__ = ["Mail", "MailError", "Mailer", "init_app", "mailer", "public_url", "r
 log = logging.getLogger(__name__)
 
 DEFAULT_MAIL_FROM = "Plaudit <plaudit@localhost>"
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
 DEFAULT_TIMEOUT = 10.0
 # A connection unused for longer than this is checked with NOOP before the next message
 # (servers close idle clients, Postfix after 5 minutes); a busier one is used directly,
@@ -166,10 +163,18 @@ class Mailer:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._open: dict[int, _Connection] = {}  # thread id -> its connection
+        self._announced = False
         # A mailer dropped without close() (an app discarded) still says goodbye.
         weakref.finalize(self, _close_all, self._open)
 
     # ------------------------------------------------------------ public
+
+    def announce(self) -> None:
+        """Say once, when the process first serves or sends, that mail only goes to the
+        log: not at start-up, where every ``plaudit`` command (``--help`` too) would."""
+        if self.settings is None and not self._announced:
+            self._announced = True
+            log.warning("SMTP_URL is not set: e-mail is written to the log, not sent")
 
     def send(self, mail: Mail) -> None:
         """Send ``mail`` now; raises :class:`MailError` once the quick retries failed."""
@@ -396,16 +401,10 @@ def _refused(what: str, code: int, reply: bytes | str) -> MailError:
 
 def init_app(app: Flask) -> None:
     """Give ``app`` its :class:`Mailer`, from ``SMTP_URL``, ``MAIL_FROM``, ``PUBLIC_URL``
-    and ``MAIL_TIMEOUT`` (the app's config first, else the environment)."""
+    and ``MAIL_TIMEOUT`` (see config.py)."""
     config = app.config
-    env: Callable[[str], Any] = os.environ.get
-    url = config.get("SMTP_URL") or env("SMTP_URL") or None
-    config["SMTP_URL"] = url
-    config["MAIL_FROM"] = config.get("MAIL_FROM") or env("MAIL_FROM") or DEFAULT_MAIL_FROM
-    config["PUBLIC_URL"] = (
-        config.get("PUBLIC_URL") or env("PUBLIC_URL") or DEFAULT_PUBLIC_URL
-    ).rstrip("/")
-    config.setdefault("MAIL_TIMEOUT", DEFAULT_TIMEOUT)
+    url = config["SMTP_URL"] or None
+    config["PUBLIC_URL"] = str(config["PUBLIC_URL"]).rstrip("/")
     settings = SmtpSettings.parse(url) if url else None
     app.extensions["plaudit_mail"] = Mailer(
         settings,
@@ -413,14 +412,14 @@ def init_app(app: Flask) -> None:
         timeout=float(config["MAIL_TIMEOUT"]),
         helo_name=urlsplit(config["PUBLIC_URL"]).hostname or "localhost",
     )
-    if settings is None:
-        # A warning, not info: it must show before (and whatever) logging is set up.
-        log.warning("SMTP_URL is not set: e-mail is written to the log, not sent")
+    # A warning, not info: it must show whatever logging is set up.
+    app.before_request(app.extensions["plaudit_mail"].announce)
 
 
 def mailer() -> Mailer:
     """The current app's mailer."""
     found: Mailer = current_app.extensions["plaudit_mail"]
+    found.announce()
     return found
 
 
@@ -429,8 +428,7 @@ def public_url(path: str) -> str:
     at the server's public address, not at whatever host a request came in on."""
     if not path.startswith("/"):
         raise ValueError(f"expected an absolute path, got {path!r}")
-    base = current_app.config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL
-    return str(base).rstrip("/") + path
+    return str(current_app.config["PUBLIC_URL"]) + path
 
 
 def render(template: str, locale: str, **context: Any) -> tuple[str, str]:

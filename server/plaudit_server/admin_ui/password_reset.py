@@ -46,9 +46,6 @@ from .base import bp
 log = logging.getLogger(__name__)
 
 _SALT = "plaudit.admin-password-reset"
-DEFAULT_MAX_AGE = 3600
-DEFAULT_LIMIT_PER_IP = "10/minute;50/hour"
-DEFAULT_LIMIT_PER_EMAIL = "3/hour;10/day"
 
 
 # ---------------------------------------------------------------- tokens
@@ -79,7 +76,7 @@ class InvalidLink(Exception):
 
 def owner_for(token: str, *, lock: bool = False) -> Owner:
     """The owner a valid, unused, unexpired link is for; :class:`InvalidLink` else."""
-    max_age = int(current_app.config.get("ADMIN_RESET_MAX_AGE", DEFAULT_MAX_AGE))
+    max_age = int(current_app.config["ADMIN_RESET_MAX_AGE"])
     try:
         value = _serializer().loads(token, max_age=max_age)
     except SignatureExpired:
@@ -111,11 +108,11 @@ def _email_key() -> str:
 
 
 def _ip_limit() -> str:
-    return str(current_app.config.get("ADMIN_RESET_LIMIT_PER_IP", DEFAULT_LIMIT_PER_IP))
+    return str(current_app.config["ADMIN_RESET_LIMIT_PER_IP"])
 
 
 def _email_limit() -> str:
-    return str(current_app.config.get("ADMIN_RESET_LIMIT_PER_EMAIL", DEFAULT_LIMIT_PER_EMAIL))
+    return str(current_app.config["ADMIN_RESET_LIMIT_PER_EMAIL"])
 
 
 def _email() -> str:
@@ -128,7 +125,7 @@ def _email() -> str:
 def _send_link(app: Flask, to: str, url: str) -> None:
     """Render and send the reset mail (after the response: see the module's doc)."""
     with app.app_context():
-        minutes = int(app.config.get("ADMIN_RESET_MAX_AGE", DEFAULT_MAX_AGE)) // 60
+        minutes = int(app.config["ADMIN_RESET_MAX_AGE"]) // 60
         text, html = render("password_reset", "en", url=url, email=to, minutes=minutes)
         message = Mail(to=to, subject="Reset your Plaudit password", text=text, html=html)
         try:

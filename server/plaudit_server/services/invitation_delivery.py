@@ -59,9 +59,6 @@ from .invitations import SUPPRESSION_KIND, url_of
 log = logging.getLogger(__name__)
 
 # A claim older than this (seconds) is a worker that died mid-step: taken as sent.
-DEFAULT_CLAIM_TIMEOUT = 900.0
-DEFAULT_BATCH = 200
-DEFAULT_RETRY_MINUTES = (5, 30, 120)
 # Outcomes are written every RECORD_EVERY mails or RECORD_AFTER seconds.
 RECORD_EVERY = 50
 RECORD_AFTER = 1.0
@@ -120,8 +117,8 @@ def deliver_due(now: datetime | None = None, limit: int | None = None) -> Tally:
     session = db.session
     at = now or utcnow()
     config = current_app.config
-    batch = int(config.get("INVITATION_BATCH", DEFAULT_BATCH))
-    budget = float(config.get("INVITATION_CLAIM_TIMEOUT", DEFAULT_CLAIM_TIMEOUT)) / 2
+    batch = int(config["INVITATION_BATCH"])
+    budget = float(config["INVITATION_CLAIM_TIMEOUT"]) / 2
     tally = Tally()
     try:
         while limit is None or tally.total < limit:
@@ -197,7 +194,7 @@ def _claim(
     claims must not look stale), and commit. Returns the claimed steps and how many
     rows it handled."""
     config = current_app.config
-    timeout = float(config.get("INVITATION_CLAIM_TIMEOUT", DEFAULT_CLAIM_TIMEOUT))
+    timeout = float(config["INVITATION_CLAIM_TIMEOUT"])
     stale_before = now - timedelta(seconds=timeout)
     rows = list(
         session.scalars(
@@ -400,7 +397,7 @@ def _give_up(row: Invitation, step: Step) -> None:
 
 
 def _retry_minutes() -> list[float]:
-    value: Any = current_app.config.get("INVITATION_RETRY_MINUTES", DEFAULT_RETRY_MINUTES)
+    value: Any = current_app.config["INVITATION_RETRY_MINUTES"]
     if isinstance(value, str):  # PLAUDIT_INVITATION_RETRY_MINUTES=5,30,120
         value = [v for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
     return [float(v) for v in value]
