@@ -323,6 +323,7 @@ def test_csv_with_semicolons_optional_columns_and_without_shop_review(
             "more than 5,000 rows",
         ),
         (b"order_id,email,products\n" + b"x" * (2 * 1024 * 1024), 413, "larger than 2 MB"),
+        (b"order_id,email,products\n" + b"x" * (3 * 1024 * 1024), 413, "larger than 2 MB"),
         (
             b'order_id,email,products\n1,"a@example.com,sku-1\n',
             422,

@@ -33,6 +33,7 @@ from ..models import Invitation, InvitationStatus, Site
 from ..schemas import INVITATION_STATUSES, InvitationCreate, InvitationsQuery, SitePatch
 from ..services import invitation_delivery, sites
 from ..services import invitations as invitation_service
+from ..timeutil import utcnow
 from .auth import safe_next
 from .base import bp, owned_site
 
@@ -243,9 +244,10 @@ def create_invitation(slug: str) -> Any:
             "success",
         )
     else:
+        when = result.send_at.strftime("%Y-%m-%d %H:%M UTC")
         flash(
             f"Invitation for order {result.order_id} created: it goes out "
-            f"{result.send_at.strftime('%Y-%m-%d %H:%M')} UTC.",
+            f"{'now' if result.send_at <= utcnow() else when}.",
             "success",
         )
     return redirect(url_for("admin_ui.invitations", slug=slug))
