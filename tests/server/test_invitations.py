@@ -8,6 +8,7 @@ Sending is tested in test_invitation_delivery.py.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -199,6 +200,29 @@ def test_batch_of_500_and_not_501(app: Flask, api: Any) -> None:
     assert len(body["created"]) == 500 and body["errors"] == []
     more = [*items, {"order_id": "o500", "email": "c@example.com", "products": ["sku-1"]}]
     assert_problem(api.admin("POST", "/invitations/batch", json={"invitations": more}), 422)
+    assert count(app, Invitation) == 500
+
+
+def test_a_batch_may_be_larger_than_other_bodies(app: Flask, api: Any) -> None:
+    """500 orders with names and several products each pass 64 KiB; up to 1 MiB is taken
+    here, while any other endpoint still answers 413 past 64 KiB."""
+    items = [
+        {
+            "order_id": f"order-{i:06d}",
+            "email": f"buyer.number.{i}@example.com",
+            "name": f"Buyer Number {i}",
+            "products": [f"product-sku-{i}-{n}" for n in range(4)],
+        }
+        for i in range(500)
+    ]
+    body = {"invitations": items}
+    assert len(json.dumps(body)) > 64 * 1024
+    created = ok(api.admin("POST", "/invitations/batch", json=body))
+    assert len(created["created"]) == 500
+    too_big = {**items[0], "name": "x" * (70 * 1024)}
+    assert_problem(api.admin("POST", "/invitations", json=too_big), 413)
+    huge = {"invitations": [{**items[0], "name": "x" * 1024}] * 1100}
+    assert_problem(api.admin("POST", "/invitations/batch", json=huge), 413)
     assert count(app, Invitation) == 500
 
 
