@@ -255,7 +255,12 @@ def get_site() -> Any:
 @bp.response(200, SiteSchema)
 @bp.doc(security=[{"secretKey": []}])
 def update_site(changes: dict[str, Any]) -> Any:
-    """Change the name, allowed origins, moderation policy or blocked words."""
+    """Change the name, allowed origins, moderation policy, blocked words, rate limits,
+    message language or the invitations' delay, reminder and lifetime.
+
+    The delay and the lifetime apply to invitations created afterwards; the reminder
+    setting to every reminder not yet sent.
+    """
     site = sites.update_site(db.session, g.site, changes)
     db.session.commit()
     return site
