@@ -421,7 +421,8 @@ def upload_invitations(slug: str) -> Any:
         parsed = read_csv(data)
     except CsvError as exc:
         return _page(site, 422, upload_error=str(exc))
-    report = import_csv(db.session, site, parsed, upload.filename, store_review)
+    filename = upload.filename if len(upload.filename) <= 120 else upload.filename[:119] + "…"
+    report = import_csv(db.session, site, parsed, filename, store_review)
     db.session.commit()
     if invitation_delivery.due_now(report.invitations):
         invitation_delivery.send_soon()
