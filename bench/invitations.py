@@ -53,6 +53,7 @@ from run import (  # noqa: E402  (bench/run.py: the same server, database and se
     gunicorn,
     migrate_and_seed,
     say,
+    server_env,
 )
 
 PER_REQUEST = 500
@@ -233,13 +234,7 @@ def run_invitations(requests: int = 40, emails: int = 3000) -> dict[str, dict[st
     name = "plaudit_bench_invitations"
     dsn = _database(name)
     api_key = "sk_live_bench_" + secrets.token_urlsafe(24)
-    env = {
-        "DATABASE_URL": dsn,
-        "REDIS_URL": REDIS_URL,
-        "SECRET_KEY": "bench-secret-" + "0" * 32,
-        "RATELIMIT_ENABLED": "false",
-        "PLAUDIT_REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(4)}:",
-    }
+    env = server_env(dsn)
     try:
         info = migrate_and_seed(dsn, env, 1000, api_key)
         with gunicorn("plaudit_server:create_app()", env, health="/healthz") as server:

@@ -275,19 +275,25 @@ def migrate_and_seed(dsn: str, env: dict[str, str], reviews: int, api_key: str) 
     return info
 
 
-def run_plaudit(reviews: int, duration: int, *, admin_only: bool = False) -> Scale:
-    """Every scenario at one scale (``admin_only``: the admin page's and API's alone)."""
-    scale = Scale(reviews)
-    name = f"plaudit_bench_{reviews}"
-    dsn = _database(name)
-    api_key = "sk_live_bench_" + secrets.token_urlsafe(24)
-    env = {
+def server_env(dsn: str) -> dict[str, str]:
+    """The environment of a benchmarked server on database ``dsn``: the shared Redis
+    under a prefix of its own, no rate limits."""
+    return {
         "DATABASE_URL": dsn,
         "REDIS_URL": REDIS_URL,
         "SECRET_KEY": "bench-secret-" + "0" * 32,
         "RATELIMIT_ENABLED": "false",
         "PLAUDIT_REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(4)}:",
     }
+
+
+def run_plaudit(reviews: int, duration: int, *, admin_only: bool = False) -> Scale:
+    """Every scenario at one scale (``admin_only``: the admin page's and API's alone)."""
+    scale = Scale(reviews)
+    name = f"plaudit_bench_{reviews}"
+    dsn = _database(name)
+    api_key = "sk_live_bench_" + secrets.token_urlsafe(24)
+    env = server_env(dsn)
     try:
         info = migrate_and_seed(dsn, env, reviews, api_key)
         if not admin_only:
