@@ -1,0 +1,93 @@
+"""What every importer yields: plain records, independent of the tool they came from.
+
+A reader turns its source (a CSV, an XML export, a database) into a stream of
+:class:`ReviewRecord`, :class:`CommentRecord` and :class:`Refused` in file order; the
+loader (``loader.py``) writes them. ``source_id`` is the item's id in the source tool:
+it is stored with the item, so importing the same file again adds nothing. ``line`` is
+where the item starts in the file (1-based; for XML the element's line, for a database
+the row id), for the report of refused rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..models import Status
+
+
+@dataclass
+class ReviewRecord:
+    source_id: str
+    product: str  # the shop's product id (checked by the loader against the id rule)
+    rating: int  # 1-5 (readers map 1-10 and 1-100 scales and say so in ``notes``)
+    body: str
+    author_name: str
+    created_at: datetime  # aware UTC
+    line: int
+    title: str | None = None
+    author_email: str | None = None
+    verified_buyer: bool = False
+    status: Status = Status.PUBLISHED  # what the source says (curated, hidden, spam...)
+    reply_body: str | None = None  # the shop's public reply
+    reply_created_at: datetime | None = None
+    helpful_count: int = 0
+    unhelpful_count: int = 0
+    # The ``id`` to give the new review (the plaudit format keeps its ids, so an export
+    # of an import is the same file); None: a new id.
+    id: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class CommentRecord:
+    source_id: str
+    product: str
+    body: str
+    author_name: str
+    created_at: datetime
+    line: int
+    parent_source_id: str | None = None  # the comment it answers (same source)
+    review_source_id: str | None = None  # the review it answers (same source)
+    author_email: str | None = None
+    is_owner: bool = False
+    status: Status = Status.PUBLISHED
+    id: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Refused:
+    """A row the reader could not make a record of, and why (in plain words)."""
+
+    line: int
+    reason: str
+    source_id: str | None = None
+
+
+@dataclass
+class Note:
+    """Something the reader did that the person importing should know, said once in
+    the summary (e.g. "ratings out of 10 were mapped to 1-5", "read as Windows-1252")."""
+
+    text: str
+
+
+Record = ReviewRecord | CommentRecord | Refused | Note
+
+
+@dataclass
+class Options:
+    """What ``plaudit import`` passes to every reader (each uses what applies)."""
+
+    # Judge.me: which column is the product id, "product_handle" or "product_id".
+    product_field: str = "product_handle"
+    # Disqus: a regular expression with one group, applied to a thread's link, whose
+    # match is the product id (default: the link's last path segment).
+    thread_pattern: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ImportFileError(Exception):
+    """The file cannot be read at all (not the format, unsafe XML, not a database):
+    nothing is imported and the message says why."""
