@@ -174,6 +174,12 @@ def test_reads_every_comment_isso_wrote_in_id_order(isso_db: Path) -> None:
     assert read(isso_db) == EXPECTED
 
 
+def test_the_committed_sample_is_what_the_script_makes() -> None:
+    # tests/fixtures/import/isso.db is there to try the importer by hand; it must not
+    # drift from the script the tests run.
+    assert read(MAKE_ISSO_DB.with_name("isso.db")) == EXPECTED
+
+
 def test_the_records_keep_no_markup_and_are_what_the_api_would_store(isso_db: Path) -> None:
     comments = [r for r in read(isso_db) if isinstance(r, CommentRecord)]
     for comment in comments:
