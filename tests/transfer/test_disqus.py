@@ -1,0 +1,433 @@
+"""The Disqus reader, over ``tests/fixtures/import/disqus.xml`` (a shop's export: four
+product threads, a blog page, a deleted thread; replies four deep, a deleted and a spam
+post, HTML with links and scripts, a post on a thread the file does not have) and over
+hostile files (entity expansion, external entities, a gigabyte-sized message)."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from plaudit_server.models import Status
+from plaudit_server.transfer.formats import disqus
+from plaudit_server.transfer.records import (
+    CommentRecord,
+    ImportFileError,
+    Note,
+    Options,
+    Record,
+    Refused,
+)
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "import"
+EXPORT = FIXTURES / "disqus.xml"
+PRODUCTS_ONLY = r"/products/([^/?#]+)"
+
+HEAD = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">\n'
+    '  <thread dsq:id="1"><link>https://shop.example/products/grinder-aurora</link></thread>\n'
+)
+
+
+def post(dsq_id: int, message: str, thread: str = '<thread dsq:id="1" />') -> str:
+    return (
+        f'  <post dsq:id="{dsq_id}">\n'
+        f"    <message><![CDATA[{message}]]></message>\n"
+        "    <createdAt>2019-03-10T19:02:11Z</createdAt>\n"
+        "    <author><name>Marta</name><isAnonymous>false</isAnonymous></author>\n"
+        f"    {thread}\n"
+        "  </post>\n"
+    )
+
+
+def read(path: Path, pattern: str | None = None) -> list[Record]:
+    return list(disqus.read(path, Options(thread_pattern=pattern)))
+
+
+def at(hour: int, minute: int, second: int = 0, *, month: int, day: int) -> datetime:
+    return datetime(2019, month, day, hour, minute, second, tzinfo=UTC)
+
+
+GRINDER = "grinder-aurora"
+KETTLE = "kettle-gooseneck"
+CAFE_LINK = "https://shop.example/products/caf%C3%A9-cr%C3%A8me"
+MARTA = "marta.lindqvist@mail.example"
+JIDE = "j.okafor@mail.example"
+
+# Everything the export holds, in file order, as the default (last path segment) reads it.
+EXPECTED: list[Record] = [
+    CommentRecord(
+        source_id="4380117205",
+        product=GRINDER,
+        body="Had mine for a month now. The grind is very even for pour-over, and the "
+        "stepless adjustment is great.\n\n"
+        # Disqus's redirector unwrapped; the link's text was its URL, so it stays once.
+        "I compared it with the chart here: https://coffee.example/grind-chart",
+        author_name="Marta Lindqvist",
+        author_email=MARTA,
+        created_at=at(19, 2, 11, month=3, day=10),
+        line=93,
+    ),
+    CommentRecord(
+        source_id="4380265590",
+        product=GRINDER,
+        body="Does it fit the 1Zpresso hopper? Mine is tiny.",
+        author_name="Jide Okafor",
+        author_email=JIDE,
+        created_at=at(7, 45, 30, month=3, day=11),
+        line=108,
+        parent_source_id="4380117205",
+    ),
+    CommentRecord(
+        source_id="4380301877",
+        product=GRINDER,
+        body="No, different thread.\n"
+        "But the Aurora hopper (https://shop.example/products/hopper-aurora) does.",
+        author_name="Marta Lindqvist",
+        author_email=MARTA,
+        created_at=at(9, 12, 4, month=3, day=11),
+        line=124,
+        parent_source_id="4380265590",
+    ),
+    CommentRecord(  # the fourth level; given as it is (the loader flattens)
+        source_id="4380422316",
+        product=GRINDER,
+        body="Thanks both & ordered one!",
+        author_name="Jide Okafor",
+        author_email=JIDE,
+        created_at=at(9, 30, month=3, day=11),  # 10:30+01:00
+        line=140,
+        parent_source_id="4380301877",
+    ),
+    CommentRecord(
+        source_id="4381009842",
+        product=GRINDER,
+        body="Mine broke after two days, avoid.",
+        author_name="Guest",
+        created_at=at(22, 18, 45, month=3, day=12),
+        line=156,
+        status=Status.REJECTED,
+    ),
+    CommentRecord(
+        source_id="4402551763",
+        product=KETTLE,  # from .../kettle-gooseneck?variant=39912
+        body="Cheap kettles here (http://spam.example/k?ref=d)!!! http://spam.example/",
+        author_name="Best Deals",
+        author_email="deals4u@spam.example",
+        created_at=at(3, 3, 3, month=4, day=1),
+        line=169,
+        status=Status.SPAM,
+    ),
+    CommentRecord(  # what the person typed, escaped by Disqus: text, never markup
+        source_id="4402698120",
+        product=KETTLE,
+        body="Tried to paste <script>alert(1)</script> in the review form, nothing "
+        "happened. Good job.",
+        author_name="Pen Tester",
+        author_email=None,  # "not-an-address" left out
+        created_at=at(12, 0, month=4, day=2),
+        line=184,
+    ),
+    CommentRecord(  # a real <script> and <style>: dropped with what they hold
+        source_id="4402711458",
+        product=KETTLE,
+        body="Pours well. Handle stays cool.",
+        author_name="quietbrewer",  # no name: the username
+        created_at=at(12, 5, month=4, day=2),
+        line=199,
+    ),
+    CommentRecord(
+        source_id="4455100398",
+        product="brewing-guide",
+        body="Great guide. What water temperature for a light roast?",
+        author_name="Sofía Ramírez",
+        created_at=at(6, 48, 19, month=5, day=23),
+        line=213,
+    ),
+    CommentRecord(
+        source_id="4455208871",
+        product="brewing-guide",
+        body="Around 94 °C works for us.",
+        author_name="Brewhaus Team With A Very Long Signature Including The Whole Shop "
+        "Address And P\u2026",
+        created_at=at(8, 2, 55, month=5, day=23),
+        line=226,
+        parent_source_id="4455100398",
+    ),
+    Refused(
+        241,
+        f"thread link {CAFE_LINK} gives product id 'caf%C3%A9-cr%C3%A8me', "
+        "not 1-128 characters of A-Z a-z 0-9 . _ : -",
+        "4460017733",
+    ),
+    Refused(254, "thread 7609999999 is not in the file", "4460102267"),
+    Refused(267, "no message", "4461880052"),
+    CommentRecord(  # on a deleted thread
+        source_id="4512330071",
+        product="dripper-v60-old",
+        body="Best dripper I ever had, sad to see it go.",
+        author_name="Hiro Nakamura",
+        author_email="h.nakamura@mail.example",
+        created_at=at(18, 25, 40, month=8, day=2),
+        line=280,
+        status=Status.REJECTED,
+    ),
+    Refused(295, "createdAt 'yesterday' is not a date", "4512447719"),
+    CommentRecord(
+        source_id="4512590330",
+        product="brewing-guide",
+        body="Notes from my dial-in:\n\n"
+        "- Grind: medium-fine\n"
+        # The link's text was the URL cut short by Disqus: the whole URL, once.
+        "- Ratio 1:16, see https://coffee.example/ratios/pour-over-and-immersion-brewing-"
+        "explained\n\n"
+        "Bloom for 30 s",
+        author_name="Ana Costa",
+        author_email="ana.costa@mail.example",
+        created_at=at(7, 15, month=8, day=3),
+        line=308,
+        parent_source_id="4455208871",
+    ),
+    Note("comments on deleted Disqus threads were imported as rejected (1)"),
+    Note("author names longer than 80 characters were shortened (1)"),
+    Note("e-mail addresses that are not valid were left out (1)"),
+]
+
+
+def test_reads_the_export_into_exact_records() -> None:
+    assert read(EXPORT) == EXPECTED
+
+
+def test_the_line_of_each_record_is_its_post_start_tag() -> None:
+    lines = [n for n, text in enumerate(EXPORT.read_text().splitlines(), 1) if "<post " in text]
+    assert [r.line for r in read(EXPORT) if not isinstance(r, Note)] == lines
+
+
+def test_a_thread_pattern_takes_product_pages_only() -> None:
+    records = read(EXPORT, PRODUCTS_ONLY)
+    blog = "thread link https://shop.example/blog/brewing-guide/ does not match --thread-pattern"
+    refused = [(r.line, r.reason) for r in records if isinstance(r, Refused)]
+    assert refused == [
+        (213, blog),
+        (226, blog),
+        (241, EXPECTED[10].reason),  # type: ignore[union-attr]
+        (254, "thread 7609999999 is not in the file"),
+        (267, "no message"),
+        (295, blog),  # the thread is checked before the date
+        (308, blog),
+    ]
+    comments = [r for r in records if isinstance(r, CommentRecord)]
+    assert {c.product for c in comments} == {GRINDER, KETTLE, "dripper-v60-old"}
+    assert len(comments) == 9
+
+
+def test_the_pattern_group_is_the_product_id(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(HEAD + post(2, "<p>Nice</p>") + "</disqus>\n")
+    [record] = read(path, r"shop\.example/(products)/grinder")
+    assert isinstance(record, CommentRecord)
+    assert record.product == "products"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("/products/([^/", "is not a regular expression"),
+        ("/products/[^/]+", "needs a group, in parentheses, around the product id"),
+    ],
+)
+def test_a_bad_thread_pattern_reads_nothing(pattern: str, message: str) -> None:
+    with pytest.raises(ImportFileError, match=message):
+        read(EXPORT, pattern)
+
+
+def test_entity_expansion_is_refused() -> None:
+    with pytest.raises(ImportFileError) as raised:
+        read(FIXTURES / "disqus-billion-laughs.xml")
+    assert "declares XML entities (<!ENTITY lol>)" in str(raised.value)
+    assert "billion laughs" in str(raised.value)
+
+
+def test_external_entities_are_refused() -> None:
+    with pytest.raises(ImportFileError) as raised:
+        read(FIXTURES / "disqus-external-entity.xml")
+    assert "<!ENTITY secret SYSTEM 'file:///etc/passwd'>" in str(raised.value)
+    assert "root:" not in str(raised.value)
+
+
+def test_an_external_dtd_is_never_fetched(tmp_path: Path) -> None:
+    """An undeclared entity after an external DTD: expat does not load the DTD (param
+    entity parsing is off), so the entity is unknown and the file malformed."""
+    path = tmp_path / "export.xml"
+    doctype = '<!DOCTYPE disqus SYSTEM "http://127.0.0.1:9/evil.dtd">\n'
+    text = HEAD.replace("\n", "\n" + doctype, 1) + post(2, "hi &xxe;") + "</disqus>\n"
+    path.write_text(text.replace("<![CDATA[hi &xxe;]]>", "hi &xxe;"))
+    with pytest.raises(ImportFileError, match=r"line 6, column \d+: undefined entity &xxe;"):
+        read(path)
+
+
+def test_a_file_that_is_not_a_disqus_export(tmp_path: Path) -> None:
+    path = tmp_path / "wxr.xml"
+    path.write_text('<?xml version="1.0"?>\n<rss version="2.0"><channel/></rss>\n')
+    with pytest.raises(ImportFileError, match=r"root element is <rss>, not <disqus>"):
+        read(path)
+    missing = tmp_path / "missing.xml"
+    with pytest.raises(ImportFileError, match=r"cannot read .*missing\.xml"):
+        read(missing)
+
+
+def test_records_come_out_before_the_end_of_the_file(tmp_path: Path) -> None:
+    """A stream: the posts before a broken tail are yielded before the error (a
+    reader that parsed the whole file first would yield nothing)."""
+    path = tmp_path / "export.xml"
+    path.write_text(HEAD + post(2, "<p>First</p>") + post(3, "<p>Second</p>") + "  <post <<\n")
+    records = disqus.read(path, Options())
+    assert [r.source_id for r in (next(records), next(records))] == ["2", "3"]  # type: ignore[union-attr]
+    with pytest.raises(ImportFileError, match="not well-formed XML at line 16"):
+        next(records)
+
+
+def posts(count: int) -> Iterator[str]:
+    for n in range(count):
+        yield post(100 + n, f"<p>Comment number {n} about the grinder. {'Lorem ipsum ' * 20}</p>")
+
+
+def test_a_big_export_is_read_in_little_memory(tmp_path: Path) -> None:
+    path = tmp_path / "big.xml"
+    with path.open("w") as file:
+        file.write(HEAD)
+        file.writelines(posts(20_000))
+        file.write("</disqus>\n")
+    size = path.stat().st_size
+    assert size > 8_000_000
+    tracemalloc.start()
+    try:
+        count = sum(1 for r in disqus.read(path, Options()) if isinstance(r, CommentRecord))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert peak < 1_000_000, f"peak {peak} bytes for a {size}-byte file"
+
+
+def test_a_giant_message_is_refused_and_not_kept(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    giant = "<p>" + "spam " * 2_000_000 + "</p>"  # 10 million characters
+    path.write_text(HEAD + post(2, giant) + post(3, "<p>Fine</p>") + "</disqus>\n")
+    tracemalloc.start()
+    try:
+        records = read(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert records[0] == Refused(4, "message is longer than 1000000 characters", "2")
+    assert isinstance(records[1], CommentRecord) and records[1].body == "Fine"
+    # What is kept of the message (the first million characters), not all ten.
+    assert peak < 2 * disqus.ELEMENT_TEXT_MAX, f"peak {peak} bytes"
+
+
+def test_a_message_over_5000_characters_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(
+        HEAD
+        + post(2, "<p>" + "a" * 5001 + "</p>")
+        + post(3, "<p>" + "a" * 5000 + "</p>")
+        + "</disqus>\n"
+    )
+    first, second = read(path)
+    assert first == Refused(4, "message is 5001 characters, over 5000", "2")
+    assert isinstance(second, CommentRecord) and len(second.body) == 5000
+
+
+def test_threads_referred_to_by_identifier_and_posts_without_a_thread(tmp_path: Path) -> None:
+    """Disqus's documented sample refers to a thread by its <id> text; a post may also
+    come before its thread or name none."""
+    path = tmp_path / "export.xml"
+    head = HEAD.replace('<thread dsq:id="1">', '<thread dsq:id="1"><id>product-1042</id>')
+    path.write_text(
+        head
+        + post(2, "<p>By identifier</p>", "<thread>product-1042</thread>")
+        + post(3, "<p>Later thread</p>", '<thread dsq:id="9" />')
+        + post(4, "<p>No thread</p>", "")
+        + '  <thread dsq:id="9"><link>https://shop.example/products/late</link></thread>\n'
+        + "</disqus>\n"
+    )
+    records = read(path)
+    assert isinstance(records[0], CommentRecord) and records[0].product == GRINDER
+    assert records[1:] == [
+        Refused(10, "thread 9 is not in the file", "3"),
+        Refused(16, "post names no thread", "4"),
+    ]
+
+
+def test_names_and_text_are_cleaned(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    author = (
+        "<author><name>\u202eZoe\u200b\u0301\x85 Kim</name><isAnonymous>true</isAnonymous>"
+        "<username>zoe</username><email>zoe@mail.example?cc=x@mail.example</email></author>"
+    )
+    text = HEAD + post(2, "<p>Cafe\u0301\x85 \u00a0ok</p>").replace(
+        "<author><name>Marta</name><isAnonymous>false</isAnonymous></author>", author
+    )
+    path.write_text(text + "</disqus>\n")
+    record, note = read(path)
+    assert isinstance(record, CommentRecord)
+    assert record.author_name == "Zo\u00e9 Kim"  # bidi and zero-width out, NFC
+    assert record.body == "Caf\u00e9 \u00a0ok"
+    assert record.author_email is None
+    assert note == Note("e-mail addresses that are not valid were left out (1)")
+
+
+def test_an_anonymous_post_without_a_name(tmp_path: Path) -> None:
+    path = tmp_path / "export.xml"
+    author = "<author><name> </name><isAnonymous>true</isAnonymous><username>x</username></author>"
+    path.write_text(
+        HEAD
+        + post(2, "<p>Hi</p>").replace(
+            "<author><name>Marta</name><isAnonymous>false</isAnonymous></author>", author
+        )
+        + "</disqus>\n"
+    )
+    [record] = read(path)
+    assert isinstance(record, CommentRecord) and record.author_name == "Anonymous"
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<a href="javascript:alert(1)">click</a> me', "click me"),
+        ('<a href="https://shop.example/a">https://shop.example/a</a>', "https://shop.example/a"),
+        (
+            '<a href="https://shop.example/abc/def">shop.example/abc/d\u2026</a>',
+            "https://shop.example/abc/def",
+        ),
+        ('<a href="mailto:hi@shop.example">write us</a>', "write us (mailto:hi@shop.example)"),
+        ('<a href="https://shop.example/x"></a>end', "https://shop.example/x end"),
+        (
+            '<a href="https://disq.us/url?url=https%3A%2F%2Fa.example%2F">a</a>',
+            "a (https://a.example/)",
+        ),
+        ('<a href="http://[::1">broken</a>', "broken"),
+        ('<a href="https://a.example/">a.example</a>', "https://a.example/"),
+        (
+            '<a href="https://a.example/pages/x">https://a.e...</a> <a href="https://a.example/x">htt...</a>',
+            "https://a.example/pages/x htt... (https://a.example/x)",
+        ),
+        (
+            "<p>a &lt;b&gt; &amp;amp;</p><img src=x alt='a cat'><br/>two",
+            "a <b> &amp;\n\na cat\ntwo",
+        ),
+        (
+            "<p>un<script/>closed <a href='https://a.example/'>link",
+            "unclosed link (https://a.example/)",
+        ),
+        ("<STYLE>p{}</STYLE><P>Caps</P>", "Caps"),
+    ],
+)
+def test_html_to_text(html: str, text: str) -> None:
+    assert disqus.html_to_text(html) == text
