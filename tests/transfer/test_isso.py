@@ -333,16 +333,16 @@ def make_threads_only(path: Path) -> None:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (make_text_file, "is not an SQLite database"),
-        (lambda path: path.write_bytes(b""), "is not an Isso database: it has no threads"),
-        (make_other_database, "is not an Isso database: it has no threads and comments tables"),
+        (make_text_file, "not an SQLite database, as Isso's is"),
+        (lambda path: path.write_bytes(b""), "not an Isso database: it has no threads"),
+        (make_other_database, "not an Isso database: it has no threads and comments tables"),
         (
             make_threads_only,
-            "is not an Isso database: it lacks comments.author, comments.created, "
+            "not an Isso database: it lacks comments.author, comments.created, "
             "comments.mode, comments.modified, comments.parent",
         ),
-        (lambda path: None, "does not exist"),
-        (lambda path: path.mkdir(), "is not a file"),
+        (lambda path: None, "no such file"),
+        (lambda path: path.mkdir(), "no such file"),
     ],
 )
 def test_a_file_that_is_not_an_isso_database_is_refused_whole(
@@ -350,9 +350,8 @@ def test_a_file_that_is_not_an_isso_database_is_refused_whole(
 ) -> None:
     path = tmp_path / "comments.db"
     make(path)
-    with pytest.raises(ImportFileError, match=message) as raised:
+    with pytest.raises(ImportFileError, match=f"^{re.escape(message)}"):
         read(path)
-    assert str(path) in str(raised.value)
 
 
 def test_a_large_database_streams_in_constant_memory(empty_isso_db: Path) -> None:
@@ -378,3 +377,4 @@ def test_a_large_database_streams_in_constant_memory(empty_isso_db: Path) -> Non
     assert count == 20_000
     assert isinstance(last, CommentRecord) and last.body.startswith("019999 ")
     assert peak < 1_000_000, f"reading held {peak} bytes"
+

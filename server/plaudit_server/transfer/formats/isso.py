@@ -61,7 +61,7 @@ def read(path: Path, options: Options) -> Iterator[Record]:
     pattern = _thread_pattern(options.thread_pattern)
     con, columns = _connect(path)
     try:
-        yield from _comments(con, columns, path, pattern)
+        yield from _comments(con, columns, pattern)
     finally:
         con.close()
 
@@ -93,11 +93,11 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, set[str]]:
     """A read-only connection to an Isso database and the columns its comments table
     has, or ImportFileError saying why not."""
     if not path.is_file():
-        raise ImportFileError(f"{path} does not exist or is not a file")
+        raise ImportFileError("no such file (or it is a folder)")
     try:
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise ImportFileError(f"{path} cannot be opened: {exc}") from exc
+        raise ImportFileError(f"cannot be opened: {exc}") from exc
     con.text_factory = _decode
     try:
         tables = {
@@ -106,7 +106,7 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, set[str]]:
         }
     except sqlite3.DatabaseError as exc:
         con.close()
-        raise ImportFileError(f"{path} is not an SQLite database (Isso's is): {exc}") from exc
+        raise ImportFileError(f"not an SQLite database, as Isso's is ({exc})") from exc
     missing = [
         f"{table}.{column}"
         for table, columns in (("threads", _THREAD_COLUMNS), ("comments", _COMMENT_COLUMNS))
@@ -119,13 +119,13 @@ def _connect(path: Path) -> tuple[sqlite3.Connection, set[str]]:
             if not tables["threads"] and not tables["comments"]
             else f"lacks {', '.join(missing)}"
         )
-        raise ImportFileError(f"{path} is not an Isso database: it {what}")
+        raise ImportFileError(f"not an Isso database: it {what}")
     con.row_factory = sqlite3.Row
     return con, tables["comments"]
 
 
 def _comments(
-    con: sqlite3.Connection, columns: set[str], path: Path, pattern: re.Pattern[str] | None
+    con: sqlite3.Connection, columns: set[str], pattern: re.Pattern[str] | None
 ) -> Iterator[Record]:
     # Columns an old or trimmed database lacks read as NULL.
     optional = ", ".join(
@@ -141,7 +141,7 @@ def _comments(
         for row in con.execute(sql):
             yield _record(row, pattern, counts)
     except sqlite3.DatabaseError as exc:
-        raise ImportFileError(f"{path} could not be read to the end: {exc}") from exc
+        raise ImportFileError(f"the database could not be read to the end: {exc}") from exc
     yield from _notes(counts)
 
 
