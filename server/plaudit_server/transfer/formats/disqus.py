@@ -114,12 +114,12 @@ def read(path: Path, options: Options) -> Iterator[Record]:
         raise ImportFileError(
             f"the file declares XML entities ({_entity(error)}): refused, as entities can "
             "expand to gigabytes ('billion laughs') or read other files. A Disqus export "
-            "declares none."
+            "declares none"
         ) from None
     except ExternalReferenceForbidden as error:
         raise ImportFileError(
             f"the file refers to an external resource ({error.sysid or error.pubid}): "
-            "refused, as reading it could reveal other files. A Disqus export has none."
+            "refused, as reading it could reveal other files. A Disqus export has none"
         ) from None
     except ParseError as error:
         line, column = error.position
