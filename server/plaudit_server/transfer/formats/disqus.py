@@ -109,7 +109,7 @@ def read(path: Path, options: Options) -> Iterator[Record]:
                 if builder.root is not None:
                     builder.root.clear()
     except OSError as error:
-        raise ImportFileError(f"cannot read {path}: {error.strerror or error}") from None
+        raise ImportFileError(f"cannot read the file: {error.strerror or error}") from None
     except (EntitiesForbidden, DTDForbidden) as error:
         raise ImportFileError(
             f"the file declares XML entities ({_entity(error)}): refused, as entities can "
