@@ -1,0 +1,310 @@
+"""The Judge.me reader over the sample exports in tests/fixtures/import: every record
+exactly, in file order (no database needed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from plaudit_server.models import STORE, Status
+from plaudit_server.transfer.csvfiles import stable_id
+from plaudit_server.transfer.formats import judgeme
+from plaudit_server.transfer.records import (
+    ImportFileError,
+    Note,
+    Options,
+    Record,
+    Refused,
+    ReviewRecord,
+)
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
+
+
+def read(name: str, options: Options | None = None) -> list[Record]:
+    return list(judgeme.read(FIXTURES / name, options or Options()))
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+CAMILLE = ReviewRecord(
+    source_id=stable_id(
+        "jm_",
+        "cast-iron-pan-26cm",
+        "camille.rousseau@example.com",
+        "2025-03-02 10:12:00 UTC",
+        "Sears a steak beautifully and goes from hob to oven. Seasoning held up after "
+        "a month of daily use.",
+    ),
+    product="cast-iron-pan-26cm",
+    rating=5,
+    body="Sears a steak beautifully and goes from hob to oven. Seasoning held up after "
+    "a month of daily use.",
+    author_name="Camille Rousseau",
+    created_at=when("2025-03-02 10:12:00"),
+    line=2,
+    title="Best pan I own",
+    author_email="camille.rousseau@example.com",
+    verified_buyer=True,  # source "email": written from Judge.me's review request
+    status=Status.PUBLISHED,
+    reply_body="Thank you Camille! Enjoy the steaks.",
+    reply_created_at=when("2025-03-04 08:30:00"),
+)
+
+
+def test_the_sample_export_record_by_record() -> None:
+    records = read("judgeme.csv")
+
+    def review(line: int, **fields: object) -> ReviewRecord:
+        base = {
+            "title": None,
+            "author_email": None,
+            "verified_buyer": False,
+            "status": Status.PUBLISHED,
+        }
+        base.update(fields)
+        email = base["author_email"]
+        base["source_id"] = stable_id(
+            "jm_",
+            str(base["product"]),
+            str(email).lower() if email else str(base["author_name"]),
+            str(base.pop("raw_date")),
+            str(base["body"]),
+        )
+        return ReviewRecord(line=line, **base)  # type: ignore[arg-type]
+
+    assert records == [
+        CAMILLE,
+        review(
+            3,
+            product="linen-apron",
+            rating=3,
+            body="Nice apron, the straps are a bit short for me.",
+            author_name="Marc D.",
+            author_email="marc@example.org",
+            created_at=when("2025-01-10 17:45:02"),
+            raw_date="2025-01-10 17:45:02 UTC",
+        ),
+        review(
+            4,
+            product="beeswax-wraps-3pack",
+            rating=4,
+            title="Works, with caveats",
+            body="Pros:\n- keeps bread fresh for days\n- washable",
+            author_name="Priya N.",
+            author_email="priya@example.net",
+            verified_buyer=True,
+            created_at=when("2024-11-28 09:00:00"),
+            raw_date="2024-11-28 09:00:00 UTC",
+        ),
+        review(
+            7,
+            product="cast-iron-pan-26cm",
+            rating=4,
+            title="Not yet curated",
+            body="Arrived quickly, looks good so far.",
+            author_name="Tom",
+            author_email="tom@example.com",
+            status=Status.PENDING,
+            created_at=when("2025-04-18 12:00:00"),
+            raw_date="2025-04-18 12:00:00 UTC",
+        ),
+        review(
+            8,
+            product="linen-apron",
+            rating=5,
+            title="CHEAP WATCHES",
+            body="Buy cheap watches at example.biz now!!!",
+            author_name="Bot",
+            author_email="bot@example.biz",
+            status=Status.SPAM,
+            created_at=when("2025-04-19 03:14:00"),
+            raw_date="2025-04-19 03:14:00 UTC",
+        ),
+        review(
+            9,
+            product=STORE,  # neither product column: a shop review
+            rating=5,
+            title="Lovely shop",
+            body="Fast shipping and a handwritten note in the parcel.",
+            author_name="Hanna Berg",
+            author_email="hanna@example.se",
+            created_at=when("2025-02-14 19:20:00"),
+            raw_date="2025-02-14 19:20:00 UTC",
+        ),
+        Refused(10, "rating 0 is not 1-5"),
+        Refused(11, "rating 6 is not 1-5"),
+        Refused(12, "no body"),
+        Refused(13, "review_date 'last Tuesday' is not a date (YYYY-MM-DD or MM/DD/YYYY)"),
+        Refused(
+            14,
+            "product_handle 'summer sale!' is not a product id (1-128 of A-Z a-z 0-9 . _ : -)",
+        ),
+        Refused(15, "broken quoting: a closing quote is followed by other characters"),
+        Refused(16, "body is 5319 characters (at most 5000)"),
+        Refused(17, "17 columns, expected 15"),
+        Refused(18, "5 columns, expected 15"),
+        review(
+            19,
+            product="linen-apron",
+            rating=5,
+            body="Lovely linen, softens with every wash.",
+            author_name="Nadia",  # "nadia at example dot com" is dropped, not refused
+            created_at=when("2025-05-09 10:00:00"),
+            raw_date="2025-05-09 10:00:00 UTC",
+        ),
+        review(
+            20,
+            product="beeswax-wraps-3pack",
+            rating=4,
+            body="Does what it says.",
+            author_name="Anonymous",  # no name; Judge.me's placeholder address dropped
+            created_at=when("2025-05-10 10:00:00"),
+            raw_date="2025-05-10 10:00:00 UTC",
+        ),
+        review(
+            21,
+            product="cast-iron-pan-26cm",
+            rating=5,
+            title="Très bien",  # NFC: the file has "e" + combining grave
+            body="Zoë loves it \U0001f373",
+            author_name="Zoë M.",
+            author_email="ZOE@Example.com",
+            verified_buyer=True,
+            created_at=when("2025-06-01 14:00:00"),  # 10:00 at -04:00
+            raw_date="2025-06-01T10:00:00-04:00",
+        ),
+        Refused(22, "no product_handle (the row has a product_id: try --product-field product_id)"),
+        # The same row again: the same source id, so the loader counts a duplicate.
+        ReviewRecord(**{**CAMILLE.__dict__, "line": 23}),
+        Refused(24, "a quote opened here is never closed"),
+        review(
+            25,
+            product="linen-apron",
+            rating=5,
+            title="Second apron",
+            body="Bought a second one for my partner.",
+            author_name="Marc D.",
+            author_email="marc@example.org",
+            verified_buyer=True,
+            created_at=when("2025-06-04 10:00:00"),
+            raw_date="2025-06-04 10:00:00 UTC",
+        ),
+        review(
+            26,
+            product="cast-iron-pan-26cm",
+            rating=2,
+            title="Rusted",
+            body="Rust spots after the first wash; support replaced it quickly though.",
+            author_name="Sam Okafor",
+            author_email="sam@example.com",
+            verified_buyer=True,
+            created_at=when("2025-06-05 10:00:00"),
+            raw_date="2025-06-05 10:00:00 UTC",
+            reply_body="Sorry about that, Sam: glad the replacement is fine.",
+            reply_created_at=when("2025-06-06 09:00:00"),
+        ),
+    ]
+
+
+def test_ip_addresses_pictures_and_locations_are_not_kept() -> None:
+    stored = repr(read("judgeme.csv"))
+    for value in ("203.0.113.7", "judgeme.imgix.net", "Lyon"):
+        assert value not in stored
+
+
+def test_bom_crlf_product_ids_and_the_verified_and_hidden_columns() -> None:
+    records = read("judgeme_bom.csv", Options(product_field="product_id"))
+    summary = [
+        (r.line, r.product, r.title, r.verified_buyer, r.status, r.reply_body)
+        if isinstance(r, ReviewRecord)
+        else r
+        for r in records
+    ]
+    assert summary == [
+        (2, "8123456789", "Perfect sweater", True, Status.PUBLISHED, None),  # "buyer"
+        (3, "8123456789", "Great fit", False, Status.PUBLISHED, "Danke Jonas!"),  # "email"
+        (4, "8123456790", "Itchy", False, Status.PENDING, None),  # hidden: true
+        (5, "8123456790", None, True, Status.PUBLISHED, None),  # "verified_buyer"
+        Refused(
+            6, "no product_id (the row has a product_handle: try --product-field product_handle)"
+        ),
+        (7, "8123456791", "Gift", True, Status.PUBLISHED, None),
+    ]
+    first = records[0]
+    assert isinstance(first, ReviewRecord)
+    assert first.created_at == datetime(2025, 8, 14, 11, 5, tzinfo=UTC)
+    assert records[3].author_name == "Anonymous"  # type: ignore[union-attr]
+
+
+def test_windows_1252_export() -> None:
+    records = read("judgeme_cp1252.csv")
+    reviews = [r for r in records if isinstance(r, ReviewRecord)]
+    assert [(r.author_name, r.body) for r in reviews] == [
+        ("Hélène Lefèvre", "Très bonne qualité, livraison rapide. Le “vrai” lin!"),
+        ("Jürgen Müller", "Größe passt, Farbe wie abgebildet. Preis 29 € ist fair."),
+        ("Al", "Nothing special to say."),
+        ("Begoña", "Llegó en dos días… perfecto."),
+    ]
+    assert reviews[3].reply_body == "¡Gracias Begoña!"
+    assert records[-1] == Note("the file is not UTF-8: read as Windows-1252 (3 lines)")
+
+
+def test_ratings_out_of_ten_are_mapped_and_said() -> None:
+    records = read("judgeme_out_of_10.csv")
+    assert [(r.line, r.rating) if isinstance(r, ReviewRecord) else r for r in records] == [
+        (2, 5),  # 10
+        (3, 5),  # 9
+        (4, 4),  # 8
+        (5, 4),  # 7
+        (6, 5),  # 10
+        (7, 3),  # 6
+        (8, 2),  # 3
+        (9, 1),  # 1
+        Refused(10, "rating 11 is not 0-10"),
+        (11, 4),  # 8
+        Note("ratings out of 10 were mapped to 1-5 stars (9 rows)"),
+    ]
+
+
+def test_an_unknown_curated_value_holds_the_review_and_is_said(tmp_path: Path) -> None:
+    path = tmp_path / "curated.csv"
+    path.write_text(
+        "body,rating,review_date,curated,product_handle\n"
+        "Fine,4,2025-01-01,maybe,mug\n"
+        "Fine too,4,2025-01-02,OK,mug\n",
+        encoding="utf-8",
+    )
+    records = list(judgeme.read(path, Options()))
+    assert [r.status for r in records if isinstance(r, ReviewRecord)] == [
+        Status.PENDING,
+        Status.PUBLISHED,
+    ]
+    assert records[-1] == Note(
+        "1 review with a curated value other than ok, not-yet or spam was held as pending"
+    )
+
+
+def test_not_a_judgeme_file() -> None:
+    with pytest.raises(ImportFileError, match="lacks the columns body, rating, review_date"):
+        read("yotpo.csv")
+
+
+def test_the_product_column_must_be_there(tmp_path: Path) -> None:
+    path = tmp_path / "noid.csv"
+    path.write_text("body,rating,review_date,product_handle\nx,5,2025-01-01,mug\n")
+    with pytest.raises(ImportFileError, match="lacks the column product_id"):
+        list(judgeme.read(path, Options(product_field="product_id")))
+    with pytest.raises(ImportFileError, match="must be product_handle or product_id"):
+        list(judgeme.read(path, Options(product_field="sku")))
+
+
+def test_reading_again_gives_the_same_ids() -> None:
+    first = [r.source_id for r in read("judgeme.csv") if isinstance(r, ReviewRecord)]
+    again = [r.source_id for r in read("judgeme.csv") if isinstance(r, ReviewRecord)]
+    assert first == again
+    assert len(set(first)) == len(first) - 1  # line 23 repeats line 2
