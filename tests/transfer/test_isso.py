@@ -74,13 +74,18 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def sid(comment_id: int, created: str) -> str:
+    """The source id of the Isso comment ``comment_id`` created at ``created``."""
+    return f"{comment_id}@{utc(created).timestamp()!r}"
+
+
 def read(path: Path, **options: str) -> list[Record]:
     return list(isso.read(path, Options(**options)))
 
 
 EXPECTED: list[Record] = [
     CommentRecord(
-        source_id="1",
+        source_id=sid(1, "2024-03-01T09:15:30.250000"),
         product="grinder-aurora",
         body="¡Muy buena! Mahlt gleichmäßig, auch für Espresso ☕",
         author_name="Ana García",
@@ -89,28 +94,29 @@ EXPECTED: list[Record] = [
         author_email="ana@example.com",
     ),
     CommentRecord(
-        source_id="2",
+        source_id=sid(2, "2024-03-02T10:00:00"),
         product="grinder-aurora",
         body="**Danke!** Welche Stufe nimmst du für Espresso?\n\n- fein\n- mittel",
         author_name="Jonas Müller",
         created_at=utc("2024-03-02T10:00:00"),
         line=2,
-        parent_source_id="1",
+        parent_source_id=sid(1, "2024-03-01T09:15:30.250000"),
         author_email="jonas@example.de",
         updated_at=utc("2024-03-02T10:05:00"),
     ),
     CommentRecord(
-        source_id="3",
+        source_id=sid(3, "2024-03-03T08:00:00"),
         product="grinder-aurora",
         body="Stufe 4 works for me.",
         author_name="Anonymous",
         created_at=utc("2024-03-03T08:00:00"),
         line=3,
-        parent_source_id="1",  # Isso answered 2, and stored it as an answer to 1
+        # It answered 2; Isso stored it as an answer to 1 (Isso nests one level).
+        parent_source_id=sid(1, "2024-03-01T09:15:30.250000"),
         status=Status.PENDING,
     ),
     CommentRecord(
-        source_id="4",
+        source_id=sid(4, "2024-04-10T12:00:00"),
         product="kettle-nova",
         body=isso.DELETED_BODY,
         author_name="Anonymous",
@@ -120,16 +126,16 @@ EXPECTED: list[Record] = [
         status=Status.REJECTED,
     ),
     CommentRecord(
-        source_id="5",
+        source_id=sid(5, "2024-04-10T12:30:00"),
         product="kettle-nova",
         body="Please keep it about the kettle.",
         author_name="Shop team",
         created_at=utc("2024-04-10T12:30:00"),
         line=5,
-        parent_source_id="4",
+        parent_source_id=sid(4, "2024-04-10T12:00:00"),
     ),
     CommentRecord(
-        source_id="6",
+        source_id=sid(6, "2024-05-01T07:00:00"),
         product="grinder-aurora",
         body="Caf\u00e9 au lait comes out great.",
         author_name="Zo\u00eb",
@@ -148,7 +154,7 @@ EXPECTED: list[Record] = [
     Refused(10, "author name is longer than 80 characters (81)", "10"),
     Refused(11, "no text", "11"),
     CommentRecord(
-        source_id="12",
+        source_id=sid(12, "2024-05-07T07:00:00"),
         product="kettle-nova",
         body="水开得很快\uff0c很安静。",
         author_name="李雷",
@@ -272,14 +278,14 @@ def test_text_that_is_not_utf8_refuses_its_row_not_the_file(empty_isso_db: Path)
     insert(empty_isso_db, {"id": 2})
     records = read(empty_isso_db)
     assert records[0] == Refused(1, "text is not valid UTF-8", "1")
-    assert isinstance(records[1], CommentRecord) and records[1].source_id == "2"
+    assert isinstance(records[1], CommentRecord) and records[1].line == 2
 
 
 def test_a_deleted_comment_that_kept_its_text_is_rejected_with_it(empty_isso_db: Path) -> None:
     insert(empty_isso_db, {"id": 1, "mode": 4, "text": "Rude words", "parent": 0})
     assert read(empty_isso_db) == [
         CommentRecord(
-            source_id="1",
+            source_id="1@1714546800.0",
             product="grinder-aurora",
             body="Rude words",
             author_name="Ana",
@@ -288,6 +294,41 @@ def test_a_deleted_comment_that_kept_its_text_is_rejected_with_it(empty_isso_db:
             status=Status.REJECTED,
         )
     ]
+
+
+def test_a_reply_whose_parent_is_not_in_the_file_names_it_by_its_id(
+    empty_isso_db: Path,
+) -> None:
+    insert(empty_isso_db, {"id": 3, "parent": 99})
+    [record] = read(empty_isso_db)
+    assert isinstance(record, CommentRecord)
+    assert record.parent_source_id == "99"  # the loader reports it as not found
+
+
+def test_a_comment_that_takes_a_deleted_ones_id_is_another_source_id(
+    empty_isso_db: Path,
+) -> None:
+    # SQLite gives a removed last row's id to the next row: in Isso, a comment deleted
+    # without replies and a later one can share an id, and importing before and after
+    # must not take the later one for the first.
+    db = SQLite3(str(empty_isso_db), config.new({"general": {"dbpath": str(empty_isso_db)}}))
+    uri = "/products/grinder-aurora/"
+
+    def add(text: str, created: str) -> int:
+        comment = {"text": text, "author": "Ana", "email": None, "website": None}
+        comment.update({"remote_addr": "192.0.2.0", "mode": 2, "parent": None})
+        return int(db.comments.add(uri, {**comment, "created": utc(created).timestamp()})["id"])
+
+    first = add("Spam spam", "2024-06-01T10:00:00")
+    [before] = read(empty_isso_db)
+    db.comments.delete(first)
+    db.threads.new(uri, "Aurora")  # Isso's trigger removed the emptied thread
+    assert add("A real question", "2024-06-02T10:00:00") == first
+    [after] = read(empty_isso_db)
+    assert isinstance(before, CommentRecord) and isinstance(after, CommentRecord)
+    assert before.line == after.line == first
+    assert before.source_id == sid(first, "2024-06-01T10:00:00")
+    assert after.source_id == sid(first, "2024-06-02T10:00:00")
 
 
 def test_an_old_database_without_the_optional_columns_is_read(tmp_path: Path) -> None:
@@ -303,7 +344,7 @@ def test_an_old_database_without_the_optional_columns_is_read(tmp_path: Path) ->
     con.close()
     assert read(path) == [
         CommentRecord(
-            source_id="1",
+            source_id="1@0.5",
             product="mill-2",
             body="Old",
             author_name="Anonymous",

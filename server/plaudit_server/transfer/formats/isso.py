@@ -10,7 +10,8 @@ the Markdown the commenter typed: already plain text, kept as it is.
 
 The file is opened read only (Isso may still be running on it) and read in comment id
 order through one cursor, so a database of any size streams in constant memory. A
-comment's ``line`` in the report is its Isso id. The product id comes from the thread's
+comment's ``line`` in the report is its Isso id; its source id is that id and its
+creation time (``12@1714546800.25``, see :func:`source_id`). The product id comes from the thread's
 URI: ``--thread-pattern`` (a regular expression with one group, searched in the URI) or
 else the URI path's last non-empty segment (``/products/grinder-aurora/`` gives
 ``grinder-aurora``).
@@ -132,9 +133,10 @@ def _comments(
         f"c.{name}" if name in columns else f"NULL AS {name}" for name in _COMMENT_OPTIONAL
     )
     sql = (
-        "SELECT c.id, c.tid, t.uri, c.parent, c.created, c.modified, c.mode, c.text, "
-        f"c.author, {optional} "
-        "FROM comments AS c LEFT JOIN threads AS t ON t.id = c.tid ORDER BY c.id"
+        "SELECT c.id, c.tid, t.uri, c.parent, p.created AS parent_created, c.created, "
+        f"c.modified, c.mode, c.text, c.author, {optional} "
+        "FROM comments AS c LEFT JOIN threads AS t ON t.id = c.tid "
+        "LEFT JOIN comments AS p ON p.id = c.parent ORDER BY c.id"
     )
     counts = {"deleted": 0, "votes": 0, "website": 0, "email": 0}
     try:
@@ -215,20 +217,35 @@ def _comment(
     if isinstance(row["website"], str) and not is_blank(row["website"]):
         counts["website"] += 1
 
-    parent = row["parent"]
     return CommentRecord(
-        source_id=str(row["id"]),
+        source_id=source_id(row["id"], row["created"]),
         product=product,
         body=body,
         author_name=author,
         created_at=created,
         line=row["id"],
-        # Isso writes "no parent" as NULL; 0 was its form of it in requests.
-        parent_source_id=str(parent) if parent not in (None, 0, "", "0") else None,
+        parent_source_id=_parent(row),
         author_email=email,
         status=status,
         updated_at=modified,
     )
+
+
+def _parent(row: sqlite3.Row) -> str | None:
+    """The source id of the comment this one answers."""
+    parent = row["parent"]
+    if parent in (None, 0, "", "0"):  # Isso writes "none" as NULL; requests sent 0
+        return None
+    if row["parent_created"] is None:  # not in the file: the loader says it is not found
+        return str(parent)
+    return source_id(parent, row["parent_created"])
+
+
+def source_id(comment_id: object, created: object) -> str:
+    """A comment's id with its creation time: SQLite gives a removed last row's id to
+    the next comment, so an id alone could name two comments over the life of a site
+    (imported once, deleted in Isso, its id reused, imported again)."""
+    return f"{comment_id}@{created!r}"
 
 
 def _product(uri: object, pattern: re.Pattern[str] | None) -> str:
