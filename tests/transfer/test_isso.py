@@ -180,6 +180,15 @@ def test_reads_every_comment_isso_wrote_in_id_order(isso_db: Path) -> None:
     assert read(isso_db) == EXPECTED
 
 
+def test_the_total_for_a_progress_bar_is_the_number_of_rows_read(
+    isso_db: Path, tmp_path: Path
+) -> None:
+    records = read(isso_db)
+    assert isso.total(isso_db) == len([r for r in records if not isinstance(r, Note)]) == 12
+    (tmp_path / "other.db").write_text("not a database")
+    assert isso.total(tmp_path / "other.db") is None
+
+
 def test_the_committed_sample_is_what_the_script_makes() -> None:
     # tests/fixtures/import/isso.db is there to try the importer by hand; it must not
     # drift from the script the tests run.

@@ -67,6 +67,22 @@ def read(path: Path, options: Options) -> Iterator[Record]:
         con.close()
 
 
+def total(path: Path) -> int | None:
+    """How many records :func:`read` will yield besides notes (one per comment row), for
+    a progress bar's total; None if the file cannot tell (``read`` then says why)."""
+    try:
+        con, _ = _connect(path)
+    except ImportFileError:
+        return None
+    try:
+        count = con.execute("SELECT count(*) FROM comments").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        con.close()
+    return int(count)
+
+
 def _thread_pattern(source: str | None) -> re.Pattern[str] | None:
     """The ``--thread-pattern`` regular expression, checked before anything is read: a
     pattern that cannot pick a product id would refuse every row for the same reason."""
