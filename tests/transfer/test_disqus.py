@@ -5,8 +5,9 @@ hostile files (entity expansion, external entities, a gigabyte-sized message).""
 
 from __future__ import annotations
 
+import gzip
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -193,7 +194,7 @@ EXPECTED: list[Record] = [
         line=308,
         parent_source_id="4455208871",
     ),
-    Note("comments on deleted Disqus threads were imported as rejected (1)"),
+    Note("comments on deleted Disqus threads are kept as rejected (1)"),
     Note("author names longer than 80 characters were shortened (1)"),
     Note("e-mail addresses that are not valid were left out (1)"),
 ]
@@ -206,6 +207,44 @@ def test_reads_the_export_into_exact_records() -> None:
 def test_the_line_of_each_record_is_its_post_start_tag() -> None:
     lines = [n for n, text in enumerate(EXPORT.read_text().splitlines(), 1) if "<post " in text]
     assert [r.line for r in read(EXPORT) if not isinstance(r, Note)] == lines
+
+
+def test_a_gzipped_export_reads_the_same(tmp_path: Path) -> None:
+    """Disqus mails the export gzipped; it is read as it is, decompressed as it streams."""
+    path = tmp_path / "brewhaus-2019-08-04T10:00:00-all.xml.gz"
+    path.write_bytes(gzip.compress(EXPORT.read_bytes()))
+    assert read(path) == EXPECTED
+    assert disqus.total(path) == 16
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: data[: len(data) // 2], "the gzipped file ends early"),
+        (lambda data: data[:20] + b"\0" * 64 + data[84:], "the gzipped file is damaged"),
+    ],
+)
+def test_a_damaged_gzipped_export(
+    tmp_path: Path, damage: Callable[[bytes], bytes], message: str
+) -> None:
+    path = tmp_path / "export.xml.gz"
+    path.write_bytes(damage(gzip.compress(EXPORT.read_bytes())))
+    with pytest.raises(ImportFileError, match=message):
+        read(path)
+
+
+def test_total_counts_the_posts_for_the_progress_bar(tmp_path: Path) -> None:
+    assert disqus.total(EXPORT) == sum(1 for r in read(EXPORT) if not isinstance(r, Note))
+    # Over a megabyte (the chunk read), with a <post tag across the chunks' boundary.
+    before = HEAD + "".join(posts(2_000))
+    padding = " " * ((1 << 20) - 3 - len(before.encode()) - len("  "))
+    text = before + padding + "".join(posts(1_000)) + "</disqus>\n"
+    assert text.encode()[(1 << 20) - 3 :].startswith(b"<post ")
+    path = tmp_path / "big.xml"
+    path.write_text(text)
+    assert disqus.total(path) == 3_000
+    assert sum(1 for r in read(path) if isinstance(r, CommentRecord)) == 3_000
+    assert disqus.total(tmp_path / "missing.xml") is None
 
 
 def test_a_thread_pattern_takes_product_pages_only() -> None:

@@ -19,13 +19,20 @@ group of ``Options.thread_pattern``. Messages are HTML; they are stored as plain
 (links as their text followed by the URL, ``<script>`` and ``<style>`` dropped with
 their content; what a person typed as ``&lt;script&gt;`` stays the text they typed).
 Each record's ``line`` is the line of the post's start tag, as expat reports it.
+
+Disqus mails the export gzipped (``...-all.xml.gz``): a gzipped file is read as it is,
+decompressed as it streams.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -92,7 +99,7 @@ def read(path: Path, options: Options) -> Iterator[Record]:
     pattern = compile_thread_pattern(options.thread_pattern)
     reader = _Reader(pattern)
     try:
-        with path.open("rb") as file:
+        with _open(path) as file:
             builder = _LineTreeBuilder()
             parser = DefusedXMLParser(target=builder)
             builder.expat = parser.parser
@@ -108,8 +115,12 @@ def read(path: Path, options: Options) -> Iterator[Record]:
                 element.clear()
                 if builder.root is not None:
                     builder.root.clear()
-    except OSError as error:
+    except OSError as error:  # gzip.BadGzipFile too
         raise ImportFileError(f"cannot read the file: {error.strerror or error}") from None
+    except EOFError:
+        raise ImportFileError("the gzipped file ends early (an incomplete download?)") from None
+    except zlib.error as error:
+        raise ImportFileError(f"the gzipped file is damaged ({error})") from None
     except (EntitiesForbidden, DTDForbidden) as error:
         raise ImportFileError(
             f"the file declares XML entities ({_entity(error)}): refused, as entities can "
@@ -127,6 +138,43 @@ def read(path: Path, options: Options) -> Iterator[Record]:
             f"not well-formed XML at line {line}, column {column + 1}: {str(error).split(':')[0]}"
         ) from None
     yield from reader.notes()
+
+
+def total(path: Path) -> int | None:
+    """How many records :func:`read` will yield besides notes (one per ``<post>``), for
+    a progress bar's total: start tags counted in the raw bytes, a quick pass that does
+    not parse (a ``<post`` inside a message's CDATA would count too). None if the file
+    cannot be read (``read`` then says why)."""
+    count = 0
+    tail = b""
+    try:
+        with _open(path) as file:
+            while chunk := file.read(1 << 20):
+                data = tail + chunk
+                count += len(_POST_TAG.findall(data))
+                # A tag across the boundary is found with the next chunk; five bytes
+                # cannot hold a whole match, so none is counted twice.
+                tail = data[-5:]
+    except (OSError, EOFError, zlib.error):
+        return None
+    return count
+
+
+_POST_TAG = re.compile(rb"<post[\s>/]")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@contextmanager
+def _open(path: Path) -> Iterator[io.BufferedIOBase]:
+    """The file's bytes, decompressed if it is gzipped (told by its first bytes)."""
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        if not gzipped:
+            yield raw
+            return
+        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+            yield unzipped
 
 
 def _entity(error: EntitiesForbidden | DTDForbidden) -> str:
@@ -335,7 +383,7 @@ class _Reader:
     def notes(self) -> Iterator[Note]:
         if self.deleted_thread_posts:
             yield Note(
-                f"comments on deleted Disqus threads were imported as rejected "
+                f"comments on deleted Disqus threads are kept as rejected "
                 f"({self.deleted_thread_posts})"
             )
         if self.names_shortened:
