@@ -89,6 +89,9 @@ class Columns:
     required: Sequence[str] = ()
     # Groups of which the file must have at least one (e.g. a product id or a SKU).
     any_of: Sequence[Sequence[str]] = ()
+    # What the file should be, for the error when it lacks columns ("Judge.me's review
+    # export"): the usual cause is a file given with the wrong --format.
+    kind: str = ""
 
 
 class _TooLong:
@@ -331,7 +334,7 @@ def _map_header(cells: list[str], columns: Columns) -> dict[int, str]:
             "the header row lacks the column"
             + ("s " if len(missing) > 1 else " ")
             + ", ".join(missing)
-            + " (is this the right --format?)"
+            + (f": not {columns.kind}" if columns.kind else "")
         )
     return found
 

@@ -36,6 +36,7 @@ twice in one file is the same review (reported as a duplicate).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,6 +63,7 @@ COLUMNS = csvfiles.Columns(
         "hidden": (),
     },
     required=("body", "rating", "review_date"),
+    kind="Judge.me's review export",
 )
 
 PRODUCT_FIELDS = ("product_handle", "product_id")
@@ -85,7 +87,7 @@ def read(path: Path, options: Options) -> Iterator[Record]:
         raise ImportFileError(
             f"--product-field must be product_handle or product_id, not {product_field!r}"
         )
-    columns = csvfiles.Columns(COLUMNS.spellings, (*COLUMNS.required, product_field))
+    columns = dataclasses.replace(COLUMNS, required=(*COLUMNS.required, product_field))
     scale = csvfiles.decide_scale(csvfiles.sample(path, columns, "rating"))
     mapped = 0
     unknown_curated = 0

@@ -86,6 +86,7 @@ COLUMNS = csvfiles.Columns(
     },
     required=("review_content", "review_score", "date"),
     any_of=(("product_id", "sku"),),
+    kind="Yotpo's reviews export",
 )
 
 SITE_PRODUCT = "yotpo_site_reviews"
