@@ -127,6 +127,13 @@ def test_mixed_encodings_are_decoded_line_by_line(tmp_path: Path) -> None:
     assert items[-1] == Note("mixed encodings: 2 lines not valid UTF-8 were read as Windows-1252")
 
 
+def test_control_characters_reach_the_reader_which_refuses_them(tmp_path: Path) -> None:
+    items = read(write(tmp_path, b"title,body,rating\nx,a\x00b,5\n"))
+    assert items == [Row(2, {"title": "x", "body": "a\x00b", "rating": "5"})]
+    with pytest.raises(RowError, match="body contains control characters"):
+        csvfiles.text("a\x00b", "body", 100)
+
+
 def test_undefined_windows_1252_bytes_become_replacement_characters(tmp_path: Path) -> None:
     items = read(write(tmp_path, b"title,body,rating\nx,a\x81b,5\n"))
     assert items[0] == Row(2, {"title": "x", "body": "a\ufffdb", "rating": "5"})
@@ -218,6 +225,8 @@ def test_many_rows_stream_in_flat_memory(tmp_path: Path) -> None:
         (b"title,rating\nx,5\n", "the header row lacks the column body"),
         (b"name,email\nx,y\n", "the header row lacks the columns body, rating"),
         (b"body,rating,Body\nx,5,y\n", "the header has the column 'body' twice"),
+        (b"body,rating\rx,5\r", "its lines end with a carriage return alone"),
+        (b"PK\x03\x04\x14\x00\x06\x00\xff\xfe\n\x00\x01,\x02\n", "lacks the columns body, rating"),
     ],
 )
 def test_files_that_cannot_be_read(tmp_path: Path, data: bytes, message: str) -> None:

@@ -276,6 +276,11 @@ def read_rows(path: Path, columns: Columns) -> Iterator[Row | Refused | Note]:
         assembler.reread([header_line])
         records = iter(assembler)
         header = next(records, None)
+        if "\r" in header_line[1].rstrip("\r\n"):
+            raise ImportFileError(
+                "its lines end with a carriage return alone (classic Mac OS): "
+                "save it with ordinary line ends"
+            )
         if header is None or header.cells is None:
             raise ImportFileError(
                 f"the header row cannot be read ({header.reason if header else 'empty'})"
