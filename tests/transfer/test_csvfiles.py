@@ -13,6 +13,7 @@ from plaudit_server.transfer import csvfiles
 from plaudit_server.transfer.csvfiles import Columns, Row, RowError
 from plaudit_server.transfer.records import ImportFileError, Note, Refused
 
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
 COLUMNS = Columns({"title": ("review_title",), "body": (), "rating": ()}, ("body", "rating"))
 
 
@@ -246,6 +247,17 @@ def test_any_of_requires_one_column_of_a_group(tmp_path: Path) -> None:
     assert read(write(tmp_path, b"body,sku\nx,1\n"), columns) == [Row(2, {"body": "x", "sku": "1"})]
     with pytest.raises(ImportFileError, match="lacks the column product_id or sku"):
         read(write(tmp_path, b"body\nx\n", "other.csv"), columns)
+
+
+def test_count_rows_counts_records_not_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, b'title,body,rating\na,"two\nlines",5\nb,"""q"" x",4\nc,last,3')
+    assert csvfiles.count_rows(path) == 3
+    assert csvfiles.count_rows(write(tmp_path, b"title,body\n", "empty.csv")) == 0
+    assert csvfiles.count_rows(tmp_path / "missing.csv") is None
+    assert csvfiles.count_rows(FIXTURES / "judgeme_bom.csv") == 6  # CRLF
+    assert csvfiles.count_rows(FIXTURES / "yotpo.csv") == 15  # 17 lines, one row on 2
+    # A quote never closed hides the newlines after it: a total too low, never an error.
+    assert csvfiles.count_rows(FIXTURES / "judgeme.csv") == 20  # of 23
 
 
 def test_sample_reads_the_first_values_of_a_column(tmp_path: Path) -> None:

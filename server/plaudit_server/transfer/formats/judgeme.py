@@ -79,6 +79,12 @@ _CURATED = {
 _VERIFIED_BUYER = frozenset({"buyer", "verified_buyer", "verified buyer", "true", "yes", "1"})
 
 
+def total(path: Path) -> int | None:
+    """How many rows :func:`read` will yield a record for, for a progress bar's total
+    (see ``csvfiles.count_rows``)."""
+    return csvfiles.count_rows(path)
+
+
 def read(path: Path, options: Options) -> Iterator[Record]:
     """Every row of a Judge.me review CSV as a ReviewRecord or Refused, in file order,
     then the Notes (encoding, rating scale, unknown curation values)."""

@@ -107,6 +107,12 @@ _STATUS = {
 }
 
 
+def total(path: Path) -> int | None:
+    """How many rows :func:`read` will yield a record for, for a progress bar's total
+    (see ``csvfiles.count_rows``)."""
+    return csvfiles.count_rows(path)
+
+
 def read(path: Path, options: Options) -> Iterator[Record]:
     """Every row of a Yotpo reviews CSV as a ReviewRecord or Refused, in file order,
     then the Notes (encoding, rating scale)."""
