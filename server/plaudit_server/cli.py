@@ -1,10 +1,15 @@
 """The server's chores, as commands of the ``plaudit`` CLI (``__main__.py``) and of
-``flask --app plaudit_server``: migrations, sites, the demo, the job worker, and
-``run-due`` (cron, for deployments without Redis: review requests that are due)."""
+``flask --app plaudit_server``: migrations, sites, the demo, the job worker,
+``run-due`` (cron, for deployments without Redis: review requests that are due), and
+``import``/``export`` (moving a site's reviews in from another tool, and out)."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 import marshmallow as ma
@@ -18,8 +23,11 @@ from .errors import Problem
 from .extensions import db
 from .fields import SITE_RE, Origin
 from .jobs import run_worker
-from .models import Moderation
+from .models import Moderation, Status
 from .services import invitation_delivery, sites
+from .transfer import export, loader
+from .transfer.formats import LINE_BASED, READERS
+from .transfer.records import ImportFileError, Options
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -158,7 +166,122 @@ def run_due_command(limit: int | None) -> None:
     click.echo(f"{tally.mailed} e-mails sent ({tally})")
 
 
+@contextmanager
+def _progress(label: str, total: int | None) -> Iterator[Any]:
+    """click's progress bar, on stderr: drawn on a terminal, only its label elsewhere."""
+    with click.progressbar(
+        length=total or 0, label=label, file=sys.stderr, show_pos=True, show_eta=bool(total)
+    ) as bar:
+        yield bar
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in ``path``, read in 1 MiB blocks (a second or two for a gigabyte)."""
+    count = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            count += block.count(b"\n")
+    return count
+
+
+@click.command("import")
+@click.option("--site", "slug", required=True, help="The site to import into.")
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(READERS)), required=True, help="The source tool."
+)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@click.option("--strict", is_flag=True, help="Write nothing if any row is refused.")
+@click.option(
+    "--status",
+    type=click.Choice([Status.PENDING.value]),
+    default=None,
+    help="Hold every imported item for review instead of following the source.",
+)
+@click.option(
+    "--product-field",
+    type=click.Choice(["product_handle", "product_id"]),
+    default="product_handle",
+    help="Judge.me: which column is the product id.",
+)
+@click.option(
+    "--thread-pattern",
+    default=None,
+    help="Disqus, Isso: a regular expression whose one group, matched in a thread's "
+    "link, is the product id (default: the link's last path segment).",
+)
+@with_appcontext
+def import_command(
+    slug: str,
+    fmt: str,
+    file: Path,
+    dry_run: bool,
+    strict: bool,
+    status: str | None,
+    product_field: str,
+    thread_pattern: str | None,
+) -> None:
+    """Import a site's reviews and comments from FILE, exported by another tool.
+
+    Re-running the same file adds nothing. Refused rows are listed with their line and
+    why, and written to FILE.refused.csv.
+    """
+    try:
+        site = sites.site_by_slug(db.session, slug)
+    except Problem as exc:
+        raise click.ClickException(exc.detail or "no such site") from exc
+    options = Options(product_field=product_field, thread_pattern=thread_pattern)
+    total = _count_lines(file) if fmt in LINE_BASED else None
+    try:
+        with _progress(f"importing {file.name}", total) as bar:
+            summary = loader.import_records(
+                db.session,
+                site,
+                fmt,
+                READERS[fmt](file, options),
+                dry_run=dry_run,
+                strict=strict,
+                status=None if status is None else Status(status),
+                progress=lambda read: bar.update(read - bar.pos),
+            )
+    except ImportFileError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{file}: {exc}. Nothing was imported.") from exc
+    for line in summary.lines():
+        click.echo(line)
+    if summary.refused:
+        report = file.with_name(file.name + ".refused.csv")
+        loader.write_refused(report, summary.refused)
+        for row in sorted(summary.refused, key=lambda r: r.line)[:20]:
+            click.echo(f"  line {row.line}: {row.reason}")
+        if len(summary.refused) > 20:
+            click.echo(f"  ... and {len(summary.refused) - 20} more")
+        click.echo(f"refused rows: {report}")
+    if dry_run:
+        click.echo("dry run: nothing was written")
+    elif strict and summary.refused:
+        raise click.ClickException("--strict: rows were refused, so nothing was written")
+
+
+@click.command("export")
+@click.option("--site", "slug", required=True, help="The site to export.")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def export_command(slug: str, file: Path) -> None:
+    """Write a site's settings, reviews, comments and invitations to FILE as JSON Lines
+    (the open format; its JSON Schema ships as plaudit_server/transfer/schema.json)."""
+    try:
+        site = sites.site_by_slug(db.session, slug)
+    except Problem as exc:
+        raise click.ClickException(exc.detail or "no such site") from exc
+    with _progress(f"exporting {slug}", None) as bar:
+        lines = export.export_site(db.session, site, file, lambda n: bar.update(n - bar.pos))
+    click.echo(f"wrote {lines} lines to {file}")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(import_command)
+    app.cli.add_command(export_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(run_due_command)
     app.cli.add_command(db_group)

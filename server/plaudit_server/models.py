@@ -211,6 +211,7 @@ class Review(Base):
         sa.Index(None, "site_id", "visitor_hash", "body_hash"),
         sa.Index(None, "site_id", "network_hash", "body_hash"),
         sa.UniqueConstraint("invitation_id", "product_id"),
+        sa.UniqueConstraint("site_id", "source", "source_id"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("rev"))
@@ -238,6 +239,10 @@ class Review(Base):
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     reply_body: Mapped[str | None] = mapped_column(sa.Text)
     reply_created_at: Mapped[datetime | None]
+    # Where an imported item came from (``plaudit import``: the tool, and the item's id
+    # there): importing the same file again finds it and adds nothing. Null: made here.
+    source: Mapped[str | None] = mapped_column(sa.String(16))
+    source_id: Mapped[str | None] = mapped_column(sa.String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -255,6 +260,7 @@ class Comment(Base):
         sa.Index(None, "review_id"),
         sa.Index(None, "site_id", "visitor_hash", "body_hash"),
         sa.Index(None, "site_id", "network_hash", "body_hash"),
+        sa.UniqueConstraint("site_id", "source", "source_id"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("cmt"))
@@ -274,6 +280,10 @@ class Comment(Base):
     # The submitter's network (visitors.network_hash): the duplicate-text check's key.
     network_hash: Mapped[str | None] = mapped_column(sa.String(64))
     body_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # Where an imported item came from (``plaudit import``: the tool, and the item's id
+    # there): importing the same file again finds it and adds nothing. Null: made here.
+    source: Mapped[str | None] = mapped_column(sa.String(16))
+    source_id: Mapped[str | None] = mapped_column(sa.String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -6,10 +6,11 @@ another site's ids answer 404. No CORS here: a secret key has no business in a b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import marshmallow as ma
-from flask import Response, current_app, g, request
+from flask import Response, current_app, g, request, stream_with_context
 
 from ..bodies import body_limit
 from ..errors import Problem, flatten_messages
@@ -49,6 +50,7 @@ from ..services import (
     stats,
 )
 from ..services.tenancy import owned
+from ..transfer.export import export_lines
 
 bp = Blueprint(
     "admin",
@@ -370,3 +372,30 @@ def cancel_invitation(invitation_id: str) -> dict[str, Any]:
     invitation = invitations.cancel(db.session, g.site, invitation_id)
     db.session.commit()
     return {"invitation": invitation}
+
+
+# ---------------------------------------------------------------- export
+
+
+@bp.route("/export", methods=["GET"])
+@bp.response(
+    200,
+    content_type="application/x-ndjson",
+    description="JSON Lines, one object per line with a `type` (the JSON Schema ships "
+    "with the server as `plaudit_server/transfer/schema.json`)",
+)
+@bp.doc(security=[{"secretKey": []}])
+def export_site() -> Response:
+    """The whole site in the open format, streamed: settings, products, reviews, comments,
+    invitations, suppressed addresses (what `plaudit export` writes, byte for byte)."""
+    site = g.site
+
+    def lines() -> Iterator[str]:
+        try:
+            yield from export_lines(db.session, site)
+        finally:  # its reads' transaction ends with the body, whoever closes it when
+            db.session.rollback()
+
+    response = Response(stream_with_context(lines()), mimetype="application/x-ndjson")
+    response.headers["Content-Disposition"] = f'attachment; filename="{site.slug}.jsonl"'
+    return response

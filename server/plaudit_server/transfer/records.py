@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from ..models import Status
 
@@ -33,9 +34,11 @@ class ReviewRecord:
     reply_created_at: datetime | None = None
     helpful_count: int = 0
     unhelpful_count: int = 0
-    # The ``id`` to give the new review (the plaudit format keeps its ids, so an export
-    # of an import is the same file); None: a new id.
+    # The plaudit format only: the ``id`` to keep (so an export of an import is the
+    # same file; ``source_id`` is then that id too, and parent and review references
+    # are ids), and the item's own (source, source_id), stored as they are.
     id: str | None = None
+    origin: tuple[str | None, str | None] | None = None
     updated_at: datetime | None = None
 
 
@@ -53,6 +56,7 @@ class CommentRecord:
     is_owner: bool = False
     status: Status = Status.PUBLISHED
     id: str | None = None
+    origin: tuple[str | None, str | None] | None = None
     updated_at: datetime | None = None
 
 
@@ -73,7 +77,17 @@ class Note:
     text: str
 
 
-Record = ReviewRecord | CommentRecord | Refused | Note
+@dataclass
+class Other:
+    """A line of the plaudit format that is not a review or a comment (the site's
+    settings, an invitation, a suppressed address), written by the loader as it is."""
+
+    type: str
+    data: dict[str, Any]
+    line: int
+
+
+Record = ReviewRecord | CommentRecord | Refused | Note | Other
 
 
 @dataclass

@@ -1,0 +1,564 @@
+"""Writing imported records to a site: checked, deduplicated, in batches, counters exact.
+
+Records stream in from a reader (``formats/``) and go to the database a batch at a
+time, so memory stays flat whatever the file's size. Each item keeps its ``source`` and
+``source_id`` (unique per site): an item already there, from an earlier run of the same
+file or earlier in this one, is counted as a duplicate and not written again. Products
+are created on first use, as everywhere. Counters (summaries, per-status counts, a
+review's comment count) are not moved item by item: they are recomputed from the rows
+once at the end, so they are exact whatever the file held.
+
+``dry_run`` writes nothing and reports what would happen; ``strict`` writes everything
+in one transaction and rolls it back if any row was refused. Otherwise each batch is
+committed as it goes (an interrupted import is resumed by running it again).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .. import cache
+from ..fields import PRODUCT_RE, EmailAddress, Name, OptionalText, Text
+from ..ids import new_id
+from ..models import (
+    STORE,
+    Comment,
+    Invitation,
+    InvitationStatus,
+    Moderation,
+    Product,
+    Review,
+    Site,
+    Status,
+    StatusCount,
+    Suppression,
+)
+from ..services import invitations, sites
+from ..services.comments import MAX_DEPTH
+from ..timeutil import utcnow
+from .records import CommentRecord, Note, Other, Record, Refused, ReviewRecord
+
+BATCH = 2000
+SITE_SETTINGS = (
+    *("name", "allowed_origins", "moderation", "blocked_words", "locale"),
+    *("invite_delay_days", "invite_reminder_days", "invite_ttl_days"),
+)
+INVITATION_TIMES = (
+    *("send_at", "sent_at", "reminded_at", "reviewed_at", "expires_at", "created_at"),
+)
+
+# The API's own rules for text (fields.py), applied to imported text too.
+_BODY = Text(max_length=5000)
+_TITLE = OptionalText(max_length=120)
+_NAME = Name(max_length=80)
+_EMAIL = EmailAddress()
+_REPLY = OptionalText(max_length=5000)
+
+
+@dataclass
+class Summary:
+    """What an import did (or, in a dry run, would do)."""
+
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    refused: list[Refused] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    by_kind: Counter[str] = field(default_factory=Counter)
+    written: bool = True  # false after a dry run, or a strict run with refusals
+
+    def lines(self) -> list[str]:
+        verb = "imported" if self.written else "would import" if self.imported else "imported"
+        kinds = ", ".join(f"{n} {kind}s" for kind, n in sorted(self.by_kind.items()))
+        out = [
+            f"read {self.read}, {verb} {self.imported}"
+            + (f" ({kinds})" if kinds else "")
+            + f", duplicates {self.duplicates}, refused {len(self.refused)}"
+        ]
+        out += [f"note: {note}" for note in self.notes]
+        return out
+
+
+class _Cancel(Exception):
+    """Raised to roll back a strict import that refused a row."""
+
+
+def import_records(
+    session: Session,
+    site: Site,
+    source: str,
+    records: Iterable[Record],
+    *,
+    dry_run: bool = False,
+    strict: bool = False,
+    status: Status | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Summary:
+    """Write ``records`` (from the reader of ``source``, e.g. ``"judgeme"``) to ``site``.
+
+    ``status`` holds every item in that status (``--status pending``) instead of the
+    source's. ``progress`` is called with the number of records handled after each batch.
+    """
+    summary = Summary()
+    writer = _Writer(session, site, source, summary, dry_run=dry_run, status=status)
+    batch: list[ReviewRecord | CommentRecord | Other] = []
+    for record in records:
+        if isinstance(record, Note):
+            summary.notes.append(record.text)
+            continue
+        summary.read += 1
+        if isinstance(record, Refused):
+            summary.refused.append(record)
+        else:
+            batch.append(record)
+        if len(batch) >= BATCH:
+            writer.write(batch)
+            batch = []
+            if not (dry_run or strict):
+                session.commit()
+            if progress is not None:
+                progress(summary.read)
+    writer.write(batch)
+    if progress is not None:
+        progress(summary.read)
+    if dry_run or (strict and summary.refused):
+        session.rollback()
+        summary.written = False
+        return summary
+    if summary.imported:
+        recount(session, site)
+        cache.touch(session, site.slug)  # every cached read of the site
+    session.commit()
+    return summary
+
+
+class _Writer:
+    """Checks and writes one batch at a time; remembers nothing between batches but
+    what the database knows (so memory stays flat), except in a dry run, where nothing
+    is written and the source ids seen are kept to tell duplicates within the file."""
+
+    def __init__(
+        self,
+        session: Session,
+        site: Site,
+        source: str,
+        summary: Summary,
+        *,
+        dry_run: bool,
+        status: Status | None,
+    ) -> None:
+        self.session, self.site, self.source, self.summary = session, site, source, summary
+        self.dry_run, self.status = dry_run, status
+        # The plaudit format keys items by their ids (kept), every other by source id.
+        self.key = "id" if source == "plaudit" else "source_id"
+        self.fresh = not any(
+            session.scalar(sa.select(model.id).where(model.site_id == site.id).limit(1))
+            for model in (Review, Comment)
+        )
+        self.seen: dict[type, set[str]] = {Review: set(), Comment: set()}
+        self._parent_cache = _Parents()
+
+    # ------------------------------------------------------------ checks
+
+    def _refuse(self, record: ReviewRecord | CommentRecord, reason: str) -> None:
+        self.summary.refused.append(Refused(record.line, reason, record.source_id))
+
+    def _text(self, record: ReviewRecord | CommentRecord) -> dict[str, Any] | None:
+        """The record's text fields by the API's rules, or None (refused)."""
+        product = record.product
+        if product != STORE and not PRODUCT_RE.fullmatch(product or ""):
+            self._refuse(record, f"product id {product[:140]!r} is not valid (A-Z a-z 0-9 . _ : -)")
+            return None
+        values: dict[str, Any] = {}
+        try:
+            values["body"] = _BODY.deserialize(record.body)
+        except ma.ValidationError as error:
+            self._refuse(record, f"body: {_message(error)}")
+            return None
+        try:
+            values["author_name"] = _NAME.deserialize(record.author_name or "Anonymous")
+        except ma.ValidationError:
+            values["author_name"] = "Anonymous"
+        try:
+            values["author_email"] = _EMAIL.deserialize(record.author_email)
+        except ma.ValidationError:
+            values["author_email"] = None  # an address that could not be used anyway
+        if isinstance(record, ReviewRecord):
+            if not isinstance(record.rating, int) or not 1 <= record.rating <= 5:
+                self._refuse(record, f"rating {record.rating!r} is not 1-5")
+                return None
+            try:
+                values["title"] = _TITLE.deserialize(record.title)
+            except ma.ValidationError as error:
+                self._refuse(record, f"title: {_message(error)}")
+                return None
+        return values
+
+    def _stored_keys(self, model: type[Review] | type[Comment], keys: set[str]) -> set[str]:
+        """Which of these keys (source ids of this source, or ids) the site has."""
+        key = getattr(model, self.key)
+        stmt = sa.select(key).where(model.site_id == self.site.id, key.in_(keys))
+        if self.key == "source_id":
+            stmt = stmt.where(model.source == self.source)
+        return set(self.session.scalars(stmt))
+
+    def _origin(self, record: ReviewRecord | CommentRecord) -> dict[str, str | None]:
+        if record.origin is not None:
+            return {"source": record.origin[0], "source_id": record.origin[1]}
+        return {"source": self.source, "source_id": record.source_id}
+
+    def _new_only(self, model: type[Review] | type[Comment], records: list[Any]) -> list[Any]:
+        """The records whose source id is neither stored yet nor earlier in the file."""
+        ids = {r.source_id for r in records}
+        stored = self._stored_keys(model, ids)
+        taken: set[str] = set()
+        if self.key == "id":  # ids are kept: one of another site's can't be
+            taken = set(
+                self.session.scalars(
+                    sa.select(model.id).where(model.id.in_(ids), model.site_id != self.site.id)
+                )
+            )
+        fresh = []
+        seen = self.seen[model]
+        for record in records:
+            if record.source_id in taken:
+                self._refuse(record, f"id {record.source_id} is another site's on this server")
+                continue
+            if record.source_id in stored or record.source_id in seen:
+                self.summary.duplicates += 1
+                continue
+            seen.add(record.source_id)
+            fresh.append(record)
+        if not self.dry_run:
+            seen.clear()  # written: the database tells from now on
+        return fresh
+
+    # ------------------------------------------------------------ writing
+
+    def write(self, batch: list[ReviewRecord | CommentRecord | Other]) -> None:
+        reviews = [r for r in batch if isinstance(r, ReviewRecord)]
+        comments = [r for r in batch if isinstance(r, CommentRecord)]
+        if reviews:
+            self._reviews(reviews)
+        if comments:
+            self._comments(comments)
+        for other in batch:
+            if isinstance(other, Other):
+                self._other(other)
+
+    def _other(self, record: Other) -> None:
+        """The plaudit format's other lines: the site's settings (taken only by a site
+        that has no reviews or comments yet: moving in, not overwriting), invitations
+        (with their ids, so their links still work under the same ``SECRET_KEY``) and
+        suppressed addresses. Products' summaries are recomputed, not read."""
+        data = record.data
+        try:
+            if record.type == "site":
+                if self.fresh and not self.dry_run:
+                    settings = {k: data[k] for k in SITE_SETTINGS if k in data}
+                    settings["moderation"] = Moderation(settings.get("moderation", "post"))
+                    sites.update_site(self.session, self.site, settings)
+            elif record.type == "invitation":
+                if self._invitation(data):
+                    self.summary.by_kind["invitation"] += 1
+            elif record.type == "suppression":
+                self._suppression(data)
+            elif record.type not in {"product", "store"}:
+                self.summary.refused.append(Refused(record.line, f"unknown type {record.type!r}"))
+                return
+        except (KeyError, TypeError, ValueError) as error:
+            reason = f"{record.type}: bad or missing {error}"
+            self.summary.refused.append(Refused(record.line, reason, data.get("id")))
+
+    def _suppression(self, data: dict[str, Any]) -> None:
+        email = str(data["email"]).lower()
+        kind = str(data["kind"])
+        if self.session.get(Suppression, (self.site.id, kind, email)) is not None:
+            self.summary.duplicates += 1
+            return
+        if not self.dry_run:
+            when = _when(data["created_at"])
+            self.session.add(
+                Suppression(site_id=self.site.id, kind=kind, email=email, created_at=when)
+            )
+            self.session.flush()
+        self.summary.by_kind["suppression"] += 1
+
+    def _invitation(self, data: dict[str, Any]) -> bool:
+        """Add an exported invitation; False when it is there already."""
+        if self.session.get(Invitation, data["id"]) is not None:
+            self.summary.duplicates += 1
+            return False
+        status = InvitationStatus(data["status"])
+        row = Invitation(
+            id=data["id"],
+            site_id=self.site.id,
+            order_id=data["order_id"],
+            email=data["email"],
+            name=data.get("name"),
+            products=list(data["products"]),
+            store_review=bool(data.get("store_review", True)),
+            locale=data["locale"],
+            status=status,
+            token_hash=invitations.token_hash(invitations.token_for(data["id"])),
+            attempts=0,
+            **{key: _when(data.get(key)) for key in INVITATION_TIMES},
+        )
+        row.updated_at = row.created_at
+        if status == InvitationStatus.SCHEDULED:
+            row.due_at = row.send_at
+        elif status == InvitationStatus.SENT and row.reminded_at is None and row.sent_at:
+            row.due_at = row.sent_at + timedelta(days=self.site.invite_reminder_days)
+        if not self.dry_run:
+            self.session.add(row)
+            self.session.flush()
+        return True
+
+    def _products(self, external_ids: set[str]) -> dict[str, str]:
+        """Product row ids by external id, created as needed (one insert for the new)."""
+        if self.dry_run or not external_ids:
+            return {e: e for e in external_ids}
+        query = sa.select(Product.external_id, Product.id).where(
+            Product.site_id == self.site.id, Product.external_id.in_(external_ids)
+        )
+        found: dict[str, str] = {str(e): str(i) for e, i in self.session.execute(query)}
+        missing = sorted(external_ids - found.keys())
+        if missing:
+            now = utcnow()
+            rows = [
+                {"id": new_id("prd"), "site_id": self.site.id, "external_id": e, "created_at": now}
+                for e in missing
+            ]
+            self.session.execute(sa.insert(Product), rows)
+            found.update({str(row["external_id"]): str(row["id"]) for row in rows})
+        return found
+
+    def _reviews(self, records: list[ReviewRecord]) -> None:
+        checked = [(r, v) for r in records if (v := self._text(r)) is not None]
+        fresh_records = self._new_only(Review, [r for r, _ in checked])
+        fresh = {id(r) for r in fresh_records}
+        rows_in = [(r, v) for r, v in checked if id(r) in fresh]
+        products = self._products({r.product for r, _ in rows_in})
+        rows = []
+        for record, values in rows_in:
+            rows.append(
+                {
+                    "id": record.id or new_id("rev"),
+                    "site_id": self.site.id,
+                    "product_id": products[record.product],
+                    "rating": record.rating,
+                    **values,
+                    "verified_buyer": record.verified_buyer,
+                    "status": self.status or record.status,
+                    "spam_reasons": [],
+                    "helpful_count": max(record.helpful_count, 0),
+                    "unhelpful_count": max(record.unhelpful_count, 0),
+                    "comment_count": 0,
+                    "reply_body": _reply(record.reply_body),
+                    "reply_created_at": record.reply_created_at if record.reply_body else None,
+                    **self._origin(record),
+                    "created_at": record.created_at,
+                    "updated_at": record.updated_at or record.created_at,
+                }
+            )
+        if rows and not self.dry_run:
+            self.session.execute(sa.insert(Review), rows)
+        self.summary.imported += len(rows)
+        self.summary.by_kind["review"] += len(rows)
+
+    def _comments(self, records: list[CommentRecord]) -> None:
+        checked = [(r, v) for r in records if (v := self._text(r)) is not None]
+        fresh_records = self._new_only(Comment, [r for r, _ in checked])
+        fresh = {id(r) for r in fresh_records}
+        rows_in = [(r, v) for r, v in checked if id(r) in fresh]
+        parents = self._stored_comments(
+            {r.parent_source_id for r, _ in rows_in if r.parent_source_id}
+        )
+        reviews = self._stored_reviews(
+            {r.review_source_id for r, _ in rows_in if r.review_source_id}
+        )
+        products = self._products({r.product for r, _ in rows_in})
+        rows = []
+        for record, values in rows_in:
+            review_id = None
+            parent_id = None
+            depth = 0
+            if record.parent_source_id is not None:
+                parent = parents.get(record.parent_source_id)
+                if parent is None:
+                    self._refuse(record, f"answers comment {record.parent_source_id!r}, not found")
+                    continue
+                parent_id, depth, review_id = parent[0], parent[1] + 1, parent[2]
+                if depth > MAX_DEPTH:  # Plaudit's threads nest 3 levels: a sibling, then
+                    parent_id, depth = parent[3], MAX_DEPTH
+            elif record.review_source_id is not None:
+                review_id = reviews.get(record.review_source_id)
+                if review_id is None:
+                    self._refuse(record, f"answers review {record.review_source_id!r}, not found")
+                    continue
+            row_id = record.id or new_id("cmt")
+            rows.append(
+                {
+                    "id": row_id,
+                    "site_id": self.site.id,
+                    "product_id": products[record.product],
+                    "review_id": review_id,
+                    "parent_id": parent_id,
+                    "depth": depth,
+                    **values,
+                    "is_owner": record.is_owner,
+                    "status": self.status or record.status,
+                    "spam_reasons": [],
+                    **self._origin(record),
+                    "created_at": record.created_at,
+                    "updated_at": record.updated_at or record.created_at,
+                }
+            )
+            # A reply later in this batch finds its parent here.
+            parents.add(record.source_id, row_id, depth, review_id, parent_id)
+        if rows and not self.dry_run:
+            self.session.execute(sa.insert(Comment), rows)
+        self.summary.imported += len(rows)
+        self.summary.by_kind["comment"] += len(rows)
+
+    def _stored_comments(self, source_ids: set[str]) -> _Parents:
+        parents = self._parents
+        missing = source_ids - parents.by_source.keys()
+        if missing:
+            key = getattr(Comment, self.key)
+            query = sa.select(key, Comment.id, Comment.depth, Comment.review_id, Comment.parent_id)
+            query = query.where(Comment.site_id == self.site.id, key.in_(missing))
+            if self.key == "source_id":
+                query = query.where(Comment.source == self.source)
+            for source_id, id_, depth, review_id, parent_id in self.session.execute(query):
+                if source_id is not None:
+                    parents.add(source_id, id_, depth, review_id, parent_id)
+        return parents
+
+    @property
+    def _parents(self) -> _Parents:
+        self._parent_cache.trim(keep_all=self.dry_run)
+        return self._parent_cache
+
+    def _stored_reviews(self, source_ids: set[str]) -> dict[str, str]:
+        found = {s: s for s in source_ids if s in self.seen[Review]}  # a dry run's
+        if not source_ids:
+            return found
+        key = getattr(Review, self.key)
+        query = sa.select(key, Review.id).where(Review.site_id == self.site.id, key.in_(source_ids))
+        if self.key == "source_id":
+            query = query.where(Review.source == self.source)
+        found.update({s: i for s, i in self.session.execute(query) if s is not None})
+        return found
+
+
+class _Parents:
+    """Comments a reply may answer, by source id: (row id, depth, review id, parent id).
+    Bounded: cleared once large (the database keeps them), except in a dry run, where
+    nothing is written."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self.by_source: dict[str, tuple[str, int, str | None, str | None]] = {}
+
+    def add(
+        self, source_id: str, id_: str, depth: int, review_id: str | None, parent: str | None
+    ) -> None:
+        self.by_source[source_id] = (id_, depth, review_id, parent)
+
+    def get(self, source_id: str) -> tuple[str, int, str | None, str | None] | None:
+        return self.by_source.get(source_id)
+
+    def trim(self, *, keep_all: bool) -> None:
+        if not keep_all and len(self.by_source) > self.LIMIT:
+            self.by_source.clear()
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("a time without a zone")
+    return parsed.astimezone(UTC)
+
+
+def _reply(body: str | None) -> str | None:
+    if body is None:
+        return None
+    try:
+        reply: str | None = _REPLY.deserialize(body)
+    except ma.ValidationError:
+        return None
+    return reply
+
+
+def _message(error: ma.ValidationError) -> str:
+    messages = error.messages
+    if isinstance(messages, list) and messages:
+        return str(messages[0]).rstrip(".").lower()
+    return str(messages)
+
+
+# ---------------------------------------------------------------- counters
+
+
+def recount(session: Session, site: Site) -> None:
+    """Set every counter of ``site`` from its rows: each product's summary, each
+    review's published comment count, the per-status counts of the admin page."""
+    published = sa.and_(Review.product_id == Product.id, Review.status == Status.PUBLISHED)
+
+    def of_published(value: Any) -> Any:
+        return sa.select(sa.func.coalesce(sa.func.sum(value), 0)).where(published).scalar_subquery()
+
+    values: dict[str, Any] = {
+        "published_count": of_published(1),
+        "rating_sum": of_published(Review.rating),
+    }
+    for n in range(1, 6):
+        values[f"stars_{n}"] = of_published(sa.case((Review.rating == n, 1), else_=0))
+    session.execute(sa.update(Product).where(Product.site_id == site.id).values(values))
+    comment_count = (
+        sa.select(sa.func.count())
+        .where(Comment.review_id == Review.id, Comment.status == Status.PUBLISHED)
+        .scalar_subquery()
+    )
+    session.execute(
+        sa.update(Review).where(Review.site_id == site.id).values(comment_count=comment_count)
+    )
+    session.execute(sa.delete(StatusCount).where(StatusCount.site_id == site.id))
+    for model in (Review, Comment):
+        counted = session.execute(
+            sa.select(model.status, sa.func.count())
+            .where(model.site_id == site.id)
+            .group_by(model.status)
+        ).all()
+        rows = [
+            {"site_id": site.id, "subject": model.__tablename__, "status": s, "count": n}
+            for s, n in counted
+        ]
+        if rows:
+            session.execute(sa.insert(StatusCount), rows)
+
+
+# ---------------------------------------------------------------- the report
+
+
+def write_refused(path: Path, refused: list[Refused]) -> None:
+    """The refused rows as a CSV (line, source id, reason), for the person importing."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "source_id", "reason"])
+        for row in sorted(refused, key=lambda r: r.line):
+            writer.writerow([row.line, row.source_id or "", row.reason])
