@@ -26,7 +26,7 @@ from .jobs import run_worker
 from .models import Moderation, Status
 from .services import invitation_delivery, sites
 from .transfer import export, loader
-from .transfer.formats import LINE_BASED, READERS
+from .transfer.formats import FORMATS
 from .transfer.records import ImportFileError, Options
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -175,19 +175,10 @@ def _progress(label: str, total: int | None) -> Iterator[Any]:
         yield bar
 
 
-def _count_lines(path: Path) -> int:
-    """Lines in ``path``, read in 1 MiB blocks (a second or two for a gigabyte)."""
-    count = 0
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            count += block.count(b"\n")
-    return count
-
-
 @click.command("import")
 @click.option("--site", "slug", required=True, help="The site to import into.")
 @click.option(
-    "--format", "fmt", type=click.Choice(sorted(READERS)), required=True, help="The source tool."
+    "--format", "fmt", type=click.Choice(sorted(FORMATS)), required=True, help="The source tool."
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
@@ -231,14 +222,14 @@ def import_command(
     except Problem as exc:
         raise click.ClickException(exc.detail or "no such site") from exc
     options = Options(product_field=product_field, thread_pattern=thread_pattern)
-    total = _count_lines(file) if fmt in LINE_BASED else None
+    reader = FORMATS[fmt]
     try:
-        with _progress(f"importing {file.name}", total) as bar:
+        with _progress(f"importing {file.name}", reader.total(file)) as bar:
             summary = loader.import_records(
                 db.session,
                 site,
                 fmt,
-                READERS[fmt](file, options),
+                reader.read(file, options),
                 dry_run=dry_run,
                 strict=strict,
                 status=None if status is None else Status(status),

@@ -37,6 +37,15 @@ def _time(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def total(path: Path) -> int | None:
+    """One record per line."""
+    count = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            count += block.count(b"\n")
+    return count
+
+
 def read(path: Path, options: Options) -> Iterator[Record]:
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
