@@ -8,19 +8,25 @@ database) are added with plain SQL to a database Isso made.
 
 from __future__ import annotations
 
+import csv
 import re
 import runpy
+import shutil
 import sqlite3
 import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask
 from isso import config
 from isso.db import SQLite3
 
-from plaudit_server.models import Status
+from plaudit_server.extensions import db
+from plaudit_server.models import Comment, Status
 from plaudit_server.transfer.formats import isso
 from plaudit_server.transfer.records import (
     CommentRecord,
@@ -428,3 +434,175 @@ def test_a_large_database_streams_in_constant_memory(empty_isso_db: Path) -> Non
     assert isinstance(last, CommentRecord) and last.body.startswith("019999 ")
     assert peak < 1_000_000, f"reading held {peak} bytes"
 
+
+# ---------------------------------------------------------------- plaudit import --format isso
+
+
+def run_import(runner: Any, path: Path, *more: str) -> Any:
+    return runner.invoke(
+        args=["import", "--site", "acme-shop", "--format", "isso", *more, str(path)]
+    )
+
+
+SUMMARY = re.compile(
+    r"read (\d+), (?:would import|imported) (\d+)\b.*, duplicates (\d+), refused (\d+)"
+)
+
+
+def summary(output: str) -> tuple[int, ...]:
+    """The summary's counts: read, imported, duplicates, refused."""
+    match = next(filter(None, map(SUMMARY.fullmatch, output.splitlines())))
+    return tuple(int(n) for n in match.groups())
+
+
+def stats(api: Any) -> dict[str, int]:
+    counts: dict[str, int] = api.admin("GET", "/stats").get_json()["comments"]
+    return counts
+
+
+def public_comments(api: Any, product: str) -> list[dict[str, Any]]:
+    response = api.client.get(api.public(f"/products/{product}/comments?limit=50"))
+    assert response.status_code == 200
+    comments: list[dict[str, Any]] = response.get_json()["comments"]
+    return comments
+
+
+def all_comments(app: Flask) -> dict[str, tuple[str, str, str | None, str]]:
+    """Every stored comment by Isso id: (product, status, parent's Isso id, body)."""
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Comment)).all()
+        # The Isso id is the source id's part before "@" (the part after is the time).
+        source_of = {c.id: str(c.source_id).split("@")[0] for c in rows}
+        assert {c.source for c in rows} <= {"isso"}
+        return {
+            source_of[c.id]: (
+                c.product.external_id,
+                c.status.value,
+                source_of[c.parent_id] if c.parent_id else None,
+                c.body,
+            )
+            for c in rows
+        }
+
+
+def body_of(record: Record) -> str:
+    assert isinstance(record, CommentRecord)
+    return record.body
+
+
+REFUSED_LINES = [
+    "  line 7: thread URI '/blog/unsere-m%C3%BChle/' gives product id 'unsere-mühle', "
+    "which is not 1-128 characters of A-Z a-z 0-9 . _ : -",
+    "  line 8: thread URI '/' has no path segment to use as the product id",
+    "  line 9: text is longer than 5000 characters (5001)",
+    "  line 10: author name is longer than 80 characters (81)",
+    "  line 11: no text",
+]
+
+
+def test_plaudit_import_brings_the_isso_threads_in(
+    runner: Any, app: Flask, api: Any, isso_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "comments.db"
+    shutil.copy(isso_db, path)
+    result = run_import(runner, path)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert summary(result.output) == (12, 7, 0, 5)
+    assert "read 12, imported 7 (7 comments)" in result.output
+    for note in EXPECTED[-4:]:
+        assert isinstance(note, Note)
+        assert f"note: {note.text}" in lines
+    assert [line for line in lines if line.startswith("  line ")] == REFUSED_LINES
+
+    # The refused rows, also as a CSV next to the file, with their lines and reasons.
+    with (tmp_path / "comments.db.refused.csv").open(newline="", encoding="utf-8") as handle:
+        report = list(csv.reader(handle))
+    assert [row[:1] for row in report[1:]] == [["7"], ["8"], ["9"], ["10"], ["11"]]
+    assert [row for row in report[1:] if "no text" in row] != []
+
+    stored = all_comments(app)
+    assert stored == {
+        "1": ("grinder-aurora", "published", None, body_of(EXPECTED[0])),
+        "2": ("grinder-aurora", "published", "1", body_of(EXPECTED[1])),
+        "3": ("grinder-aurora", "pending", "1", "Stufe 4 works for me."),
+        "4": ("kettle-nova", "rejected", None, isso.DELETED_BODY),
+        "5": ("kettle-nova", "published", "4", "Please keep it about the kettle."),
+        "6": ("grinder-aurora", "published", None, "Caf\u00e9 au lait comes out great."),
+        "12": ("kettle-nova", "pending", None, "水开得很快\uff0c很安静。"),
+    }
+    # The public threads are what Isso showed: published comments, dates and names kept,
+    # the answer under the comment it answers.
+    grinder = public_comments(api, "grinder-aurora")
+    assert [(c["author_name"], c["created_at"]) for c in grinder] == [
+        ("Ana García", "2024-03-01T09:15:30.250000Z"),
+        ("Jonas Müller", "2024-03-02T10:00:00.000000Z"),
+        ("Zoë", "2024-05-01T07:00:00.000000Z"),
+    ]
+    assert grinder[1]["parent_id"] == grinder[0]["id"]
+    kettle = public_comments(api, "kettle-nova")
+    assert [c["body"] for c in kettle] == ["Please keep it about the kettle."]
+    # The counters say what was imported.
+    assert stats(api) == {"published": 4, "pending": 2, "rejected": 1, "spam": 0, "total": 7}
+
+    # The same file again adds nothing.
+    again = run_import(runner, path)
+    assert again.exit_code == 0, again.output
+    assert summary(again.output) == (12, 0, 7, 5)
+    assert all_comments(app) == stored
+    assert stats(api) == {"published": 4, "pending": 2, "rejected": 1, "spam": 0, "total": 7}
+
+
+def test_a_dry_run_reports_the_isso_import_and_writes_nothing(
+    runner: Any, app: Flask, api: Any, isso_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "comments.db"
+    shutil.copy(isso_db, path)
+    result = run_import(runner, path, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert summary(result.output) == (12, 7, 0, 5)
+    assert "would import 7" in result.output
+    assert [line for line in result.output.splitlines() if line.startswith("  line ")] == (
+        REFUSED_LINES
+    )
+    assert all_comments(app) == {}
+    assert stats(api)["total"] == 0
+
+
+def test_the_isso_import_can_hold_everything_for_review(
+    runner: Any, app: Flask, api: Any, isso_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "comments.db"
+    shutil.copy(isso_db, path)
+    result = run_import(runner, path, "--status", "pending")
+    assert result.exit_code == 0, result.output
+    assert {status for _, status, _, _ in all_comments(app).values()} <= {"pending", "rejected"}
+    assert public_comments(api, "grinder-aurora") == []
+    assert stats(api)["published"] == 0
+
+
+def test_a_thread_pattern_given_to_plaudit_import_picks_the_products(
+    runner: Any, app: Flask, site: Any, isso_db: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "comments.db"
+    shutil.copy(isso_db, path)
+    bad = run_import(runner, path, "--thread-pattern", "/products/[a-z-]+")
+    assert bad.exit_code != 0
+    assert "must have exactly one group" in bad.output
+    assert "Nothing was imported" in bad.output
+    assert all_comments(app) == {}
+    result = run_import(runner, path, "--thread-pattern", r"^/(?:products|blog)/([a-z]+)")
+    assert result.exit_code == 0, result.output
+    products = {product for product, _, _, _ in all_comments(app).values()}
+    assert products == {"grinder", "kettle", "unsere"}
+
+
+def test_a_file_that_is_not_an_isso_database_imports_nothing(
+    runner: Any, app: Flask, site: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "comments.db"
+    path.write_text("tid,id,text\n1,1,hello\n")
+    result = run_import(runner, path)
+    assert result.exit_code != 0
+    assert f"{path}: not an SQLite database" in result.output
+    assert all_comments(app) == {}
