@@ -5,15 +5,23 @@ hostile files (entity expansion, external entities, a gigabyte-sized message).""
 
 from __future__ import annotations
 
+import csv
 import gzip
+import re
+import shutil
 import tracemalloc
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask
 
-from plaudit_server.models import Status
+from conftest import SiteInfo
+from plaudit_server.extensions import db
+from plaudit_server.models import Comment, Product, Status
 from plaudit_server.transfer.formats import disqus
 from plaudit_server.transfer.records import (
     CommentRecord,
@@ -470,3 +478,157 @@ def test_an_anonymous_post_without_a_name(tmp_path: Path) -> None:
 )
 def test_html_to_text(html: str, text: str) -> None:
     assert disqus.html_to_text(html) == text
+
+
+# ------------------------------------------------- through `plaudit import`, both databases
+
+SUMMARY = re.compile(
+    r"^read (\d+), (?:would import|imported) (\d+).*, duplicates (\d+), refused (\d+)$", re.M
+)
+# The fixture's posts as Plaudit has them afterwards (the default thread mapping).
+PUBLISHED = {
+    GRINDER: ["4380117205", "4380265590", "4380301877", "4380422316"],
+    KETTLE: ["4402698120", "4402711458"],
+    "brewing-guide": ["4455100398", "4455208871", "4512590330"],
+}
+
+
+def counts(output: str) -> tuple[int, ...]:
+    """(read, imported, duplicates, refused) from the command's summary line."""
+    match = SUMMARY.search(output)
+    assert match is not None, output
+    return tuple(int(n) for n in match.groups())
+
+
+def import_file(runner: Any, slug: str, path: Path, *options: str) -> Any:
+    return runner.invoke(args=["import", "--site", slug, "--format", "disqus", str(path), *options])
+
+
+def comment_stats(app: Flask, site: SiteInfo) -> dict[str, int]:
+    headers = {"Authorization": f"Bearer {site.api_key}"}
+    response = app.test_client().get("/api/v1/admin/stats", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return {k: v for k, v in response.get_json()["comments"].items() if v}
+
+
+def public_comments(app: Flask, site: SiteInfo, product: str) -> list[dict[str, Any]]:
+    url = f"/api/v1/sites/{site.slug}/products/{product}/comments?limit=50"
+    response = app.test_client().get(url)
+    assert response.status_code == 200
+    found: list[dict[str, Any]] = response.get_json()["comments"]
+    return found
+
+
+@pytest.fixture
+def export_copy(tmp_path: Path) -> Path:
+    """The sample export in a folder of the test's (the refused rows' CSV goes next to it)."""
+    path = tmp_path / "brewhaus-disqus.xml"
+    shutil.copy(EXPORT, path)
+    return path
+
+
+def source_ids(app: Flask, site: SiteInfo) -> dict[str, str]:
+    """Plaudit's comment ids by Disqus post id."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Comment.source_id, Comment.id).where(Comment.site_id == site.id)
+        )
+        return {str(source): str(id_) for source, id_ in rows}
+
+
+def test_import_writes_the_threads_and_a_rerun_adds_nothing(
+    app: Flask, runner: Any, site: SiteInfo, export_copy: Path
+) -> None:
+    result = import_file(runner, site.slug, export_copy)
+    assert result.exit_code == 0, result.output
+    assert counts(result.output) == (16, 12, 0, 4)
+    lines = result.output.splitlines()
+    for note in EXPECTED[-3:]:
+        assert f"note: {note.text}" in lines  # type: ignore[union-attr]
+    refused = [r for r in EXPECTED if isinstance(r, Refused)]
+    for row in refused:
+        assert f"  line {row.line}: {row.reason}" in lines
+    report = export_copy.with_name(export_copy.name + ".refused.csv")
+    with report.open(newline="", encoding="utf-8") as handle:
+        assert list(csv.reader(handle)) == [
+            ["line", "source_id", "reason"],
+            *([str(r.line), r.source_id, r.reason] for r in refused),
+        ]
+
+    expected_stats = {"published": 9, "rejected": 2, "spam": 1, "total": 12}
+    assert comment_stats(app, site) == expected_stats
+    ids = source_ids(app, site)
+    for product, posts_ in PUBLISHED.items():
+        public = public_comments(app, site, product)
+        assert [c["id"] for c in public] == [ids[p] for p in posts_]
+    grinder = public_comments(app, site, GRINDER)
+    first, reply, reply2, reply3 = grinder
+    assert (first["parent_id"], reply["parent_id"], reply2["parent_id"]) == (
+        None,
+        first["id"],
+        reply["id"],
+    )
+    # The fourth level answers the third's parent: Plaudit nests three levels.
+    assert reply3["parent_id"] == reply["id"]
+    assert reply3["body"] == "Thanks both & ordered one!"
+    assert reply3["created_at"] == "2019-03-11T09:30:00.000000Z"
+    assert first["author_name"] == "Marta Lindqvist"
+    assert "<" not in first["body"] and "https://coffee.example/grind-chart" in first["body"]
+    kettle = public_comments(app, site, KETTLE)
+    assert kettle[0]["body"].startswith("Tried to paste <script>alert(1)</script>")
+    assert kettle[1]["body"] == "Pours well. Handle stays cool."
+    # No reviews came in: the products' review summaries stay empty.
+    summary = app.test_client().get(f"/api/v1/sites/{site.slug}/products/{GRINDER}/reviews")
+    assert summary.get_json()["summary"]["count"] == 0
+
+    again = import_file(runner, site.slug, export_copy)
+    assert again.exit_code == 0, again.output
+    assert counts(again.output) == (16, 0, 12, 4)
+    assert comment_stats(app, site) == expected_stats
+    assert source_ids(app, site) == ids
+
+
+def test_import_with_a_thread_pattern_pending_dry_run_and_strict(
+    app: Flask, runner: Any, site: SiteInfo, export_copy: Path
+) -> None:
+    pattern = ("--thread-pattern", PRODUCTS_ONLY)
+    dry = import_file(runner, site.slug, export_copy, *pattern, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert counts(dry.output) == (16, 9, 0, 7)
+    assert "dry run: nothing was written" in dry.output
+    strict = import_file(runner, site.slug, export_copy, *pattern, "--strict")
+    assert strict.exit_code != 0
+    assert "--strict: rows were refused, so nothing was written" in strict.output
+    assert comment_stats(app, site) == {}
+
+    held = import_file(runner, site.slug, export_copy, *pattern, "--status", "pending")
+    assert held.exit_code == 0, held.output
+    assert counts(held.output) == (16, 9, 0, 7)
+    blog = "does not match --thread-pattern"
+    assert sum(blog in line for line in held.output.splitlines()) == 4
+    assert comment_stats(app, site) == {"pending": 9, "total": 9}
+    assert public_comments(app, site, GRINDER) == []
+    with app.app_context():
+        products = db.session.scalars(
+            sa.select(Product.external_id).where(Product.site_id == site.id)
+        )
+        assert sorted(products) == ["dripper-v60-old", GRINDER, KETTLE]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "message"),
+    [
+        ("disqus-billion-laughs.xml", "the file declares XML entities (<!ENTITY lol>)"),
+        ("disqus-external-entity.xml", "(<!ENTITY secret SYSTEM 'file:///etc/passwd'>)"),
+    ],
+)
+def test_a_hostile_file_imports_nothing(
+    app: Flask, runner: Any, site: SiteInfo, tmp_path: Path, fixture: str, message: str
+) -> None:
+    path = tmp_path / fixture
+    shutil.copy(FIXTURES / fixture, path)
+    result = import_file(runner, site.slug, path)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Nothing was imported." in result.output
+    assert comment_stats(app, site) == {}
