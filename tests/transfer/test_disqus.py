@@ -378,6 +378,29 @@ def test_a_giant_message_is_refused_and_not_kept(tmp_path: Path) -> None:
     assert peak < 2 * disqus.ELEMENT_TEXT_MAX, f"peak {peak} bytes"
 
 
+def test_a_giant_thread_refuses_its_posts_and_marks_are_the_readers(tmp_path: Path) -> None:
+    """A thread past the text allowance is not read (its link may be lost); the
+    attributes the reader marks elements with are never taken from the file."""
+    path = tmp_path / "export.xml"
+    giant = "x" * (disqus.ELEMENT_TEXT_MAX + 1)
+    marks = 'xmlns:m="urn:plaudit:disqus-reader" m:line="1" m:oversized="1"'
+    text = (
+        HEAD
+        + f'  <thread dsq:id="2"><title>{giant}</title><link>https://a.example/p/x</link></thread>\n'
+        + post(3, "<p>On the giant</p>", '<thread dsq:id="2" />')
+        + post(4, "<p>Marked</p>").replace("<message>", f"<message {marks}>")
+        + post(5, "<p>Marked too</p>").replace('dsq:id="5"', f'dsq:id="5" {marks}')
+        + "</disqus>\n"
+    )
+    path.write_text(text)
+    first, second, third = read(path)
+    assert first == Refused(
+        5, f"thread 2 holds more than {disqus.ELEMENT_TEXT_MAX} characters", "3"
+    )
+    assert isinstance(second, CommentRecord) and (second.body, second.line) == ("Marked", 11)
+    assert isinstance(third, CommentRecord) and (third.body, third.line) == ("Marked too", 17)
+
+
 def test_a_message_over_5000_characters_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "export.xml"
     path.write_text(

@@ -199,6 +199,9 @@ class _LineTreeBuilder(TreeBuilder):
 
     def start(self, tag: str, attrs: dict[str, str], /) -> Element:
         element = super().start(tag, attrs)
+        if attrs:  # the marks are this reader's to set, never the file's
+            element.attrib.pop(_LINE, None)
+            element.attrib.pop(_OVERSIZED, None)
         self._depth += 1
         if self._depth == 1:
             if tag.rpartition("}")[2] != "disqus":
@@ -269,7 +272,12 @@ class _Reader:
             dsq_id = f"id:{identifier}"
         if identifier:
             self.by_identifier[identifier] = dsq_id
-        product, refusal = self.product(dsq_id, _text(children.get("link")))
+        product: str | None = None
+        refusal: str | None
+        if element.get(_OVERSIZED):
+            refusal = f"thread {dsq_id} holds more than {ELEMENT_TEXT_MAX} characters"
+        else:
+            product, refusal = self.product(dsq_id, _text(children.get("link")))
         deleted = _true(children.get("isDeleted"))
         self.threads[dsq_id] = _Thread(product, refusal, deleted)
 
