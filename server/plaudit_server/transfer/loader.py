@@ -79,7 +79,7 @@ class Summary:
 
     def lines(self) -> list[str]:
         verb = "imported" if self.written else "would import" if self.imported else "imported"
-        kinds = ", ".join(f"{n} {kind}s" for kind, n in sorted(self.by_kind.items()))
+        kinds = ", ".join(f"{n} {kind}s" for kind, n in sorted(self.by_kind.items()) if n)
         out = [
             f"read {self.read}, {verb} {self.imported}"
             + (f" ({kinds})" if kinds else "")
