@@ -1,7 +1,8 @@
 """The Disqus reader, over ``tests/fixtures/import/disqus.xml`` (a shop's export: four
 product threads, a blog page, a deleted thread; replies four deep, a deleted and a spam
-post, HTML with links and scripts, a post on a thread the file does not have) and over
-hostile files (entity expansion, external entities, a gigabyte-sized message)."""
+post, HTML with links and scripts, a post on a thread the file does not have, replies to
+refused posts) and over hostile files (entity expansion, external entities, a
+gigabyte-sized message); then through ``plaudit import`` on both databases."""
 
 from __future__ import annotations
 
@@ -202,7 +203,27 @@ EXPECTED: list[Record] = [
         line=308,
         parent_source_id="4455208871",
     ),
+    CommentRecord(  # answers the post refused for "no message": starts a thread instead
+        source_id="4512800144",
+        product=GRINDER,
+        body="Whoever posted the empty comment: same here, it happens on mobile.",
+        author_name="Ravi Menon",
+        created_at=at(9, 0, month=8, day=10),
+        line=324,
+    ),
+    Refused(339, "createdAt '2019-13-01T00:00:00Z' is not a date", "4512800233"),
+    CommentRecord(  # answers the refused reply above: answers what that one answered
+        source_id="4512800377",
+        product=GRINDER,
+        body="Not that we know of.",
+        author_name="Marta Lindqvist",
+        author_email=MARTA,
+        created_at=at(16, 20, month=8, day=11),
+        line=354,
+        parent_source_id="4380117205",
+    ),
     Note("comments on deleted Disqus threads are kept as rejected (1)"),
+    Note("replies to refused posts answer the post those answered, or start a thread (2)"),
     Note("author names longer than 80 characters were shortened (1)"),
     Note("e-mail addresses that are not valid were left out (1)"),
 ]
@@ -222,7 +243,7 @@ def test_a_gzipped_export_reads_the_same(tmp_path: Path) -> None:
     path = tmp_path / "brewhaus-2019-08-04T10:00:00-all.xml.gz"
     path.write_bytes(gzip.compress(EXPORT.read_bytes()))
     assert read(path) == EXPECTED
-    assert disqus.total(path) == 16
+    assert disqus.total(path) == 19
 
 
 @pytest.mark.parametrize(
@@ -267,10 +288,11 @@ def test_a_thread_pattern_takes_product_pages_only() -> None:
         (267, "no message"),
         (295, blog),  # the thread is checked before the date
         (308, blog),
+        (339, "createdAt '2019-13-01T00:00:00Z' is not a date"),
     ]
     comments = [r for r in records if isinstance(r, CommentRecord)]
     assert {c.product for c in comments} == {GRINDER, KETTLE, "dripper-v60-old"}
-    assert len(comments) == 9
+    assert len(comments) == 11
 
 
 def test_the_pattern_group_is_the_product_id(tmp_path: Path) -> None:
@@ -435,6 +457,27 @@ def test_threads_referred_to_by_identifier_and_posts_without_a_thread(tmp_path: 
     ]
 
 
+def test_refused_posts_remembered_for_their_replies_are_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(disqus, "REFUSED_KEPT", 1)
+    path = tmp_path / "export.xml"
+    reply = '<thread dsq:id="1" /><parent dsq:id="{}" />'
+    path.write_text(
+        HEAD
+        + post(2, "")  # refused, remembered
+        + post(3, "")  # refused, past the bound
+        + post(4, "<p>To 2</p>", reply.format(2))
+        + post(5, "<p>To 3</p>", reply.format(3))
+        + "</disqus>\n"
+    )
+    records = read(path)
+    assert [getattr(r, "parent_source_id", None) for r in records[2:4]] == [None, "3"]
+    assert records[4] == Note(
+        "replies to refused posts answer the post those answered, or start a thread (1)"
+    )
+
+
 def test_names_and_text_are_cleaned(tmp_path: Path) -> None:
     path = tmp_path / "export.xml"
     author = (
@@ -510,7 +553,7 @@ SUMMARY = re.compile(
 )
 # The fixture's posts as Plaudit has them afterwards (the default thread mapping).
 PUBLISHED = {
-    GRINDER: ["4380117205", "4380265590", "4380301877", "4380422316"],
+    GRINDER: ["4380117205", "4380265590", "4380301877", "4380422316", "4512800144", "4512800377"],
     KETTLE: ["4402698120", "4402711458"],
     "brewing-guide": ["4455100398", "4455208871", "4512590330"],
 }
@@ -564,9 +607,9 @@ def test_import_writes_the_threads_and_a_rerun_adds_nothing(
 ) -> None:
     result = import_file(runner, site.slug, export_copy)
     assert result.exit_code == 0, result.output
-    assert counts(result.output) == (16, 12, 0, 4)
+    assert counts(result.output) == (19, 14, 0, 5)
     lines = result.output.splitlines()
-    for note in EXPECTED[-3:]:
+    for note in EXPECTED[-4:]:
         assert f"note: {note.text}" in lines  # type: ignore[union-attr]
     refused = [r for r in EXPECTED if isinstance(r, Refused)]
     for row in refused:
@@ -578,14 +621,14 @@ def test_import_writes_the_threads_and_a_rerun_adds_nothing(
             *([str(r.line), r.source_id, r.reason] for r in refused),
         ]
 
-    expected_stats = {"published": 9, "rejected": 2, "spam": 1, "total": 12}
+    expected_stats = {"published": 11, "rejected": 2, "spam": 1, "total": 14}
     assert comment_stats(app, site) == expected_stats
     ids = source_ids(app, site)
     for product, posts_ in PUBLISHED.items():
         public = public_comments(app, site, product)
         assert [c["id"] for c in public] == [ids[p] for p in posts_]
     grinder = public_comments(app, site, GRINDER)
-    first, reply, reply2, reply3 = grinder
+    first, reply, reply2, reply3, after_refused, after_refused_reply = grinder
     assert (first["parent_id"], reply["parent_id"], reply2["parent_id"]) == (
         None,
         first["id"],
@@ -595,6 +638,9 @@ def test_import_writes_the_threads_and_a_rerun_adds_nothing(
     assert reply3["parent_id"] == reply["id"]
     assert reply3["body"] == "Thanks both & ordered one!"
     assert reply3["created_at"] == "2019-03-11T09:30:00.000000Z"
+    # Replies to refused posts: one level up (a thread of its own, an answer to first).
+    assert after_refused["parent_id"] is None
+    assert after_refused_reply["parent_id"] == first["id"]
     assert first["author_name"] == "Marta Lindqvist"
     assert "<" not in first["body"] and "https://coffee.example/grind-chart" in first["body"]
     kettle = public_comments(app, site, KETTLE)
@@ -606,7 +652,7 @@ def test_import_writes_the_threads_and_a_rerun_adds_nothing(
 
     again = import_file(runner, site.slug, export_copy)
     assert again.exit_code == 0, again.output
-    assert counts(again.output) == (16, 0, 12, 4)
+    assert counts(again.output) == (19, 0, 14, 5)
     assert comment_stats(app, site) == expected_stats
     assert source_ids(app, site) == ids
 
@@ -617,7 +663,7 @@ def test_import_with_a_thread_pattern_pending_dry_run_and_strict(
     pattern = ("--thread-pattern", PRODUCTS_ONLY)
     dry = import_file(runner, site.slug, export_copy, *pattern, "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert counts(dry.output) == (16, 9, 0, 7)
+    assert counts(dry.output) == (19, 11, 0, 8)
     assert "dry run: nothing was written" in dry.output
     strict = import_file(runner, site.slug, export_copy, *pattern, "--strict")
     assert strict.exit_code != 0
@@ -626,10 +672,10 @@ def test_import_with_a_thread_pattern_pending_dry_run_and_strict(
 
     held = import_file(runner, site.slug, export_copy, *pattern, "--status", "pending")
     assert held.exit_code == 0, held.output
-    assert counts(held.output) == (16, 9, 0, 7)
+    assert counts(held.output) == (19, 11, 0, 8)
     blog = "does not match --thread-pattern"
     assert sum(blog in line for line in held.output.splitlines()) == 4
-    assert comment_stats(app, site) == {"pending": 9, "total": 9}
+    assert comment_stats(app, site) == {"pending": 11, "total": 11}
     assert public_comments(app, site, GRINDER) == []
     with app.app_context():
         products = db.session.scalars(

@@ -61,6 +61,9 @@ NAME_MAX = 80
 # refused): a message's HTML may be longer than its text, but never by this much; it
 # keeps a hostile file (a gigabyte in one CDATA) from filling the memory.
 ELEMENT_TEXT_MAX = 1_000_000
+# Refused posts remembered so that their replies can go one level up (a few dozen bytes
+# each); past that, a reply to a refused post is refused by the loader.
+REFUSED_KEPT = 100_000
 # How much of a link goes into a reason (a reason is printed for every refused post).
 LINK_SHOWN_MAX = 200
 
@@ -252,6 +255,9 @@ class _Reader:
         self.names_shortened = 0
         self.emails_dropped = 0
         self.deleted_thread_posts = 0
+        # Refused posts' parents (already resolved), for their replies; bounded.
+        self.refused: dict[str, str | None] = {}
+        self.reparented = 0
 
     def element(self, element: Element, line: int) -> Record | None:
         name = _local(element.tag)
@@ -306,7 +312,28 @@ class _Reader:
         return candidate, None
 
     def post(self, element: Element, line: int) -> Record:
+        """The post's record. A reply to a post that was refused answers what that post
+        answered (the conversation stays, one level up) instead of being refused in
+        turn by the loader for a parent it cannot find."""
         children = _children(element)
+        parent = children.get("parent")
+        parent_id = (
+            (parent.get(f"{DSQ}id") or _text(parent) or None) if parent is not None else None
+        )
+        above_refused = parent_id is not None and parent_id in self.refused
+        if above_refused:
+            parent_id = self.refused[str(parent_id)]
+        record = self._post(element, children, line, parent_id)
+        if isinstance(record, Refused):
+            if record.source_id is not None and len(self.refused) < REFUSED_KEPT:
+                self.refused[record.source_id] = parent_id
+        elif above_refused:
+            self.reparented += 1
+        return record
+
+    def _post(
+        self, element: Element, children: dict[str, Element], line: int, parent_id: str | None
+    ) -> Record:
         source_id = element.get(f"{DSQ}id") or _text(children.get("id")) or None
         if source_id is None:
             return Refused(line, "post has no dsq:id")
@@ -351,8 +378,6 @@ class _Reader:
             status = Status.PUBLISHED
 
         author = _children(children["author"]) if "author" in children else {}
-        parent = children.get("parent")
-        parent_id = (parent.get(f"{DSQ}id") or _text(parent)) if parent is not None else ""
         return CommentRecord(
             source_id=source_id,
             product=thread.product,
@@ -361,7 +386,7 @@ class _Reader:
             author_email=self.email(_text(author.get("email"))),
             created_at=created_at,
             line=line,
-            parent_source_id=parent_id or None,
+            parent_source_id=parent_id,
             status=status,
         )
 
@@ -393,6 +418,11 @@ class _Reader:
             yield Note(
                 f"comments on deleted Disqus threads are kept as rejected "
                 f"({self.deleted_thread_posts})"
+            )
+        if self.reparented:
+            yield Note(
+                "replies to refused posts answer the post those answered, or start a "
+                f"thread ({self.reparented})"
             )
         if self.names_shortened:
             yield Note(
