@@ -436,3 +436,39 @@ class Suppression(Base):
     kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)  # "invitations", ...
     email: Mapped[str] = mapped_column(sa.String(254), primary_key=True)  # lowercased
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImportJob(Base):
+    """An import started from the admin page: its file, options, progress and report.
+
+    The page polls this row while a worker (or, without Redis, a thread of the web
+    process) runs the import, so the counts are moved as batches are committed. Only the
+    first refused rows are kept here (``refused``: ``[line, reason]`` pairs), enough for
+    the page; the full list is a CSV beside the uploads. ``stored_name`` is the upload's
+    random name in the instance folder (never the client's), cleared once it is deleted.
+    """
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (sa.Index(None, "site_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("imp"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    format: Mapped[str] = mapped_column(sa.String(16))
+    options: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    filename: Mapped[str] = mapped_column(sa.String(200))  # as the client named it, shown only
+    stored_name: Mapped[str | None] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    total: Mapped[int | None]
+    read_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    imported: Mapped[int] = mapped_column(default=0, server_default="0")
+    duplicates: Mapped[int] = mapped_column(default=0, server_default="0")
+    refused_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    written: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    summary: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    notes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    refused: Mapped[list[list[Any]]] = mapped_column(sa.JSON, default=list)
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    created_by: Mapped[str | None] = mapped_column(sa.String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

@@ -19,7 +19,7 @@ import threading
 
 from flask import Flask
 
-from . import auth, insight, invitations, password_reset, queue, settings  # noqa: F401 (views)
+from . import auth, insight, invitations, password_reset, queue, settings, transfer  # noqa: F401
 from .base import bp, login_manager
 from .sessions import SessionInterface, cookie_secure_from_environment
 

@@ -1,6 +1,7 @@
-// Plaudit admin: select-all for bulk actions, confirmation prompts and copy buttons. The
-// page works without it (deletion asks on a page of its own, links can be selected by
-// hand); nothing here touches item text.
+// Plaudit admin: select-all for bulk actions, confirmation prompts, copy buttons and
+// import progress. The page works without it (deletion asks on a page of its own, links
+// can be selected by hand, a running import's page can be reloaded); nothing here
+// touches item text.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -59,4 +60,44 @@ document.addEventListener("DOMContentLoaded", () => {
         : `${label} selected: press Ctrl+C to copy it.`;
     }
   });
+
+  // Import & export: a running import's progress bar follows the job's JSON status
+  // (every second); once the job has ended the page reloads to show its report.
+  // Without the script the page says to reload it.
+  for (const job of document.querySelectorAll("[data-import-job]")) {
+    job.querySelector("[data-needs-reload]")?.setAttribute("hidden", "");
+    const bar = job.querySelector("progress");
+    const count = job.querySelector("[data-job-count]");
+    const label = job.querySelector("[data-job-label]");
+    const poll = async () => {
+      let state;
+      try {
+        const response = await fetch(job.dataset.importJob, {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        });
+        if (!response.ok) throw new Error(String(response.status));
+        state = await response.json();
+      } catch {
+        window.setTimeout(poll, 5000); // the server restarting: try again later
+        return;
+      }
+      if (state.status === "done" || state.status === "failed") {
+        window.location.reload();
+        return;
+      }
+      if (bar && state.total) {
+        bar.max = state.total;
+        bar.value = state.read;
+      }
+      if (count) {
+        count.textContent = state.total
+          ? `${state.read} of ${state.total} rows read`
+          : `${state.read} rows read`;
+      }
+      if (label) label.textContent = state.label;
+      window.setTimeout(poll, 1000);
+    };
+    window.setTimeout(poll, 500);
+  }
 });
