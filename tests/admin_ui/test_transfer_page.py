@@ -20,16 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from conftest import SHARED_REDIS
 from plaudit_server.extensions import db
 from plaudit_server.models import STORE, ImportJob, Product
 from plaudit_server.services.sites import site_by_slug
 
-from .helpers import browser
+from .helpers import browser, sign_in
 
 ADMIN = "/admin"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
@@ -359,3 +361,34 @@ def test_export_download_equals_plaudit_export(
     assert body == target.read_bytes()
     assert body.count(b'"type": "review"') + body.count(b'"type":"review"') >= 1
     assert browser(app).get(f"{ADMIN}/{site.slug}/transfer/export").status_code == 302
+
+
+# ---------------------------------------------------------------- with Redis
+
+
+def test_with_redis_the_worker_runs_the_import(
+    app_factory: Callable[..., Flask],
+    make_site: Callable[..., Any],
+    prefix: str,
+    tmp_path: Path,
+) -> None:
+    """With Redis the job is queued for ``plaudit worker`` (not run by the web process)."""
+    app = app_factory(
+        REDIS_URL=SHARED_REDIS, REDIS_KEY_PREFIX=prefix, IMPORTS_FOLDER=str(tmp_path / "up")
+    )
+    site = make_site()
+    client = browser(app)
+    assert sign_in(client, site.owner_email, site.password).status_code == 302
+    data = (FIXTURES / "disqus.xml").read_bytes()
+    job_id = started_job(upload(client, site.slug, data, "d.xml", "disqus"))
+    queued = redis.Redis.from_url(SHARED_REDIS).lrange(f"rq:queue:{prefix}jobs", 0, -1)
+    assert re.sub(r"[^A-Za-z0-9_-]", "_", f"{prefix}import:{job_id}").encode() in queued
+    with app.app_context():
+        job = db.session.get(ImportJob, job_id)
+        assert job is not None and job.status == "queued" and job.stored_name
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    job = wait_for(app, job_id, timeout=0)
+    assert job.status == "done" and job.imported > 0 and job.stored_name is None
+    left = [path.name for path in (tmp_path / "up").iterdir()]
+    assert left == ([f"{job_id}.refused.csv"] if job.refused_count else [])  # the upload's gone
