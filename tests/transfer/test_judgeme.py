@@ -3,12 +3,18 @@ exactly, in file order (no database needed)."""
 
 from __future__ import annotations
 
+import shutil
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from flask import Flask
 
-from plaudit_server.models import STORE, Status
+from plaudit_server.extensions import db
+from plaudit_server.models import STORE, Review, Status
 from plaudit_server.transfer.csvfiles import stable_id
 from plaudit_server.transfer.formats import judgeme
 from plaudit_server.transfer.records import (
@@ -290,14 +296,18 @@ def test_an_unknown_curated_value_holds_the_review_and_is_said(tmp_path: Path) -
 
 
 def test_not_a_judgeme_file() -> None:
-    with pytest.raises(ImportFileError, match="lacks the columns body, rating, review_date"):
+    with pytest.raises(
+        ImportFileError,
+        match=r"^the header row lacks the columns body, rating, review_date, product_handle: "
+        r"not Judge\.me's review export$",
+    ):
         read("yotpo.csv")
 
 
 def test_the_product_column_must_be_there(tmp_path: Path) -> None:
     path = tmp_path / "noid.csv"
     path.write_text("body,rating,review_date,product_handle\nx,5,2025-01-01,mug\n")
-    with pytest.raises(ImportFileError, match="lacks the column product_id"):
+    with pytest.raises(ImportFileError, match=r"lacks the column product_id: not Judge\.me's"):
         list(judgeme.read(path, Options(product_field="product_id")))
     with pytest.raises(ImportFileError, match="must be product_handle or product_id"):
         list(judgeme.read(path, Options(product_field="sku")))
@@ -308,3 +318,162 @@ def test_reading_again_gives_the_same_ids() -> None:
     again = [r.source_id for r in read("judgeme.csv") if isinstance(r, ReviewRecord)]
     assert first == again
     assert len(set(first)) == len(first) - 1  # line 23 repeats line 2
+
+
+def test_a_large_export_streams_in_flat_memory(tmp_path: Path) -> None:
+    path = tmp_path / "large.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("title,body,rating,review_date,curated,reviewer_name,product_handle\n")
+        for n in range(30_000):
+            handle.write(
+                f'T{n},"Body {n}, fine",{n % 5 + 1},2025-01-01 10:00:00 UTC,ok,N{n},p-{n % 50}\n'
+            )
+    tracemalloc.start()
+    try:
+        count = 0
+        for record in judgeme.read(path, Options()):
+            assert isinstance(record, ReviewRecord)
+            count += 1
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 30_000
+    assert peak < 2 * 1024 * 1024  # the file is 2.1 MB; nothing grows with it
+
+
+# --- through `plaudit import`, on both databases ------------------------------------
+
+
+def summaries_of(records: list[Record]) -> dict[str, dict[str, object]]:
+    """The public summary every product should have after importing ``records``:
+    computed here from what the reader gave, published reviews only, duplicates once."""
+    seen: set[str] = set()
+    ratings: dict[str, list[int]] = {}
+    for record in records:
+        if not isinstance(record, ReviewRecord) or record.source_id in seen:
+            continue
+        seen.add(record.source_id)
+        if record.status is Status.PUBLISHED:
+            ratings.setdefault(record.product, []).append(record.rating)
+    return {
+        product: {
+            "count": len(values),
+            "average": round(sum(values) / len(values), 2),
+            "histogram": {str(n): values.count(n) for n in range(1, 6)},
+        }
+        for product, values in ratings.items()
+    }
+
+
+def public_summary(api: Any, product: str) -> dict[str, object]:
+    path = "/store/reviews" if product == STORE else f"/products/{product}/reviews"
+    response = api.client.get(api.public(path))
+    assert response.status_code == 200
+    return response.get_json()["summary"]  # type: ignore[no-any-return]
+
+
+def import_file(app: Flask, slug: str, path: Path, *args: str) -> Any:
+    return app.test_cli_runner().invoke(
+        args=["import", "--site", slug, "--format", "judgeme", *args, str(path)]
+    )
+
+
+def statuses(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Review.status, sa.func.count()).group_by(Review.status)
+        ).all()
+    return {str(getattr(status, "value", status)): count for status, count in rows}
+
+
+def test_import_counts_summaries_and_a_second_run_adds_nothing(
+    api: Any, app: Flask, tmp_path: Path
+) -> None:
+    source = tmp_path / "judgeme.csv"
+    shutil.copy(FIXTURES / "judgeme.csv", source)
+    result = import_file(app, api.site.slug, source)
+    assert result.exit_code == 0, result.output
+    assert "read 23, imported 11 (11 reviews), duplicates 1, refused 11" in result.output
+    for line, reason in [
+        (10, "rating 0 is not 1-5"),
+        (16, "body is 5319 characters (at most 5000)"),
+        (22, "no product_handle (the row has a product_id: try --product-field product_id)"),
+        (24, "a quote opened here is never closed"),
+    ]:
+        assert f"line {line}: {reason}" in result.output
+    report = source.with_name("judgeme.csv.refused.csv").read_text(encoding="utf-8")
+    assert report.splitlines()[0] == "line,source_id,reason"
+    assert [row.split(",", 1)[0] for row in report.splitlines()[1:]] == [
+        "10", "11", "12", "13", "14", "15", "16", "17", "18", "22", "24"
+    ]  # fmt: skip
+
+    expected = summaries_of(read("judgeme.csv"))
+    assert set(expected) == {"cast-iron-pan-26cm", "linen-apron", "beeswax-wraps-3pack", STORE}
+    for product, summary in expected.items():
+        assert public_summary(api, product) == summary, product
+    assert statuses(app) == {"published": 9, "pending": 1, "spam": 1}
+
+    # The shop's reply, the verified flag and the date came along.
+    page = api.client.get(api.public("/products/cast-iron-pan-26cm/reviews")).get_json()
+    camille = next(r for r in page["reviews"] if r["author_name"] == "Camille Rousseau")
+    assert camille["verified_buyer"] is True
+    assert camille["created_at"] == "2025-03-02T10:12:00.000000Z"
+    assert camille["reply"] == {
+        "body": "Thank you Camille! Enjoy the steaks.",
+        "created_at": "2025-03-04T08:30:00.000000Z",
+    }
+
+    again = import_file(app, api.site.slug, source)
+    assert again.exit_code == 0, again.output
+    assert "read 23, imported 0" in again.output
+    assert "duplicates 12, refused 11" in again.output
+    assert statuses(app) == {"published": 9, "pending": 1, "spam": 1}
+    for product, summary in expected.items():
+        assert public_summary(api, product) == summary, product
+
+
+def test_dry_run_strict_and_status_pending(api: Any, app: Flask, tmp_path: Path) -> None:
+    source = tmp_path / "judgeme.csv"
+    shutil.copy(FIXTURES / "judgeme.csv", source)
+    dry = import_file(app, api.site.slug, source, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "would import 11" in dry.output and "refused 11" in dry.output
+    strict = import_file(app, api.site.slug, source, "--strict")
+    assert strict.exit_code != 0 and "nothing was written" in strict.output
+    assert statuses(app) == {}
+
+    held = import_file(app, api.site.slug, source, "--status", "pending")
+    assert held.exit_code == 0, held.output
+    assert statuses(app) == {"pending": 11}  # the loader holds spam as pending too
+    assert public_summary(api, "cast-iron-pan-26cm")["count"] == 0
+
+
+def test_windows_1252_and_ratings_out_of_ten_are_said(api: Any, app: Flask, tmp_path: Path) -> None:
+    for name in ("judgeme_cp1252.csv", "judgeme_out_of_10.csv"):
+        shutil.copy(FIXTURES / name, tmp_path / name)
+    latin = import_file(app, api.site.slug, tmp_path / "judgeme_cp1252.csv")
+    assert latin.exit_code == 0, latin.output
+    assert "imported 4 (4 reviews), duplicates 0, refused 0" in latin.output
+    assert "note: the file is not UTF-8: read as Windows-1252 (3 lines)" in latin.output
+    page = api.client.get(api.public("/products/linen-apron/reviews")).get_json()
+    assert {r["author_name"] for r in page["reviews"]} == {"Hélène Lefèvre", "Jürgen Müller", "Al"}
+
+    tens = import_file(app, api.site.slug, tmp_path / "judgeme_out_of_10.csv")
+    assert tens.exit_code == 0, tens.output
+    assert "note: ratings out of 10 were mapped to 1-5 stars (9 rows)" in tens.output
+    assert "line 10: rating 11 is not 0-10" in tens.output
+    assert (
+        public_summary(api, "chef-knife-20cm")
+        == summaries_of(read("judgeme_out_of_10.csv"))["chef-knife-20cm"]
+    )
+
+
+def test_product_ids_instead_of_handles(api: Any, app: Flask, tmp_path: Path) -> None:
+    source = tmp_path / "judgeme_bom.csv"
+    shutil.copy(FIXTURES / "judgeme_bom.csv", source)
+    result = import_file(app, api.site.slug, source, "--product-field", "product_id")
+    assert result.exit_code == 0, result.output
+    assert "imported 5 (5 reviews), duplicates 0, refused 1" in result.output
+    expected = summaries_of(read("judgeme_bom.csv", Options(product_field="product_id")))
+    assert public_summary(api, "8123456789") == expected["8123456789"]
+    assert public_summary(api, "8123456789")["count"] == 2

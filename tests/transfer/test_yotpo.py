@@ -3,10 +3,13 @@ export's title-case header, and the import template's snake case with semicolons
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 
 from plaudit_server.models import STORE, Status
 from plaudit_server.transfer.csvfiles import stable_id
@@ -19,6 +22,8 @@ from plaudit_server.transfer.records import (
     Refused,
     ReviewRecord,
 )
+
+from .test_judgeme import public_summary, statuses, summaries_of
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
 
@@ -254,7 +259,11 @@ def test_sku_when_there_is_no_product_id_column(tmp_path: Path) -> None:
     ("header", "message"),
     [
         ("Review ID,Review Content,Review Score,Date", "lacks the column product_id or sku"),
-        ("title,body,rating,review_date,product_handle", "lacks the columns review_content"),
+        (
+            "title,body,rating,review_date,product_handle",
+            "^the header row lacks the columns review_content, review_score, date, "
+            "product_id or sku: not Yotpo's reviews export$",
+        ),
     ],
 )
 def test_not_a_yotpo_file(tmp_path: Path, header: str, message: str) -> None:
@@ -267,3 +276,79 @@ def test_not_a_yotpo_file(tmp_path: Path, header: str, message: str) -> None:
 def test_a_judgeme_file_is_not_read_as_yotpo() -> None:
     with pytest.raises(ImportFileError, match="lacks the columns"):
         read("judgeme.csv")
+
+
+# --- through `plaudit import`, on both databases ------------------------------------
+
+
+def import_file(app: Flask, slug: str, path: Path, *args: str) -> Any:
+    return app.test_cli_runner().invoke(
+        args=["import", "--site", slug, "--format", "yotpo", *args, str(path)]
+    )
+
+
+def test_import_keeps_votes_replies_and_statuses_and_a_second_run_adds_nothing(
+    api: Any, app: Flask, tmp_path: Path
+) -> None:
+    source = tmp_path / "yotpo.csv"
+    shutil.copy(FIXTURES / "yotpo.csv", source)
+    result = import_file(app, api.site.slug, source)
+    assert result.exit_code == 0, result.output
+    assert "read 15, imported 6 (6 reviews), duplicates 1, refused 8" in result.output
+    assert "line 10: date '31/12/2024' is not a date (YYYY-MM-DD or MM/DD/YYYY)" in result.output
+    assert "line 12: broken quoting: a closing quote is followed by other characters" in (
+        result.output
+    )
+    report = source.with_name("yotpo.csv.refused.csv").read_text(encoding="utf-8")
+    assert "7,301456794,rating 0 is not 1-5" in report.splitlines()
+
+    expected = summaries_of(read("yotpo.csv"))
+    assert set(expected) == {"SKU-TEA-001", "SKU-TEA-002", "SKU-TEA-003", STORE}
+    for product, summary in expected.items():
+        assert public_summary(api, product) == summary, product
+    assert statuses(app) == {"published": 5, "pending": 1}
+
+    page = api.client.get(api.public("/products/SKU-TEA-001/reviews")).get_json()
+    [akira] = page["reviews"]
+    assert (akira["helpful_count"], akira["unhelpful_count"]) == (12, 1)
+    assert akira["verified_buyer"] is True
+    assert akira["reply"] == {
+        "body": "Thank you Akira!",
+        "created_at": "2025-02-11T09:00:00.000000Z",
+    }
+    private = api.client.get(api.public("/products/SKU-TEA-003/reviews")).get_json()
+    assert [r["reply"] for r in private["reviews"]] == [None, None]
+
+    again = import_file(app, api.site.slug, source)
+    assert again.exit_code == 0, again.output
+    assert "read 15, imported 0" in again.output
+    assert "duplicates 7, refused 8" in again.output
+    assert statuses(app) == {"published": 5, "pending": 1}
+
+
+def test_the_template_style_file_imports_with_its_statuses(
+    api: Any, app: Flask, tmp_path: Path
+) -> None:
+    source = tmp_path / "yotpo_template.csv"
+    shutil.copy(FIXTURES / "yotpo_template.csv", source)
+    result = import_file(app, api.site.slug, source)
+    assert result.exit_code == 0, result.output
+    assert "imported 6 (6 reviews), duplicates 0, refused 1" in result.output
+    assert statuses(app) == {"published": 2, "pending": 1, "spam": 1, "rejected": 2}
+    for product, summary in summaries_of(read("yotpo_template.csv")).items():
+        assert public_summary(api, product) == summary, product
+
+
+def test_a_judgeme_file_given_as_yotpo_imports_nothing(
+    api: Any, app: Flask, tmp_path: Path
+) -> None:
+    source = tmp_path / "judgeme.csv"
+    shutil.copy(FIXTURES / "judgeme.csv", source)
+    result = import_file(app, api.site.slug, source)
+    assert result.exit_code != 0
+    assert (
+        "the header row lacks the columns review_content, review_score, date: "
+        "not Yotpo's reviews export. Nothing was imported." in result.output
+    )
+    assert "Nothing was imported" in result.output
+    assert statuses(app) == {}
