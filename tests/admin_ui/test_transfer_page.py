@@ -23,10 +23,11 @@ import pytest
 import redis
 import sqlalchemy as sa
 from flask import Flask
+from rq.job import Job
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from conftest import SHARED_REDIS
+from conftest import SHARED_REDIS, free_port
 from plaudit_server.extensions import db
 from plaudit_server.models import STORE, ImportJob, Product
 from plaudit_server.services.sites import site_by_slug
@@ -381,8 +382,11 @@ def test_with_redis_the_worker_runs_the_import(
     assert sign_in(client, site.owner_email, site.password).status_code == 302
     data = (FIXTURES / "disqus.xml").read_bytes()
     job_id = started_job(upload(client, site.slug, data, "d.xml", "disqus"))
-    queued = redis.Redis.from_url(SHARED_REDIS).lrange(f"rq:queue:{prefix}jobs", 0, -1)
-    assert re.sub(r"[^A-Za-z0-9_-]", "_", f"{prefix}import:{job_id}").encode() in queued
+    connection = redis.Redis.from_url(SHARED_REDIS)
+    queued = connection.lrange(f"rq:queue:{prefix}jobs", 0, -1)
+    rq_id = re.sub(r"[^A-Za-z0-9_-]", "_", f"{prefix}import:{job_id}")
+    assert rq_id.encode() in queued
+    assert Job.fetch(rq_id, connection=connection).timeout == 4 * 3600  # not RQ's 3 minutes
     with app.app_context():
         job = db.session.get(ImportJob, job_id)
         assert job is not None and job.status == "queued" and job.stored_name
@@ -392,3 +396,17 @@ def test_with_redis_the_worker_runs_the_import(
     assert job.status == "done" and job.imported > 0 and job.stored_name is None
     left = [path.name for path in (tmp_path / "up").iterdir()]
     assert left == ([f"{job_id}.refused.csv"] if job.refused_count else [])  # the upload's gone
+
+
+def test_with_redis_down_the_import_runs_in_the_web_process(
+    app_factory: Callable[..., Flask], make_site: Callable[..., Any], tmp_path: Path
+) -> None:
+    app = app_factory(
+        REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", IMPORTS_FOLDER=str(tmp_path / "up")
+    )
+    site = make_site()
+    client = browser(app)
+    assert sign_in(client, site.owner_email, site.password).status_code == 302
+    data = (FIXTURES / "disqus.xml").read_bytes()
+    job = wait_for(app, started_job(upload(client, site.slug, data, "d.xml", "disqus")))
+    assert job.status == "done" and job.imported > 0

@@ -13,6 +13,7 @@ refused rows as a CSV beside the uploads, and deletes the upload when it ends.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from rq import Queue
 from sqlalchemy.orm import Session
 
 from .. import cache, jobs
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 # Refused rows kept on the job's row for the page; all of them are in the CSV.
 REFUSED_SHOWN = 200
+# Seconds the worker gives one import: a 50 MB file takes minutes, never hours.
+JOB_TIMEOUT = 4 * 3600
 # Upload names on disk: the format's usual extension only, never the client's name.
 EXTENSIONS = {"judgeme": ".csv", "yotpo": ".csv", "disqus": ".xml", "isso": ".db"}
 
@@ -79,15 +83,35 @@ def jobs_of_site(session: Session, site: Site, limit: int = 20) -> list[ImportJo
 def start(job_id: str) -> None:
     """Run the job on the RQ worker with Redis, else in a thread of this process.
 
+    The job is queued here rather than through :func:`..jobs.enqueue`, for two things
+    that one does not do: a timeout of hours (RQ's default of 3 minutes would kill a
+    large import halfway, leaving it "running" for ever), and, when Redis is configured
+    but down, the thread instead of nothing (the job would wait for a worker that never
+    hears of it).
+
     The thread is acceptable for the single-machine mode (no Redis): that mode is one
     process serving one shop, whose imports are rare and run once; the thread has its
     own app context and database session, and an import commits batch by batch, so a
     restart in the middle loses nothing written (the job is then left "running"; the
     same file imported again adds only what is missing).
     """
-    if cache.store() is not None:
-        jobs.enqueue(run_import, job_id, job_id=f"import:{job_id}")
-        return
+    fast = cache.store()
+    if fast is not None:
+
+        def put(client: Any) -> Any:
+            return Queue(jobs.queue_name(fast), connection=client).enqueue(
+                run_import,
+                job_id,
+                # RQ allows only [A-Za-z0-9_-] in ids; the prefix keeps deployments apart.
+                job_id=re.sub(r"[^A-Za-z0-9_-]", "_", f"{fast.prefix}import:{job_id}"),
+                job_timeout=JOB_TIMEOUT,
+                result_ttl=0,
+                failure_ttl=24 * 3600,
+            )
+
+        if fast.call(put) is not None:
+            return
+        log.warning("could not queue import %s (Redis unavailable): running it here", job_id)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     thread = threading.Thread(
         target=_run_in_context, args=(app, job_id), name=f"plaudit-{job_id}", daemon=True
