@@ -257,7 +257,7 @@ def test_count_rows_counts_records_not_lines(tmp_path: Path) -> None:
     assert csvfiles.count_rows(FIXTURES / "judgeme_bom.csv") == 6  # CRLF
     assert csvfiles.count_rows(FIXTURES / "yotpo.csv") == 15  # 17 lines, one row on 2
     # A quote never closed hides the newlines after it: a total too low, never an error.
-    assert csvfiles.count_rows(FIXTURES / "judgeme.csv") == 20  # of 23
+    assert csvfiles.count_rows(FIXTURES / "judgeme.csv") == 20  # of 24
 
 
 def test_sample_reads_the_first_values_of_a_column(tmp_path: Path) -> None:
@@ -277,20 +277,28 @@ def test_text_is_cleaned_as_the_api_cleans_it() -> None:
         csvfiles.text("a\x00b", "body", 100)
 
 
-def test_names() -> None:
-    assert csvfiles.author_name("", "reviewer_name") == "Anonymous"
-    assert csvfiles.author_name(" Ana ", "reviewer_name") == "Ana"
-    with pytest.raises(RowError, match="reviewer_name: must not contain invisible"):
-        csvfiles.author_name("Ana\u202eevil", "reviewer_name")
-    with pytest.raises(RowError, match="reviewer_name is 81 characters"):
-        csvfiles.author_name("n" * 81, "reviewer_name")
+def test_names_are_cleaned_and_shortened_not_refused() -> None:
+    people = csvfiles.People()
+    assert people.name("") == "Anonymous"
+    assert people.name(" \u200b ") == "Anonymous"
+    assert people.name("  Ana \n  Lopez ") == "Ana Lopez"
+    assert people.name("Ana\u202eevil\x00") == "Anaevil"  # bidi override, NUL dropped
+    assert people.name("Zoe\u0308 \U0001f469\u200d\U0001f373") == "Zoë \U0001f469\u200d\U0001f373"
+    assert people.name("n" * 80) == "n" * 80
+    assert people.name("n" * 81) == "n" * 79 + "\u2026"
+    assert list(people.notes()) == [
+        Note("author names longer than 80 characters were shortened (1)")
+    ]
 
 
-def test_bad_addresses_are_dropped() -> None:
-    assert csvfiles.email(" ana@example.com ") == "ana@example.com"
-    assert csvfiles.email("ana at example.com") is None
-    assert csvfiles.email("ana@example.com?cc=x@example.com") is None
-    assert csvfiles.email("") is None
+def test_bad_addresses_are_left_out_and_counted() -> None:
+    people = csvfiles.People()
+    assert people.email(" ana@example.com ") == "ana@example.com"
+    assert people.email("") is None
+    assert list(people.notes()) == []
+    assert people.email("ana at example.com") is None
+    assert people.email("ana@example.com?cc=x@example.com") is None
+    assert list(people.notes()) == [Note("e-mail addresses that are not valid were left out (2)")]
 
 
 def test_products() -> None:

@@ -214,6 +214,21 @@ def test_the_sample_export_record_by_record() -> None:
             reply_body="Sorry about that, Sam: glad the replacement is fine.",
             reply_created_at=when("2025-06-06 09:00:00"),
         ),
+        review(
+            27,
+            product="linen-apron",
+            rating=5,
+            title="Well made",
+            body="Solid and well made.",
+            # 90 characters in the file: shortened to 80, not refused.
+            author_name="Maximiliane Alexandra Henriette von und zu "
+            "Hohenberg-Lichtenstein-Waldburg-Zeil\u2026",
+            author_email="max@example.at",
+            created_at=when("2025-06-07 10:00:00"),
+            raw_date="2025-06-07 10:00:00 UTC",
+        ),
+        Note("author names longer than 80 characters were shortened (1)"),
+        Note("e-mail addresses that are not valid were left out (1)"),
     ]
 
 
@@ -393,7 +408,9 @@ def test_import_counts_summaries_and_a_second_run_adds_nothing(
     shutil.copy(FIXTURES / "judgeme.csv", source)
     result = import_file(app, api.site.slug, source)
     assert result.exit_code == 0, result.output
-    assert "read 23, imported 11 (11 reviews), duplicates 1, refused 11" in result.output
+    assert "read 24, imported 12 (12 reviews), duplicates 1, refused 11" in result.output
+    assert "note: author names longer than 80 characters were shortened (1)" in result.output
+    assert "note: e-mail addresses that are not valid were left out (1)" in result.output
     for line, reason in [
         (10, "rating 0 is not 1-5"),
         (16, "body is 5319 characters (at most 5000)"),
@@ -411,7 +428,7 @@ def test_import_counts_summaries_and_a_second_run_adds_nothing(
     assert set(expected) == {"cast-iron-pan-26cm", "linen-apron", "beeswax-wraps-3pack", STORE}
     for product, summary in expected.items():
         assert public_summary(api, product) == summary, product
-    assert statuses(app) == {"published": 9, "pending": 1, "spam": 1}
+    assert statuses(app) == {"published": 10, "pending": 1, "spam": 1}
 
     # The shop's reply, the verified flag and the date came along.
     page = api.client.get(api.public("/products/cast-iron-pan-26cm/reviews")).get_json()
@@ -425,9 +442,9 @@ def test_import_counts_summaries_and_a_second_run_adds_nothing(
 
     again = import_file(app, api.site.slug, source)
     assert again.exit_code == 0, again.output
-    assert "read 23, imported 0" in again.output
-    assert "duplicates 12, refused 11" in again.output
-    assert statuses(app) == {"published": 9, "pending": 1, "spam": 1}
+    assert "read 24, imported 0" in again.output
+    assert "duplicates 13, refused 11" in again.output
+    assert statuses(app) == {"published": 10, "pending": 1, "spam": 1}
     for product, summary in expected.items():
         assert public_summary(api, product) == summary, product
 
@@ -437,14 +454,14 @@ def test_dry_run_strict_and_status_pending(api: Any, app: Flask, tmp_path: Path)
     shutil.copy(FIXTURES / "judgeme.csv", source)
     dry = import_file(app, api.site.slug, source, "--dry-run")
     assert dry.exit_code == 0, dry.output
-    assert "would import 11" in dry.output and "refused 11" in dry.output
+    assert "would import 12" in dry.output and "refused 11" in dry.output
     strict = import_file(app, api.site.slug, source, "--strict")
     assert strict.exit_code != 0 and "nothing was written" in strict.output
     assert statuses(app) == {}
 
     held = import_file(app, api.site.slug, source, "--status", "pending")
     assert held.exit_code == 0, held.output
-    assert statuses(app) == {"pending": 11}  # the loader holds spam as pending too
+    assert statuses(app) == {"pending": 12}  # the loader holds spam as pending too
     assert public_summary(api, "cast-iron-pan-26cm")["count"] == 0
 
 

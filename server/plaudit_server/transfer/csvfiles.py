@@ -36,6 +36,7 @@ import csv
 import hashlib
 import math
 import re
+import unicodedata
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -436,21 +437,64 @@ def _messages(error: ma.ValidationError) -> list[str]:
     return [str(m) for m in messages]
 
 
-def author_name(value: str, what: str) -> str:
-    """A reviewer's name as the API takes it; an empty one becomes "Anonymous"."""
-    return text(value, what, NAME_MAX, name=True) or ANONYMOUS
+_NAME_JOINERS = frozenset("\u200c\u200d")
+_NAME_DROPPED = frozenset({"Cc", "Cs", "Cf", "Cn"})
 
 
-def email(value: str) -> str | None:
-    """An address the API would take, else None: a bad address is dropped, never a
-    reason to lose the review."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return str(_EMAIL.deserialize(value))
-    except ma.ValidationError:
-        return None
+def _clean_name(value: str) -> str:
+    """A name as ``fields.Name`` takes it, cleaned instead of refused (a name is no
+    reason to lose a review): one line, single spaces, no control or invisible
+    formatting characters (joiners kept), NFC; "" when nothing visible is left."""
+    joined = " ".join(value.split())
+    if joined.isascii():
+        return _ASCII_CONTROL.sub("", joined).strip()
+    kept = "".join(
+        char
+        for char in joined
+        if char in _NAME_JOINERS or unicodedata.category(char) not in _NAME_DROPPED
+    )
+    return "" if fields.is_blank(kept) else unicodedata.normalize("NFC", kept).strip()
+
+
+class People:
+    """Names and addresses of one file's reviewers, cleaned rather than refused, and
+    counted for the summary's notes (the same words as the Disqus reader's)."""
+
+    def __init__(self) -> None:
+        self.names_shortened = 0
+        self.emails_dropped = 0
+
+    def name(self, value: str) -> str:
+        """The name shown with the review; an empty one is "Anonymous"; at most 80
+        characters (a longer one is shortened, with an ellipsis)."""
+        name = _clean_name(value)
+        if not name:
+            return ANONYMOUS
+        if len(name) > NAME_MAX:
+            self.names_shortened += 1
+            name = name[: NAME_MAX - 1].rstrip() + "\u2026"
+        return name
+
+    def email(self, value: str) -> str | None:
+        """An address the API would take, else None: a bad address is left out, never
+        a reason to lose the review."""
+        value = value.strip()
+        if not value:
+            return None
+        try:
+            return str(_EMAIL.deserialize(value))
+        except ma.ValidationError:
+            self.emails_dropped += 1
+            return None
+
+    def notes(self) -> Iterator[Note]:
+        if self.names_shortened:
+            yield Note(
+                f"author names longer than {NAME_MAX} characters were shortened "
+                f"({self.names_shortened})"
+            )
+        if self.emails_dropped:
+            yield Note(f"e-mail addresses that are not valid were left out ({self.emails_dropped})")
 
 
 def product(value: str, what: str) -> str:

@@ -26,7 +26,11 @@ What each becomes:
 - Not stored: ``picture_urls`` (we keep no pictures), ``ip_address`` (not ours to keep
   after the move), ``location``, ``source`` itself.
 - The address ``support+anonymous@judge.me`` (Judge.me's placeholder for reviewers
-  without one) is dropped.
+  without one) is dropped. Names and addresses never refuse a row: a name is cleaned
+  (one line, no invisible formatting) and shortened past 80 characters, an address the
+  API would not take is left out, and the summary counts both (``csvfiles.People``).
+  Text is checked as the API checks it: a body over 5,000 characters, a title over 120
+  or a reply over 5,000 refuses the row.
 
 Judge.me's export has no review id, so ``source_id`` is a hash of what identifies a
 review: the product, the reviewer (e-mail, else name), the date as written and the
@@ -97,12 +101,13 @@ def read(path: Path, options: Options) -> Iterator[Record]:
     scale = csvfiles.decide_scale(csvfiles.sample(path, columns, "rating"))
     mapped = 0
     unknown_curated = 0
+    people = csvfiles.People()
     for item in csvfiles.read_rows(path, columns):
         if not isinstance(item, Row):
             yield item
             continue
         try:
-            record = _record(item, product_field, scale)
+            record = _record(item, product_field, scale, people)
         except RowError as error:
             yield Refused(item.line, str(error))
             continue
@@ -114,6 +119,7 @@ def read(path: Path, options: Options) -> Iterator[Record]:
     note = scale.note(mapped)
     if note is not None:
         yield note
+    yield from people.notes()
     if unknown_curated:
         plural = unknown_curated != 1
         yield Note(
@@ -122,7 +128,9 @@ def read(path: Path, options: Options) -> Iterator[Record]:
         )
 
 
-def _record(row: Row, product_field: str, scale: csvfiles.RatingScale) -> ReviewRecord:
+def _record(
+    row: Row, product_field: str, scale: csvfiles.RatingScale, people: csvfiles.People
+) -> ReviewRecord:
     other_field = "product_id" if product_field == "product_handle" else "product_handle"
     if not row.get(product_field).strip():
         if row.get(other_field).strip():
@@ -138,10 +146,6 @@ def _record(row: Row, product_field: str, scale: csvfiles.RatingScale) -> Review
     if not body:
         raise RowError("no body")
     title = csvfiles.text(row.get("title"), "title", csvfiles.TITLE_MAX) or None
-    name = csvfiles.author_name(row.get("reviewer_name"), "reviewer_name")
-    email = csvfiles.email(row.get("reviewer_email"))
-    if email is not None and email.lower() == ANONYMOUS_EMAIL:
-        email = None
     created_at = csvfiles.date(row.get("review_date"), "review_date")
     reply = csvfiles.text(row.get("reply"), "reply", csvfiles.BODY_MAX) or None
     reply_at = None
@@ -154,6 +158,11 @@ def _record(row: Row, product_field: str, scale: csvfiles.RatingScale) -> Review
         verified = row.get("verified").strip().lower() in _VERIFIED_BUYER
     else:
         verified = row.get("source").strip().lower() == "email"
+    # Last, once nothing can refuse the row: the notes count only rows imported.
+    name = people.name(row.get("reviewer_name"))
+    email = None
+    if row.get("reviewer_email").strip().lower() != ANONYMOUS_EMAIL:
+        email = people.email(row.get("reviewer_email"))
     source_id = csvfiles.stable_id(
         "jm_",
         product,

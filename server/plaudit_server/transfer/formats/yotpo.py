@@ -42,7 +42,8 @@ Other columns (product title, URL, image, description, sentiment, country, order
 images, custom fields) are not stored. A site review (``Review Type`` ``site_review``, or
 Yotpo's product id ``yotpo_site_reviews``) becomes a store review. Without a ``Review
 ID`` column, ``source_id`` is a hash of product, reviewer, date and body (as for
-Judge.me). Dates: ISO 8601 or Yotpo's ``MM/DD/YYYY`` (``csvfiles.date``). Ratings 1-5,
+Judge.me). Dates: ISO 8601 or Yotpo's ``MM/DD/YYYY`` (``csvfiles.date``). Names
+and addresses are cleaned, shortened or left out (never a refusal), as for Judge.me. Ratings 1-5,
 or out of 10 or 100 detected and mapped, with a note.
 """
 
@@ -118,12 +119,13 @@ def read(path: Path, options: Options) -> Iterator[Record]:
     then the Notes (encoding, rating scale)."""
     scale = csvfiles.decide_scale(csvfiles.sample(path, COLUMNS, "review_score"))
     mapped = 0
+    people = csvfiles.People()
     for item in csvfiles.read_rows(path, COLUMNS):
         if not isinstance(item, Row):
             yield item
             continue
         try:
-            record = _record(item, scale)
+            record = _record(item, scale, people)
         except RowError as error:
             yield Refused(item.line, str(error), item.get("review_id").strip() or None)
             continue
@@ -133,6 +135,7 @@ def read(path: Path, options: Options) -> Iterator[Record]:
     note = scale.note(mapped)
     if note is not None:
         yield note
+    yield from people.notes()
 
 
 def _status(row: Row) -> Status:
@@ -182,15 +185,13 @@ def _product(row: Row) -> str:
     return csvfiles.product(value, "product id" if column == "product_id" else "sku")
 
 
-def _record(row: Row, scale: csvfiles.RatingScale) -> ReviewRecord:
+def _record(row: Row, scale: csvfiles.RatingScale, people: csvfiles.People) -> ReviewRecord:
     product = _product(row)
     rating = scale.stars(row.get("review_score"))
     body = csvfiles.text(row.get("review_content"), "review content", csvfiles.BODY_MAX)
     if not body:
         raise RowError("no body")
     title = csvfiles.text(row.get("review_title"), "title", csvfiles.TITLE_MAX) or None
-    name = csvfiles.author_name(row.get("display_name"), "display name")
-    email = csvfiles.email(row.get("email"))
     created_at = csvfiles.date(row.get("date"), "date")
     reply = csvfiles.text(row.get("comment_content"), "comment", csvfiles.BODY_MAX) or None
     if reply is not None and not csvfiles.boolean(
@@ -203,6 +204,11 @@ def _record(row: Row, scale: csvfiles.RatingScale) -> ReviewRecord:
     review_id = row.get("review_id").strip()
     if len(review_id) > 128:
         raise RowError("review id is longer than 128 characters")
+    verified, status = _verified(row), _status(row)
+    helpful, unhelpful = _count(row, "votes_up"), _count(row, "votes_down")
+    # Last, once nothing can refuse the row: the notes count only rows imported.
+    name = people.name(row.get("display_name"))
+    email = people.email(row.get("email"))
     source_id = review_id or csvfiles.stable_id(
         "yotpo_", product, (email or "").lower() or name, row.get("date").strip(), body
     )
@@ -216,10 +222,10 @@ def _record(row: Row, scale: csvfiles.RatingScale) -> ReviewRecord:
         line=row.line,
         title=title,
         author_email=email,
-        verified_buyer=_verified(row),
-        status=_status(row),
+        verified_buyer=verified,
+        status=status,
         reply_body=reply,
         reply_created_at=reply_at,
-        helpful_count=_count(row, "votes_up"),
-        unhelpful_count=_count(row, "votes_down"),
+        helpful_count=helpful,
+        unhelpful_count=unhelpful,
     )
