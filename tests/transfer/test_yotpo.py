@@ -246,6 +246,28 @@ def test_scores_out_of_a_hundred(tmp_path: Path) -> None:
     assert records[-1] == Note("ratings out of 100 were mapped to 1-5 stars (4 rows)")
 
 
+def test_published_as_words_or_booleans(tmp_path: Path) -> None:
+    path = tmp_path / "published.csv"
+    path.write_text(
+        "Review ID,Product ID,Review Content,Review Score,Date,Published\n"
+        "1,p1,a,5,2025-01-01,Published\n"
+        "2,p1,b,5,2025-01-01,Unpublished\n"
+        "3,p1,c,5,2025-01-01,No\n"
+        "4,p1,d,5,2025-01-01,\n"
+        "5,p1,e,5,2025-01-01,perhaps\n",
+        encoding="utf-8",
+    )
+    assert [
+        r.status if isinstance(r, ReviewRecord) else r for r in yotpo.read(path, Options())
+    ] == [
+        Status.PUBLISHED,
+        Status.PENDING,
+        Status.PENDING,
+        Status.PENDING,  # an empty cell says no
+        Refused(6, "published 'perhaps' is not true or false", "5"),
+    ]
+
+
 def test_sku_when_there_is_no_product_id_column(tmp_path: Path) -> None:
     path = tmp_path / "sku.csv"
     path.write_text("sku,content,score,created_at\nTEA-9,Nice,4,2025-01-01\n")

@@ -150,6 +150,9 @@ def _status(row: Row) -> Status:
             )
         return _STATUS[status]
     if "published" in row.cells:
+        published = row.get("published").strip().lower()
+        if published in _STATUS:  # some exports write the status word here
+            return _STATUS[published]
         return (
             Status.PUBLISHED
             if csvfiles.boolean(row.get("published"), "published")
