@@ -27,6 +27,7 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES: Final = 2
 USER_AGENT: Final = f"plaudit-python/{__version__}"
 IDEMPOTENT_METHODS: Final = frozenset({"POST", "PATCH"})
+JSON_LINES: Final = "application/x-ndjson"
 
 
 class NotGiven:
@@ -216,6 +217,20 @@ class BaseClient:
                 status_code=response.status_code,
                 request_id=response.headers.get("X-Request-Id"),
             ) from None
+
+    @staticmethod
+    def _check_json_lines(response: httpx.Response) -> None:
+        """Raise unless ``response`` is JSON Lines: a 200 from something that is not a
+        Plaudit server (a login page, a proxy's error page) must not become the file."""
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.split(";")[0].strip().lower() != JSON_LINES:
+            raise PlauditError(
+                f"Expected JSON Lines from {response.request.url}, got "
+                f"{content_type or 'no content type'}: is base_url the address of a "
+                "Plaudit server?",
+                status_code=response.status_code,
+                request_id=response.headers.get("X-Request-Id"),
+            )
 
     @staticmethod
     def _log_response(response: httpx.Response) -> None:

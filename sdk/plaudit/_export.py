@@ -1,7 +1,10 @@
-"""Writing exported reviews as CSV or JSON Lines, with a progress bar on a terminal."""
+"""Writing exports to a file, with a progress bar on a terminal: reviews as CSV or JSON
+Lines from the admin list (:class:`Exporter`), and the site's open-format export as the
+server streams it (:class:`StreamExporter`)."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -103,6 +106,36 @@ class ProgressBar:
         self.stream.flush()
 
 
+def open_temporary(target: str | os.PathLike[str], mode: str) -> tuple[IO[Any], str]:
+    """A temporary file next to ``target`` (so it can replace it atomically) and its path."""
+    directory = os.path.dirname(os.path.abspath(os.fspath(target)))
+    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=".plaudit-export-", suffix=".partial")
+    if "b" in mode:
+        return open(fd, mode), temp_path
+    return open(fd, mode, encoding="utf-8", newline=""), temp_path
+
+
+def close_temporary(
+    out: IO[Any], temp_path: str, target: str | os.PathLike[str], *, complete: bool
+) -> None:
+    """Put a finished temporary file in place of ``target``; remove an unfinished one."""
+    out.close()
+    if complete:
+        os.replace(temp_path, os.fspath(target))
+    else:
+        os.unlink(temp_path)
+
+
+def _progress_bar(progress: bool | None, label: str) -> ProgressBar | None:
+    stream = sys.stderr
+    show = stream is not None and stream.isatty() if progress is None else progress
+    return ProgressBar(stream, label) if show and stream is not None else None
+
+
+def _is_text(file: object) -> bool:
+    return isinstance(file, io.TextIOBase) or hasattr(file, "encoding")
+
+
 class Exporter:
     """Opens the destination, writes reviews in the chosen format, reports progress.
 
@@ -120,9 +153,7 @@ class Exporter:
         self._temp_path: str | None = None
         self._wrapper: io.TextIOWrapper | None = None
         self._csv: Any = None
-        stream = sys.stderr
-        show = stream is not None and stream.isatty() if progress is None else progress
-        self._progress = ProgressBar(stream) if show and stream is not None else None
+        self._progress = _progress_bar(progress, "Exporting reviews")
 
     @property
     def wants_total(self) -> bool:
@@ -138,13 +169,9 @@ class Exporter:
         file = self._file
         out: TextIO
         if isinstance(file, str | os.PathLike):
-            target = os.fspath(file)
-            directory = os.path.dirname(os.path.abspath(target))
-            fd, self._temp_path = tempfile.mkstemp(
-                dir=directory, prefix=".plaudit-export-", suffix=".partial"
-            )
-            out = open(fd, "w", encoding="utf-8", newline="")
-        elif isinstance(file, io.TextIOBase) or hasattr(file, "encoding"):
+            temp, self._temp_path = open_temporary(file, "w")
+            out = cast(TextIO, temp)
+        elif _is_text(file):
             out = cast(TextIO, file)
         else:
             # A binary file: write UTF-8 through a wrapper that is detached at the end,
@@ -182,13 +209,90 @@ class Exporter:
         if out is None:
             return
         if self._temp_path is not None:
-            out.close()
-            if exc_type is None:
-                os.replace(self._temp_path, os.fspath(cast("str | os.PathLike[str]", self._file)))
-            else:
-                os.unlink(self._temp_path)
+            target = cast("str | os.PathLike[str]", self._file)
+            close_temporary(out, self._temp_path, target, complete=exc_type is None)
         elif self._wrapper is not None:
             self._wrapper.flush()
             self._wrapper.detach()  # the caller's binary file stays open
         else:
             out.flush()
+
+
+class StreamExporter:
+    """Writes a JSON Lines body to the destination chunk by chunk, as it arrives.
+
+    The bytes are written as they are (a path or a binary file gets exactly what the
+    server sent, so the file equals what ``plaudit export`` writes); a text file gets
+    them decoded from UTF-8, a chunk that ends inside a character waiting for the next.
+    ``count`` is the number of complete lines so far. Used as a context manager: a path
+    is written to a temporary file that replaces it only when the export completed.
+    """
+
+    def __init__(self, file: Destination, *, progress: bool | None) -> None:
+        self.count = 0
+        self._file = file
+        self._out: IO[Any] | None = None
+        self._temp_path: str | None = None
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._ends_line = True
+        self._progress = _progress_bar(progress, "Exporting site")
+
+    def __enter__(self) -> StreamExporter:
+        file = self._file
+        if isinstance(file, str | os.PathLike):
+            self._out, self._temp_path = open_temporary(file, "wb")
+        else:
+            if _is_text(file):
+                self._decoder = codecs.getincrementaldecoder("utf-8")()
+            self._out = cast(IO[Any], file)
+        if self._progress is not None:
+            self._progress.update(0, force=True)
+        return self
+
+    def write(self, chunk: bytes) -> None:
+        assert self._out is not None, "use the exporter as a context manager"
+        if not chunk:
+            return
+        self._out.write(self._decoder.decode(chunk) if self._decoder is not None else chunk)
+        self.count += chunk.count(b"\n")
+        self._ends_line = chunk.endswith(b"\n")
+        if self._progress is not None:
+            self._progress.update(self.count)
+
+    @property
+    def complete(self) -> bool:
+        """Whether what was written ends with a whole line (a cut body does not)."""
+        return self._ends_line
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.finish()
+        out = self._out
+        if out is None:
+            return
+        if self._temp_path is not None:
+            target = cast("str | os.PathLike[str]", self._file)
+            close_temporary(out, self._temp_path, target, complete=exc_type is None)
+            return
+        if self._decoder is not None and exc_type is None:
+            out.write(self._decoder.decode(b"", final=True))
+        out.flush()
+
+
+def split_lines(pending: bytearray, chunk: bytes) -> list[bytearray]:
+    """The lines ``chunk`` completes (without their newline); the unfinished end stays in
+    ``pending`` for the next chunk.
+
+    Split on ``\\n`` alone: a JSON string written with ``ensure_ascii=False`` may hold
+    U+2028 or U+0085, which :meth:`str.splitlines` (and so ``httpx``'s ``iter_lines``)
+    would take for line ends.
+    """
+    pending += chunk
+    *lines, rest = pending.split(b"\n")
+    pending[:] = rest
+    return lines

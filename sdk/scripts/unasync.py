@@ -35,6 +35,9 @@ RULES: list[tuple[re.Pattern[str], str]] = [
         (r"\b__a(enter|exit|iter|next)__\b", r"__\1__"),
         (r"\baclose\b", "close"),
         (r"\bAwaitable\[(\w+)\]", r"\1"),  # Callable[[str], Awaitable[Self]]
+        (r"\basynccontextmanager\b", "contextmanager"),
+        (r"\baiter_(bytes|text|lines|raw)\b", r"iter_\1"),  # httpx.Response streams
+        (r"\baread\b", "read"),
         (r"\bAsync(?=[A-Z])", ""),  # AsyncPlaudit, AsyncIterator, httpx.AsyncClient
         (r"\banyio\b", "time"),  # anyio.sleep: the async client's only use of anyio
     ]

@@ -32,7 +32,7 @@ class Seen:
 class Action:
     """What the proxy does with one request instead of (or on top of) passing it on."""
 
-    kind: str  # "answer", "forward_then_drop", "delay"
+    kind: str  # "answer", "forward_then_drop", "forward_then_cut", "delay"
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
@@ -89,6 +89,18 @@ class FlakyProxy:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                if action is not None and action.kind == "forward_then_cut":
+                    # The answer starts, then the connection breaks halfway through it.
+                    self.close_connection = True
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(content)))
+                    self.end_headers()
+                    self.wfile.write(content[: len(content) // 2])
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self._reply(status, headers, content)
 
             def _reply(self, status: int, headers: dict[str, str], content: bytes) -> None:
@@ -131,6 +143,12 @@ class FlakyProxy:
     def script(self, *actions: Action) -> FlakyProxy:
         self.actions.extend(actions)
         return self
+
+    def __enter__(self) -> FlakyProxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         self._server.shutdown()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import json
 import logging
 import re
 from pathlib import Path
@@ -71,6 +72,10 @@ def test_readme_examples_run(environment, sdk, post, capsys):
     assert (environment / "still-pending.csv").exists()
     assert (environment / "reviews.csv").read_text(encoding="utf-8").startswith("id,product")
     assert (environment / "spam.jsonl").exists()
+    site_lines = (environment / "acme-shop.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(site_lines[0])["format"] == "plaudit-export"
+    assert namespace["lines"] == len(site_lines)
+    assert sorted(namespace["ratings"]) == sorted(r.rating for r in sdk.reviews.list())
     assert "already invited: True" in out  # ConflictError.existing_id
     assert "['A-1002']\n1 422 {'email': [" in out  # create_many's created and errors
     assert sdk.invitations.list(order_id="A-1001").items[0].status == "cancelled"

@@ -33,6 +33,9 @@ def sync(client: plaudit.Plaudit) -> None:
     assert_type(client.stats().published_per_day[0].date, dt.date)
     assert_type(client.reviews.moderate(["x"], "spam"), int)
     assert_type(client.reviews.export("x.csv"), int)
+    assert_type(client.export("site.jsonl"), int)
+    for line in client.export_lines():
+        assert_type(line, dict[str, Any])
     try:
         client.reviews.get("x")
     except plaudit.RateLimitError as error:
@@ -76,6 +79,9 @@ async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
     batch = await client.invitations.create_many([])
     assert_type(batch, plaudit.BatchResult)
     assert_type((await client.store.reviews()).summary, plaudit.Summary)
+    assert_type(await client.export("site.jsonl"), int)
+    async for line in client.export_lines():
+        assert_type(line, dict[str, Any])
 """
 
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self
 
 import anyio
 import httpx
 
-from .._base_client import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, transport_error
-from .._exceptions import PlauditError
+from .._base_client import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    JSON_LINES,
+    BaseClient,
+    transport_error,
+)
+from .._exceptions import APIConnectionError, PlauditError
+from .._export import Destination, StreamExporter, split_lines
 from .._models import Stats
 from .comments import AsyncComments
 from .invitations import AsyncInvitations
@@ -131,18 +140,30 @@ class AsyncPlaudit(BaseClient):
             headers=headers,
             idempotency_key=idempotency_key,
         )
+        response = await self._send(request)
+        return None if response is None else self._parse(response)
+
+    async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response | None:
+        """Send ``request`` with retries until it succeeds; its response, or None when
+        the call is done after all (a DELETE whose lost answer had deleted it). With
+        ``stream``, the body of a successful response is left to read (and close)."""
         attempt = 0
         lost_before = False
         while True:
             error: PlauditError
             try:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=stream)
+                if stream and not response.is_success:
+                    try:
+                        await response.aread()  # the problem details, for the error
+                    finally:
+                        await response.aclose()
             except httpx.TransportError as exc:
                 error, lost = transport_error(exc, request), True
             else:
                 self._log_response(response)
                 if response.is_success:
-                    return self._parse(response)
+                    return response
                 error, lost = self._error(response), False
             delay = self._retry_delay(request, error, attempt=attempt, lost_before=lost_before)
             if delay is None:
@@ -150,6 +171,89 @@ class AsyncPlaudit(BaseClient):
             await anyio.sleep(delay)
             attempt += 1
             lost_before = lost_before or lost
+
+    @asynccontextmanager
+    async def _stream_lines(self, path: str) -> AsyncIterator[httpx.Response]:
+        """A GET whose JSON Lines body is read as it arrives; retried like any request
+        until the answer starts, while a connection lost mid-body is an
+        :class:`APIConnectionError` (what was read may already be written)."""
+        request = self._build_request(
+            self._http,
+            "GET",
+            path,
+            params=None,
+            json=None,
+            headers={"Accept": JSON_LINES},
+            idempotency_key=None,
+        )
+        response = await self._send(request, stream=True)
+        assert response is not None, "only a DELETE is done without a response"
+        try:
+            self._check_json_lines(response)
+            yield response
+        except httpx.TransportError as exc:
+            raise APIConnectionError(
+                f"The connection to {request.url} broke during the export ({exc}).",
+                request=request,
+            ) from exc
+        finally:
+            await response.aclose()
+
+    async def export(self, file: Destination, *, progress: bool | None = None) -> int:
+        """Write the whole site in the open format to ``file``; returns the number of lines.
+
+        The same bytes as ``plaudit export`` on the server (``GET /api/v1/admin/export``):
+        JSON Lines, one object per line with a ``type`` (the ``site`` and its settings,
+        each ``product`` and the ``store`` with their summaries, every ``review`` in any
+        status, ``comment``, ``invitation`` and ``suppression``), which ``plaudit import
+        --format plaudit`` reads back. The body is streamed to ``file`` chunk by chunk,
+        so a site of any size takes little memory. ``file`` is a path (written to a
+        temporary file first, so a failed export leaves nothing half-written) or an open
+        binary or text file. A progress bar (lines written) goes to stderr when it is a
+        terminal; ``progress=`` forces it on or off.
+
+        >>> await client.export("acme-shop.jsonl")
+        14
+        >>> with open("acme-shop.jsonl", encoding="utf-8") as f:
+        ...     print(f.readline()[:50])
+        {"type":"site","format":"plaudit-export","version"
+        """
+        async with self._stream_lines("admin/export") as response:
+            # Opened once the answer has come: an error answer leaves ``file`` untouched.
+            exporter = StreamExporter(file, progress=progress)
+            with exporter:
+                async for chunk in response.aiter_bytes():
+                    exporter.write(chunk)
+                if not exporter.complete:
+                    raise APIConnectionError(
+                        f"The export from {response.request.url} ended in the middle of a "
+                        "line: the server stopped sending it.",
+                        request=response.request,
+                    )
+        return exporter.count
+
+    async def export_lines(self) -> AsyncIterator[dict[str, Any]]:
+        """The lines of :meth:`export`, parsed, as they arrive: iterate to read the site
+        without writing a file.
+
+        >>> [line["type"] async for line in client.export_lines()][:3]
+        ['site', 'product', 'review']
+
+        The response is closed when the iteration ends; to stop early and close it at
+        once, wrap the iterator in :func:`contextlib.closing` (``aclosing`` for the
+        async client).
+        """
+        async with self._stream_lines("admin/export") as response:
+            pending = bytearray()
+            async for chunk in response.aiter_bytes():
+                for line in split_lines(pending, chunk):
+                    yield json.loads(line)
+            if pending.strip():
+                raise APIConnectionError(
+                    f"The export from {response.request.url} ended in the middle of a "
+                    "line: the server stopped sending it.",
+                    request=response.request,
+                )
 
     async def stats(self) -> Stats:
         """Counts by status for reviews and comments, the average rating, reviews

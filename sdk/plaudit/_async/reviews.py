@@ -184,10 +184,15 @@ class AsyncReviews(AsyncCollection[AdminReview]):
         ``file`` is a path (written to a temporary file first, so a failed export leaves
         nothing half-written) or an open text file. ``format`` is ``"csv"`` (safe to open
         in a spreadsheet: cells that would start a formula are prefixed with ``'``) or
-        ``"jsonl"`` (one review per line as the API returns it). A progress bar goes to
-        stderr when it is a terminal (``progress=`` forces it on or off). Returns the
-        number of reviews written. The file is written with blocking writes: they are
-        small and sequential.
+        ``"jsonl"`` (one review per line as the admin API returns it). A progress bar
+        goes to stderr when it is a terminal (``progress=`` forces it on or off). Returns
+        the number of reviews written. The file is written with blocking writes: they
+        are small and sequential.
+
+        ``"jsonl"`` is the admin API's review objects, filtered: for the whole site in
+        the open format (settings, products, reviews, comments, invitations), the file
+        ``plaudit export`` writes and ``plaudit import --format plaudit`` reads, use
+        :meth:`AsyncPlaudit.export` (``client.export(path)``) instead.
 
         >>> await client.reviews.export("reviews.csv", status="published")
         12
