@@ -5,6 +5,7 @@ leave the destination untouched."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -236,3 +237,28 @@ def test_an_answer_that_is_not_json_lines_is_refused(flavour, site, tmp_path):
         with pytest.raises(plaudit.PlauditError, match=r"Expected JSON Lines .* text/html"):
             export_with(flavour, lambda client: client.export(target), **options)
     assert list(out.iterdir()) == []
+
+
+def test_progress_counts_lines(sdk, post, capsys):
+    post.reviews(3)
+    count = sdk.export(io.BytesIO(), progress=True)
+    assert count == 5  # the site, the product, three reviews
+    err = capsys.readouterr().err
+    assert err.startswith("\rExporting site: 0")
+    assert err.endswith("Exporting site: 5\n")
+    sdk.export(io.BytesIO())
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here
+
+
+def test_stopping_early_closes_the_response(post, live_server, site):
+    post.reviews(3)
+    # One connection in the pool: were the export's response left open, the next
+    # request would wait for it and time out.
+    http = httpx.Client(limits=httpx.Limits(max_connections=1))
+    timeout = httpx.Timeout(5.0, pool=1.0)
+    options = {"api_key": site.api_key, "base_url": live_server.url, "max_retries": 0}
+    with http, plaudit.Plaudit(http_client=http, timeout=timeout, **options) as client:
+        with contextlib.closing(client.export_lines()) as lines:
+            first = next(lines)
+        assert first["type"] == "site"
+        assert client.site.get().id == first["id"]
