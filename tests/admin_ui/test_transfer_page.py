@@ -203,6 +203,8 @@ def test_an_upload_imports_as_plaudit_import_does(
     assert ">Done</span>" in html
     assert unescape(job.summary[0]) in unescape(html)
     assert fixture in html
+    label = {"judgeme": "Judge.me (CSV export)", "disqus": "Disqus (XML export"}[fmt]
+    assert f'<p class="meta">{label}' in html
     assert "data-import-job" not in html  # nothing left to poll
     if fmt == "judgeme":  # its sample has bad rows of every kind
         assert job.refused_count > 0

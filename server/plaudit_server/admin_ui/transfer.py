@@ -58,6 +58,7 @@ def _page(site: Site, status: int = 200, **extra: Any) -> Any:
         "site": site,
         "jobs": import_jobs.jobs_of_site(db.session, site),
         "formats": [(name, FORMAT_LABELS.get(name, name)) for name in sorted(FORMATS)],
+        "format_labels": FORMAT_LABELS,
         "product_fields": PRODUCT_FIELDS,
         "status_labels": STATUS_LABELS,
         "form": {"format": "judgeme", "product_field": "product_handle"},
