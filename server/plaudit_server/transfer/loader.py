@@ -49,6 +49,14 @@ from ..timeutil import utcnow
 from .records import CommentRecord, Note, Other, Record, Refused, ReviewRecord
 
 BATCH = 2000
+# An ORM bulk insert groups rows by the columns they set, leaving out None: with
+# ``render_nulls`` every row has every column, and a batch is one statement.
+_ONE_STATEMENT = {"render_nulls": True}
+# PostgreSQL plans each batch's lookups from its statistics of the tables; a bulk load
+# outgrows them faster than autovacuum refreshes them (or at all, where it is off), and
+# a plan made for an empty table scans a million rows. Refreshed after the first batch
+# and every this many after.
+ANALYZE_EVERY = 50
 SITE_SETTINGS = (
     *("name", "allowed_origins", "moderation", "blocked_words", "locale"),
     *("invite_delay_days", "invite_reminder_days", "invite_ttl_days"),
@@ -112,6 +120,7 @@ def import_records(
     summary = Summary()
     writer = _Writer(session, site, source, summary, dry_run=dry_run, status=status)
     batch: list[ReviewRecord | CommentRecord | Other] = []
+    batches = 0
     for record in records:
         if isinstance(record, Note):
             summary.notes.append(record.text)
@@ -124,6 +133,9 @@ def import_records(
         if len(batch) >= BATCH:
             writer.write(batch)
             batch = []
+            batches += 1
+            if batches % ANALYZE_EVERY == 1:
+                _analyze(session)
             if not (dry_run or strict):
                 session.commit()
             if progress is not None:
@@ -135,9 +147,10 @@ def import_records(
         session.rollback()
         summary.written = False
         return summary
-    if summary.imported:
-        recount(session, site)
-        cache.touch(session, site.slug)  # every cached read of the site
+    # Also after a run that added nothing: an earlier one that stopped halfway (its
+    # batches committed, its recount never reached) is completed by running it again.
+    recount(session, site)
+    cache.touch(session, site.slug)  # every cached read of the site
     session.commit()
     return summary
 
@@ -339,7 +352,7 @@ class _Writer:
                 {"id": new_id("prd"), "site_id": self.site.id, "external_id": e, "created_at": now}
                 for e in missing
             ]
-            self.session.execute(sa.insert(Product), rows)
+            self.session.execute(sa.insert(Product), rows, execution_options=_ONE_STATEMENT)
             found.update({str(row["external_id"]): str(row["id"]) for row in rows})
         return found
 
@@ -372,7 +385,7 @@ class _Writer:
                 }
             )
         if rows and not self.dry_run:
-            self.session.execute(sa.insert(Review), rows)
+            self.session.execute(sa.insert(Review), rows, execution_options=_ONE_STATEMENT)
         self.summary.imported += len(rows)
         self.summary.by_kind["review"] += len(rows)
 
@@ -427,7 +440,7 @@ class _Writer:
             # A reply later in this batch finds its parent here.
             parents.add(record.source_id, row_id, depth, review_id, parent_id)
         if rows and not self.dry_run:
-            self.session.execute(sa.insert(Comment), rows)
+            self.session.execute(sa.insert(Comment), rows, execution_options=_ONE_STATEMENT)
         self.summary.imported += len(rows)
         self.summary.by_kind["comment"] += len(rows)
 
@@ -485,6 +498,11 @@ class _Parents:
             self.by_source.clear()
 
 
+def _analyze(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("ANALYZE products, reviews, comments"))
+
+
 def _when(value: Any) -> datetime | None:
     if value is None:
         return None
@@ -516,26 +534,67 @@ def _message(error: ma.ValidationError) -> str:
 
 def recount(session: Session, site: Site) -> None:
     """Set every counter of ``site`` from its rows: each product's summary, each
-    review's published comment count, the per-status counts of the admin page."""
-    published = sa.and_(Review.product_id == Product.id, Review.status == Status.PUBLISHED)
+    review's published comment count, the per-status counts of the admin page.
 
-    def of_published(value: Any) -> Any:
-        return sa.select(sa.func.coalesce(sa.func.sum(value), 0)).where(published).scalar_subquery()
-
-    values: dict[str, Any] = {
-        "published_count": of_published(1),
-        "rating_sum": of_published(Review.rating),
+    Aggregates grouped once over the site's rows, written only where a counter differs:
+    after a million imported reviews without comments, nothing needs writing but the
+    products' summaries."""
+    published = (Review.site_id == site.id, Review.status == Status.PUBLISHED)
+    stars = {
+        f"stars_{n}": sa.func.sum(sa.case((Review.rating == n, 1), else_=0)) for n in range(1, 6)
     }
-    for n in range(1, 6):
-        values[f"stars_{n}"] = of_published(sa.case((Review.rating == n, 1), else_=0))
-    session.execute(sa.update(Product).where(Product.site_id == site.id).values(values))
-    comment_count = (
-        sa.select(sa.func.count())
-        .where(Comment.review_id == Review.id, Comment.status == Status.PUBLISHED)
-        .scalar_subquery()
+    by_product = (
+        sa.select(
+            Review.product_id.label("product_id"),
+            sa.func.count().label("published_count"),
+            sa.func.sum(Review.rating).label("rating_sum"),
+            *(value.label(name) for name, value in stars.items()),
+        )
+        .where(*published)
+        .group_by(Review.product_id)
+        .subquery()
+    )
+    names = ["published_count", "rating_sum", *stars]
+    session.execute(
+        sa.update(Product)
+        .where(
+            Product.id == by_product.c.product_id,
+            sa.or_(*(getattr(Product, n) != by_product.c[n] for n in names)),
+        )
+        .values({n: by_product.c[n] for n in names})
     )
     session.execute(
-        sa.update(Review).where(Review.site_id == site.id).values(comment_count=comment_count)
+        sa.update(Product)
+        .where(
+            Product.site_id == site.id,
+            Product.published_count != 0,
+            Product.id.not_in(sa.select(Review.product_id).where(*published)),
+        )
+        .values(dict.fromkeys(names, 0))
+    )
+    by_review = (
+        sa.select(Comment.review_id.label("review_id"), sa.func.count().label("n"))
+        .where(
+            Comment.site_id == site.id,
+            Comment.status == Status.PUBLISHED,
+            Comment.review_id.is_not(None),
+        )
+        .group_by(Comment.review_id)
+        .subquery()
+    )
+    session.execute(
+        sa.update(Review)
+        .where(Review.id == by_review.c.review_id, Review.comment_count != by_review.c.n)
+        .values(comment_count=by_review.c.n)
+    )
+    session.execute(
+        sa.update(Review)
+        .where(
+            Review.site_id == site.id,
+            Review.comment_count != 0,
+            Review.id.not_in(sa.select(by_review.c.review_id)),
+        )
+        .values(comment_count=0)
     )
     session.execute(sa.delete(StatusCount).where(StatusCount.site_id == site.id))
     for model in (Review, Comment):
@@ -549,7 +608,7 @@ def recount(session: Session, site: Site) -> None:
             for s, n in counted
         ]
         if rows:
-            session.execute(sa.insert(StatusCount), rows)
+            session.execute(sa.insert(StatusCount), rows, execution_options=_ONE_STATEMENT)
 
 
 # ---------------------------------------------------------------- the report
