@@ -61,7 +61,7 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
         }
     )
     external: dict[str, str] = {}
-    for product in _pages(session, sa.select(Product).where(Product.site_id == site.id), Product):
+    for product in _pages(session, _rows_of(Product).where(Product.site_id == site.id), Product):
         external[product.id] = product.external_id
         if product.external_id == STORE:
             continue
@@ -75,7 +75,7 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
         value = external[product_id]
         return None if value == STORE else value
 
-    reviews = sa.select(Review).where(Review.site_id == site.id)
+    reviews = _rows_of(Review).where(Review.site_id == site.id)
     for review in _pages(session, reviews, Review):
         yield _line(
             {
@@ -101,7 +101,7 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
             }
         )
     for depth in range(3):  # parents before their replies
-        comments = sa.select(Comment).where(Comment.site_id == site.id, Comment.depth == depth)
+        comments = _rows_of(Comment).where(Comment.site_id == site.id, Comment.depth == depth)
         for comment in _pages(session, comments, Comment):
             yield _line(
                 {
@@ -121,7 +121,7 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
                     "source_id": comment.source_id,
                 }
             )
-    invitations = sa.select(Invitation).where(Invitation.site_id == site.id)
+    invitations = _rows_of(Invitation).where(Invitation.site_id == site.id)
     for invitation in _pages(session, invitations, Invitation):
         yield _line(
             {
@@ -153,9 +153,15 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
         )
 
 
+def _rows_of(model: Any) -> sa.Select[Any]:
+    """Every column of ``model`` as plain rows: no ORM objects to build and track for a
+    million reviews (a third of the export's time when it had them)."""
+    return sa.select(*model.__table__.columns)
+
+
 def _pages(session: Session, stmt: sa.Select[Any], model: Any) -> Iterator[Any]:
-    """The rows of ``stmt`` in (created_at, id) order, a page at a time (keyset), each
-    page's objects dropped from the session once yielded. Products go by external id."""
+    """The rows of ``stmt`` in (created_at, id) order, a page at a time (keyset).
+    Products go by external id."""
     keys: tuple[Any, ...] = (
         (model.external_id,) if model is Product else (model.created_at, model.id)
     )
@@ -164,12 +170,11 @@ def _pages(session: Session, stmt: sa.Select[Any], model: Any) -> Iterator[Any]:
         page = stmt.order_by(*keys).limit(PAGE)
         if after is not None:
             page = page.where(sa.tuple_(*keys) > sa.tuple_(*after))
-        rows = list(session.scalars(page))
+        rows = session.execute(page).all()
         yield from rows
         if len(rows) < PAGE:
             return
         after = tuple(getattr(rows[-1], key.key) for key in keys)
-        session.expunge_all()
 
 
 def export_site(session: Session, site: Site, path: Path, progress: Callable[[int], None]) -> int:
