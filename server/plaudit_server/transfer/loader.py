@@ -19,7 +19,7 @@ import csv
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,15 @@ from ..models import (
 from ..services import invitations, sites
 from ..services.comments import MAX_DEPTH
 from ..timeutil import utcnow
-from .records import CommentRecord, Note, Other, Record, Refused, ReviewRecord
+from .records import (
+    CommentRecord,
+    Note,
+    Other,
+    Record,
+    Refused,
+    ReviewRecord,
+    export_time,
+)
 
 BATCH = 2000
 # An ORM bulk insert groups rows by the columns they set, leaving out None: with
@@ -300,7 +308,7 @@ class _Writer:
             self.summary.duplicates += 1
             return
         if not self.dry_run:
-            when = _when(data["created_at"])
+            when = export_time(data["created_at"])
             self.session.add(
                 Suppression(site_id=self.site.id, kind=kind, email=email, created_at=when)
             )
@@ -325,7 +333,7 @@ class _Writer:
             status=status,
             token_hash=invitations.token_hash(invitations.token_for(data["id"])),
             attempts=0,
-            **{key: _when(data.get(key)) for key in INVITATION_TIMES},
+            **{key: export_time(data.get(key)) for key in INVITATION_TIMES},
         )
         row.updated_at = row.created_at
         if status == InvitationStatus.SCHEDULED:
@@ -501,15 +509,6 @@ class _Parents:
 def _analyze(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("ANALYZE products, reviews, comments"))
-
-
-def _when(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("a time without a zone")
-    return parsed.astimezone(UTC)
 
 
 def _reply(body: str | None) -> str | None:

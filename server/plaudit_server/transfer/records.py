@@ -11,7 +11,7 @@ the row id), for the report of refused rows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ..models import Status
@@ -100,6 +100,17 @@ class Options:
     # match is the product id (default: the link's last path segment).
     thread_pattern: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def export_time(value: Any) -> datetime | None:
+    """A time as the open format writes it (ISO 8601 with a zone, ``Z`` for UTC), as an
+    aware UTC datetime; None stays None. A time without a zone is a ValueError."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("a time without a zone")
+    return parsed.astimezone(UTC)
 
 
 class ImportFileError(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,10 @@ from ..records import (
     Record,
     Refused,
     ReviewRecord,
+    export_time,
 )
 
 MAX_LINE = 1024 * 1024
-
-
-def _time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError("a time without a zone")
-    return parsed.astimezone(UTC)
 
 
 def total(path: Path) -> int | None:
@@ -91,9 +83,9 @@ def _record(obj: dict[str, Any], line: int) -> Record:
             helpful_count=int(obj.get("helpful_count") or 0),
             unhelpful_count=int(obj.get("unhelpful_count") or 0),
             reply_body=None if reply is None else reply["body"],
-            reply_created_at=None if reply is None else _time(reply["created_at"]),
+            reply_created_at=None if reply is None else export_time(reply["created_at"]),
             created_at=_required_time(obj, "created_at"),
-            updated_at=_time(obj.get("updated_at")),
+            updated_at=export_time(obj.get("updated_at")),
             line=line,
         )
     if kind == "comment":
@@ -110,14 +102,14 @@ def _record(obj: dict[str, Any], line: int) -> Record:
             is_owner=bool(obj.get("is_owner")),
             status=Status(obj["status"]),
             created_at=_required_time(obj, "created_at"),
-            updated_at=_time(obj.get("updated_at")),
+            updated_at=export_time(obj.get("updated_at")),
             line=line,
         )
     return Other(kind, obj, line)
 
 
 def _required_time(obj: dict[str, Any], key: str) -> datetime:
-    value = _time(obj[key])
+    value = export_time(obj[key])
     if value is None:
         raise KeyError(key)
     return value
