@@ -130,6 +130,14 @@ class Site(Base):
     invite_delay_days: Mapped[int] = mapped_column(default=0, server_default="0")
     invite_reminder_days: Mapped[int] = mapped_column(default=7, server_default="7")
     invite_ttl_days: Mapped[int] = mapped_column(default=60, server_default="60")
+    # Notifications to the shop: where (null: the first owner's address) and how often
+    # (off, instant, daily) it hears of items waiting in the queue; items created after
+    # ``owner_notified_at`` are the ones it has not heard of yet.
+    notify_email: Mapped[str | None] = mapped_column(sa.String(254))
+    notify_new_items: Mapped[str] = mapped_column(
+        sa.String(16), default="daily", server_default="daily"
+    )
+    owner_notified_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -239,6 +247,9 @@ class Review(Base):
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     reply_body: Mapped[str | None] = mapped_column(sa.Text)
     reply_created_at: Mapped[datetime | None]
+    # The author asked to hear when the shop answers (``"notify": true``); set once told.
+    notify: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    reply_notified_at: Mapped[datetime | None]
     # Where an imported item came from (``plaudit import``: the tool, and the item's id
     # there): importing the same file again finds it and adds nothing. Null: made here.
     source: Mapped[str | None] = mapped_column(sa.String(16))
@@ -275,6 +286,9 @@ class Comment(Base):
     author_email: Mapped[str | None] = mapped_column(sa.String(254))
     is_owner: Mapped[bool] = mapped_column(default=False)
     status: Mapped[Status] = mapped_column(_enum(Status, "status"))
+    # The author asked to hear when the shop answers (``"notify": true``); set once told.
+    notify: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    reply_notified_at: Mapped[datetime | None]
     spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # The submitter's network (visitors.network_hash): the duplicate-text check's key.
@@ -472,3 +486,112 @@ class ImportJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where one event's delivery to one webhook stands."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class Webhook(Base):
+    """A URL of the shop's that hears of events, signed as Standard Webhooks.
+
+    ``secret`` signs every delivery; after a rotation the previous one signs too until
+    ``previous_secret_expires_at``, so a receiver can switch without losing any.
+    """
+
+    __tablename__ = "webhooks"
+    __table_args__ = (sa.Index(None, "site_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("wh"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(sa.String(2000))
+    events: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    description: Mapped[str | None] = mapped_column(sa.String(200))
+    secret: Mapped[str] = mapped_column(sa.String(80))
+    previous_secret: Mapped[str | None] = mapped_column(sa.String(80))
+    previous_secret_expires_at: Mapped[datetime | None]
+    # Why the server switched it off (a 410 from the receiver); null when enabled by hand.
+    disabled_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Event(Base):
+    """The outbox: one row per event, written in the transaction of the change it tells
+    of, so a rolled-back change leaves none and a committed one cannot be lost.
+
+    ``body`` is the JSON exactly as signed and sent, so every retry sends the same bytes
+    under the same ``webhook-id`` (this row's id).
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (sa.Index(None, "created_at"),)
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("msg"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(sa.String(40))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """One event for one webhook: its attempts so far and when the next one is due.
+
+    ``next_attempt_at`` is null once nothing is left to do. A worker claims a due
+    delivery by moving ``next_attempt_at`` past its attempt's deadline and committing
+    before it connects: a worker that dies mid-attempt leaves it due again later
+    (at-least-once; receivers deduplicate by ``webhook-id``).
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.Index(None, "webhook_id", "created_at", "id"),
+        sa.Index(None, "next_attempt_at"),
+        sa.Index(None, "event_id"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("dlv"))
+    webhook_id: Mapped[str] = mapped_column(sa.ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(sa.ForeignKey("webhook_events.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(sa.String(40))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    response_status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(lazy="joined", innerjoin=True)
+
+
+class Message(Base):
+    """A notification e-mail waiting to go out, written in the transaction of the change
+    that calls for it (the shop's reply, new items in the queue), like webhook events.
+
+    ``kind`` names the template and the suppression list that applies to it; ``data``
+    holds what the template shows. ``due_at`` is null once sent or given up.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (sa.Index(None, "due_at"), sa.Index(None, "site_id", "created_at"))
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("mail"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    due_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
