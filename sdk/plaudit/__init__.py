@@ -13,6 +13,7 @@ buyers for reviews.
 
 from __future__ import annotations
 
+from . import webhooks
 from ._async.client import AsyncPlaudit
 from ._base_client import NOT_GIVEN, NotGiven
 from ._exceptions import (
@@ -27,6 +28,7 @@ from ._exceptions import (
     RateLimitError,
     ServerError,
     ValidationError,
+    WebhookVerificationError,
 )
 from ._models import (
     AdminComment,
@@ -36,6 +38,8 @@ from ._models import (
     Comment,
     CommentStatus,
     DayCount,
+    Delivery,
+    DeliveryStatus,
     Invitation,
     InvitationStats,
     InvitationStatus,
@@ -49,6 +53,9 @@ from ._models import (
     Stats,
     StatusCounts,
     Summary,
+    Webhook,
+    WebhookEvent,
+    WebhookEventType,
 )
 from ._sync.client import Plaudit
 from ._version import __version__
@@ -68,6 +75,8 @@ __all__ = [
     "CommentStatus",
     "ConflictError",
     "DayCount",
+    "Delivery",
+    "DeliveryStatus",
     "Invitation",
     "InvitationStats",
     "InvitationStatus",
@@ -89,5 +98,10 @@ __all__ = [
     "StatusCounts",
     "Summary",
     "ValidationError",
+    "Webhook",
+    "WebhookEvent",
+    "WebhookEventType",
+    "WebhookVerificationError",
     "__version__",
+    "webhooks",
 ]

@@ -29,6 +29,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "ValidationError",
+    "WebhookVerificationError",
 ]
 
 
@@ -170,6 +171,16 @@ class ValidationError(APIStatusError):
             for name, msgs in self.errors.items()
         )
         return f"{text} [{fields}]"
+
+
+class WebhookVerificationError(PlauditError):
+    """A webhook request that :func:`plaudit.webhooks.verify` refused: a header missing
+    or malformed, no signature made with the secret, a timestamp too far from now, or a
+    body that is not a Plaudit event. Answer it with a 400 and do not act on it.
+
+    It is raised while receiving, not calling the API: ``status_code``, ``body`` and
+    ``request_id`` are None.
+    """
 
 
 class RateLimitError(APIStatusError):

@@ -20,6 +20,8 @@ __all__ = [
     "Comment",
     "CommentStatus",
     "DayCount",
+    "Delivery",
+    "DeliveryStatus",
     "Invitation",
     "InvitationStats",
     "InvitationStatus",
@@ -34,6 +36,9 @@ __all__ = [
     "Stats",
     "StatusCounts",
     "Summary",
+    "Webhook",
+    "WebhookEvent",
+    "WebhookEventType",
 ]
 
 
@@ -469,3 +474,119 @@ class BatchResult:
 
     created: list[Invitation]
     errors: list[BatchError]
+
+
+#: The events a webhook can subscribe to (``"*"``: all of them, those added later too).
+#: ``ping`` is what ``client.webhooks.test`` sends.
+WebhookEventType = Literal[
+    "*",
+    "review.created",
+    "review.updated",
+    "review.deleted",
+    "comment.created",
+    "comment.updated",
+    "comment.deleted",
+    "invitation.reviewed",
+    "report.created",
+    "question.created",
+    "answer.created",
+    "idea.created",
+    "idea.updated",
+    "ping",
+]
+
+
+class DeliveryStatus(StrEnum):
+    """Where one event's delivery to one webhook stands: still being tried (``PENDING``,
+    with ``next_attempt_at``), answered with a 2xx, or given up after the last retry."""
+
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Webhook:
+    """A URL of the shop's that hears of the site's events, signed as Standard Webhooks.
+
+    ``secret`` (``whsec_`` and base64) is set only on what ``create`` and
+    ``rotate_secret`` return: keep it then, it is never shown again. ``events`` are the
+    event types it hears of (``["*"]`` for all).
+    """
+
+    id: str
+    url: str
+    events: list[str]
+    enabled: bool
+    description: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    secret: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Webhook:
+        created_at = parse_datetime(data["created_at"])
+        return cls(
+            id=data["id"],
+            url=data["url"],
+            events=list(data.get("events") or []),
+            enabled=bool(data.get("enabled", True)),
+            description=data.get("description"),
+            created_at=created_at,
+            updated_at=_optional_datetime(data.get("updated_at")) or created_at,
+            secret=data.get("secret"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Delivery:
+    """One event sent (or being sent) to one webhook: its attempts so far and how the
+    last one went.
+
+    ``event_id`` is the ``webhook-id`` header the receiver saw, the same on every
+    attempt (deduplicate by it). ``response_status`` is the HTTP status of the last
+    answer (None when none came); ``error`` says what went wrong with the last attempt.
+    """
+
+    id: str
+    event_id: str
+    type: str
+    attempts: int
+    status: DeliveryStatus
+    response_status: int | None
+    error: str | None
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime | None
+    last_attempt_at: dt.datetime | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Delivery:
+        response_status = data.get("response_status")
+        return cls(
+            id=data["id"],
+            event_id=data["event_id"],
+            type=data["type"],
+            attempts=int(data.get("attempts", 0)),
+            status=DeliveryStatus(data["status"]),
+            response_status=int(response_status) if response_status is not None else None,
+            error=data.get("error"),
+            created_at=parse_datetime(data["created_at"]),
+            next_attempt_at=_optional_datetime(data.get("next_attempt_at")),
+            last_attempt_at=_optional_datetime(data.get("last_attempt_at")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WebhookEvent:
+    """An event a webhook delivered, as :func:`plaudit.webhooks.verify` returns it.
+
+    ``id`` is the ``webhook-id`` header (``msg_...``): the same on every retry of the
+    event, so a receiver that saw it already can skip it. ``type`` is one of
+    :data:`WebhookEventType` (or a newer one), ``timestamp`` when it happened, and
+    ``data`` the object it is about in its admin form (a review, a comment...).
+    """
+
+    id: str
+    type: str
+    timestamp: dt.datetime
+    data: dict[str, Any]

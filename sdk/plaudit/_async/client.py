@@ -27,6 +27,7 @@ from .products import AsyncProducts
 from .reviews import AsyncReviews
 from .site import AsyncSiteResource
 from .store import AsyncStore
+from .webhooks import AsyncWebhooks
 
 __all__ = ["AsyncPlaudit"]
 
@@ -54,6 +55,7 @@ class AsyncPlaudit(BaseClient):
     products: AsyncProducts
     store: AsyncStore
     site: AsyncSiteResource
+    webhooks: AsyncWebhooks
 
     def __init__(
         self,
@@ -80,6 +82,7 @@ class AsyncPlaudit(BaseClient):
         self.products = AsyncProducts(self)
         self.store = AsyncStore(self)
         self.site = AsyncSiteResource(self)
+        self.webhooks = AsyncWebhooks(self)
 
     def with_options(
         self,

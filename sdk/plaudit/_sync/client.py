@@ -29,6 +29,7 @@ from .products import Products
 from .reviews import Reviews
 from .site import SiteResource
 from .store import Store
+from .webhooks import Webhooks
 
 __all__ = ["Plaudit"]
 
@@ -56,6 +57,7 @@ class Plaudit(BaseClient):
     products: Products
     store: Store
     site: SiteResource
+    webhooks: Webhooks
 
     def __init__(
         self,
@@ -82,6 +84,7 @@ class Plaudit(BaseClient):
         self.products = Products(self)
         self.store = Store(self)
         self.site = SiteResource(self)
+        self.webhooks = Webhooks(self)
 
     def with_options(
         self,

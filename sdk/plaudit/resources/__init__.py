@@ -9,12 +9,14 @@ from .._async.products import AsyncProducts
 from .._async.reviews import AsyncReviews
 from .._async.site import AsyncSiteResource
 from .._async.store import AsyncStore
+from .._async.webhooks import AsyncWebhooks
 from .._sync.comments import Comments
 from .._sync.invitations import Invitations
 from .._sync.products import Products
 from .._sync.reviews import Reviews
 from .._sync.site import SiteResource
 from .._sync.store import Store
+from .._sync.webhooks import Webhooks
 
 __all__ = [
     "AsyncComments",
@@ -23,10 +25,12 @@ __all__ = [
     "AsyncReviews",
     "AsyncSiteResource",
     "AsyncStore",
+    "AsyncWebhooks",
     "Comments",
     "Invitations",
     "Products",
     "Reviews",
     "SiteResource",
     "Store",
+    "Webhooks",
 ]
