@@ -418,6 +418,24 @@ def test_a_receiver_closing_without_an_answer(receiver: Receiver) -> None:
     assert attempt.error == "the connection was closed without an answer"
 
 
+def test_a_receiver_that_never_answers_times_out_over_https_too(listener: socket.socket) -> None:
+    """The kernel accepts the connection; nobody ever speaks TLS back."""
+    port = listener.getsockname()[1]
+    with local(timeout=1, resolver=resolver_for("127.0.0.1")) as sender:
+        attempt = sender.post(f"https://hooks.example:{port}/", b"{}", {})
+    assert attempt == Attempt(None, "timed out after 1 s", attempt.duration_ms)
+    assert 900 <= attempt.duration_ms < 1800
+
+
+def test_a_closed_sender_still_keeps_its_deadline(receiver: Receiver) -> None:
+    sender = local(timeout=1)
+    assert sender.post(f"http://127.0.0.1:{receiver.port}/hook", b"{}", {}).ok
+    sender.close()
+    attempt = sender.post(f"http://127.0.0.1:{receiver.port}/drip-head", b"{}", {})
+    sender.close()
+    assert attempt.error == "timed out after 1 s"
+
+
 # -- TLS -------------------------------------------------------------------------------
 
 

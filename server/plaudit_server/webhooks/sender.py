@@ -122,7 +122,8 @@ class _Watchdog:
         alarm = _Alarm(conn)
         with self._cond:
             heapq.heappush(self._heap, (deadline, next(self._seq), alarm))
-            if self._thread is None and not self._stopped:
+            if self._thread is None:
+                self._stopped = False
                 self._thread = threading.Thread(
                     target=self._run, name="webhook-watchdog", daemon=True
                 )
@@ -133,7 +134,8 @@ class _Watchdog:
     def stop(self) -> None:
         with self._cond:
             self._stopped = True
-            self._cond.notify()
+            self._thread = None  # a later arm() starts a new one
+            self._cond.notify_all()
 
     def _run(self) -> None:
         while True:
@@ -356,6 +358,8 @@ class Sender:
     ) -> tuple[int | None, str | None, bool]:
         """Send, read the status and up to ``max_read`` body bytes: (status, error, keep)."""
         conn.timeout = max(deadline - time.monotonic(), 0.001)
+        if conn.sock is not None:  # a kept-alive socket still has the last attempt's timeout
+            conn.sock.settimeout(conn.timeout)
         conn.request(
             "POST", target, body=body, headers=headers, preload_content=False, decode_content=False
         )
