@@ -408,3 +408,15 @@ def smtp_sink() -> Iterator[MailSink]:
     sink = MailSink().start()
     yield sink
     sink.stop()
+
+
+from hooksink import HookSink  # noqa: E402  (tests/hooksink.py)
+
+
+@pytest.fixture
+def hook_sink() -> Iterator[HookSink]:
+    """A real webhook receiver on a free loopback port, keeping what arrives. Build the
+    app with ``WEBHOOKS_ALLOW_PRIVATE=True`` to deliver to it."""
+    sink = HookSink().start()
+    yield sink
+    sink.stop()

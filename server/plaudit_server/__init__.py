@@ -13,20 +13,24 @@ from . import (
     cache,
     config,
     errors,
+    events,
     extensions,
     jobs,
     mail,
     ops,
     review_page,
+    schemas,
     unsubscribe,
     web,
 )
 from .api import admin, public, seo
+from .api import webhooks as webhooks_api
 from .bodies import ScriptSafeJSONProvider, check_request_body
 from .cli import register_commands
 from .headers import SecurityHeaders
 from .openapi import PlauditApi
 from .requestids import init_request_ids, request_id_for
+from .webhooks import delivery as webhook_delivery
 
 __all__ = ["create_app", "init_request_ids", "request_id_for"]
 
@@ -45,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     cache.init_app(app)  # before the middleware below: hits get their headers too
     jobs.init_app(app)
+    # Events carry their objects' admin forms; commits that wrote some wake the deliverer.
+    events.init_app(app).forms.update(schemas.event_forms())
+    webhook_delivery.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
@@ -53,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api = PlauditApi(app)
     api.register_blueprint(public.bp)
     api.register_blueprint(admin.bp)
+    api.register_blueprint(webhooks_api.bp)
     api.register_blueprint(seo.bp)
     app.register_blueprint(web.bp)  # /widget.js and the /demo shop
     app.register_blueprint(unsubscribe.bp)  # /u/<token>: one-click unsubscribe

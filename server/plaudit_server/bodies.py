@@ -44,6 +44,16 @@ def body_limit(size: int) -> Callable[[F], F]:
     return mark
 
 
+_NO_BODY = "plaudit_no_body"
+
+
+def no_body(view: F) -> F:
+    """Mark an action endpoint (``POST .../rotate-secret``) that takes no body: an
+    empty one is fine (no Content-Type needed), ``{}`` too, anything else is a 422."""
+    setattr(view, _NO_BODY, True)
+    return view
+
+
 class _BodyError(ValueError):
     """A body that is JSON but not one the API takes (an absurd number, NaN)."""
 
@@ -125,12 +135,18 @@ def check_request_body() -> None:
     larger = getattr(view, _LIMIT, None)
     if larger is not None:
         request.max_content_length = larger
+    takes_none = getattr(view, _NO_BODY, False)
+    if takes_none and not request.get_data(cache=True).strip():
+        setattr(g, _BODY, {})
+        return
     if not request.is_json:
         raise Problem(415, "Send the request body as JSON (Content-Type: application/json).")
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in {"utf-8", "utf8"}:
         raise Problem(415, "Send the request body as UTF-8 (charset=utf-8).")
     setattr(g, _BODY, parse(request.get_data(cache=True)))
+    if takes_none and getattr(g, _BODY) != {}:
+        raise Problem(422, "This endpoint takes no request body: send none, or {}.")
 
 
 def json_body() -> Any:

@@ -58,6 +58,17 @@ DEFAULTS: dict[str, Any] = {
     "INVITATION_CLAIM_TIMEOUT": 900.0,
     # How often ``plaudit worker`` looks for due mail, in seconds.
     "WORKER_POLL_SECONDS": 5.0,
+    # Webhooks (see webhooks/delivery.py). ALLOW_PRIVATE (development and tests only)
+    # also allows http and private addresses; CA_BUNDLE: a file of CA certificates to
+    # trust instead of the system's.
+    "WEBHOOKS_ALLOW_PRIVATE": False,
+    "WEBHOOKS_CA_BUNDLE": None,
+    "WEBHOOK_TIMEOUT": 10.0,
+    "WEBHOOK_MAX_READ": 64 * 1024,
+    "WEBHOOK_RETRY_SECONDS": [5, 300, 1800, 7200, 18000, 36000, 36000],
+    "WEBHOOK_BATCH": 100,
+    "WEBHOOK_CONCURRENCY": 16,
+    "WEBHOOK_POLL_SECONDS": 1.0,
     # Forgotten admin passwords: a link's lifetime in seconds, and requests allowed.
     "ADMIN_RESET_MAX_AGE": 3600,
     "ADMIN_RESET_LIMIT_PER_IP": "10/minute;50/hour",

@@ -17,6 +17,7 @@ from flask import current_app
 from limits import parse_many
 from marshmallow import fields, validate
 
+from .events import EVENT_TYPES
 from .fields import (
     OBJECT_ID_RE,
     EmailAddress,
@@ -31,9 +32,18 @@ from .fields import (
     UTCDateTime,
     product_id_validator,
 )
-from .models import STORE, InvitationStatus, Moderation, Status
+from .models import (
+    STORE,
+    Comment,
+    DeliveryStatus,
+    Invitation,
+    InvitationStatus,
+    Moderation,
+    Review,
+    Status,
+)
 from .services.invitations import LOCALES, url_of
-from .services.sites import rate_limit
+from .services.sites import notify_address, rate_limit
 
 STATUSES = [s.value for s in Status]
 INVITATION_STATUSES = [s.value for s in InvitationStatus]
@@ -170,6 +180,19 @@ class InvitationsQuery(QuerySchema):
     cursor = _cursor
 
 
+class WebhooksQuery(QuerySchema):
+    limit = _limit(100)
+    cursor = _cursor
+
+
+class DeliveriesQuery(QuerySchema):
+    status = fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in DeliveryStatus])
+    )
+    limit = _limit(100)
+    cursor = _cursor
+
+
 class AdminCommentsQuery(_AdminListQuery):
     review = fields.String(load_default=None, validate=object_id)
 
@@ -200,6 +223,13 @@ class ReviewCreate(InputSchema):
             "same token edits the first"
         },
     )
+    notify = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "Tell me when the shop answers: one e-mail to `author_email` "
+            "when the shop replies (ignored without an address)"
+        },
+    )
 
 
 class CommentCreate(InputSchema):
@@ -209,6 +239,50 @@ class CommentCreate(InputSchema):
     review_id = fields.String(load_default=None, allow_none=True, validate=object_id)
     parent_id = fields.String(load_default=None, allow_none=True, validate=object_id)
     hp = fields.String(load_default=None, allow_none=True)
+    notify = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "Tell me when the shop answers: one e-mail to `author_email` "
+            "when the shop replies (ignored without an address)"
+        },
+    )
+
+
+_EVENT_NAMES = [*(t for t in EVENT_TYPES if t != "ping"), "*"]
+
+
+def _webhook_url(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Length(1, 2000),
+        metadata={
+            "format": "uri",
+            "description": "https, every address public (http and private addresses only "
+            "with PLAUDIT_WEBHOOKS_ALLOW_PRIVATE=true)",
+        },
+        **kwargs,
+    )
+
+
+def _webhook_events(**kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(_EVENT_NAMES, error="Unknown event type {input!r}.")),
+        validate=validate.Length(1, len(_EVENT_NAMES)),
+        metadata={"description": 'Event types to receive, or `["*"]` for all'},
+        **kwargs,
+    )
+
+
+class WebhookCreate(InputSchema):
+    url = _webhook_url(required=True)
+    events = _webhook_events(load_default=lambda: ["*"])
+    description = OptionalText(max_length=200)
+
+
+class WebhookPatch(InputSchema):
+    url = _webhook_url()
+    events = _webhook_events()
+    enabled = StrictBoolean()
+    description = OptionalText(max_length=200)
 
 
 _LOCALE = FullMatch(
@@ -307,6 +381,20 @@ class RateLimits(InputSchema):
     votes_per_visitor = fields.String(allow_none=True, validate=_valid_limit)
 
 
+NEW_ITEMS = ("off", "instant", "daily")
+
+
+class NotificationSettings(InputSchema):
+    owner_email = EmailAddress(
+        allow_none=True,
+        metadata={"description": "Where the shop hears of new items; null: the owner's address"},
+    )
+    new_items = fields.String(
+        validate=validate.OneOf(NEW_ITEMS),
+        metadata={"description": "Items waiting in the queue: at once, one daily digest, or never"},
+    )
+
+
 class SitePatch(InputSchema):
     name = Name(max_length=120)
     allowed_origins = fields.List(Origin(), validate=validate.Length(max=50))
@@ -324,6 +412,7 @@ class SitePatch(InputSchema):
         validate=validate.Range(0, 365), metadata={"description": "0: no reminder"}
     )
     invite_ttl_days = StrictInteger(validate=validate.Range(1, 730))
+    notifications = fields.Nested(NotificationSettings)
 
 
 # ---------------------------------------------------------------- responses
@@ -465,6 +554,16 @@ class SiteSchema(ma.Schema):
     invite_delay_days = fields.Integer()
     invite_reminder_days = fields.Integer()
     invite_ttl_days = fields.Integer()
+    notifications = fields.Method(
+        "_notifications",
+        metadata={
+            "type": "object",
+            "properties": {
+                "owner_email": {"type": ["string", "null"]},
+                "new_items": {"type": "string", "enum": list(NEW_ITEMS)},
+            },
+        },
+    )
     rate_limits = fields.Method(
         "_rate_limits",
         metadata={
@@ -473,6 +572,9 @@ class SiteSchema(ma.Schema):
             "description": "Extension: the limits in force, defaults included",
         },
     )
+
+    def _notifications(self, site: Any) -> dict[str, Any]:
+        return {"owner_email": notify_address(site), "new_items": site.notify_new_items}
 
     def _rate_limits(self, site: Any) -> dict[str, str]:
         return {name: rate_limit(site, name, current_app.config) for name in RATE_LIMIT_NAMES}
@@ -549,3 +651,69 @@ class HealthSchema(ma.Schema):
 class ReadySchema(ma.Schema):
     database = fields.String(validate=validate.OneOf(["ok", "down"]))
     redis = fields.String(validate=validate.OneOf(["ok", "absent", "down"]))
+
+
+class WebhookSchema(ma.Schema):
+    id = fields.String()
+    url = fields.String()
+    events = fields.List(fields.String())
+    enabled = fields.Boolean()
+    description = fields.String(allow_none=True)
+    disabled_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "Extension: why the server disabled it (a 410 from the receiver)"},
+    )
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+
+
+class NewWebhookSchema(WebhookSchema):
+    secret = fields.String(
+        metadata={"description": "`whsec_` + base64: shown only on creation and rotation"}
+    )
+
+
+class WebhookEnvelope(ma.Schema):
+    webhook = fields.Nested(WebhookSchema)
+
+
+class NewWebhookEnvelope(ma.Schema):
+    webhook = fields.Nested(NewWebhookSchema)
+
+
+class WebhookList(ma.Schema):
+    webhooks = fields.List(fields.Nested(WebhookSchema))
+    next_cursor = _next_cursor
+
+
+class DeliverySchema(ma.Schema):
+    id = fields.String()
+    event_id = fields.String(
+        metadata={"description": "The `webhook-id` header: the same on every retry"}
+    )
+    type = fields.String()
+    attempts = fields.Integer()
+    status = fields.String(validate=validate.OneOf([s.value for s in DeliveryStatus]))
+    response_status = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    created_at = UTCDateTime()
+    next_attempt_at = UTCDateTime(allow_none=True)
+    last_attempt_at = UTCDateTime(allow_none=True, metadata={"description": "Extension"})
+
+
+class DeliveryEnvelope(ma.Schema):
+    delivery = fields.Nested(DeliverySchema)
+
+
+class DeliveryList(ma.Schema):
+    deliveries = fields.List(fields.Nested(DeliverySchema))
+    next_cursor = _next_cursor
+
+
+def event_forms() -> dict[type, Any]:
+    """The admin forms that webhook events carry as ``data`` (``events.Hub.forms``)."""
+    return {
+        Review: AdminReviewSchema().dump,
+        Comment: AdminCommentSchema().dump,
+        Invitation: InvitationSchema().dump,
+    }

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import cache
+from .. import cache, events
 from ..errors import validation_error
 from ..models import COMMENT_SEARCH, Comment, Product, Review, Site, Status
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
@@ -96,6 +96,7 @@ def submit_comment(
         visitor_hash=visitor_hash,
         network_hash=network_hash,
         body_hash=body_hash,
+        notify=bool(data.get("notify")),
         created_at=now,
         updated_at=now,
     )
@@ -106,6 +107,7 @@ def submit_comment(
     moderation.adjust_comment_counts(session, deltas)
     site_counts.adjust(session, site.id, Comment, [(None, status)])
     cache.touch(session, site.slug, [product_external_id])
+    events.emit(session, site, "comment.created", comment)
     return comment
 
 

@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import events
 from ..errors import Problem, validation_error
 from ..ids import new_id
 from ..mail import LOCALES, public_url
@@ -250,15 +251,17 @@ def redeem(session: Session, site: Site, token: str, product: str) -> Invitation
     return invitation
 
 
-def mark_reviewed(invitation: Invitation) -> None:
+def mark_reviewed(session: Session, site: Site, invitation: Invitation) -> None:
     """The first review answers the invitation: nothing more is sent for it."""
     if invitation.reviewed_at is not None:
         return
     now = utcnow()
+    previous = {"status": invitation.status.value}
     invitation.reviewed_at = now
     invitation.status = InvitationStatus.REVIEWED
     invitation.due_at = None
     invitation.updated_at = now
+    events.emit(session, site, "invitation.reviewed", invitation, previous=previous)
 
 
 def conversion(session: Session, site: Site) -> dict[str, Any]:

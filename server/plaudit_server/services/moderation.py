@@ -14,14 +14,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import cache
+from .. import cache, events
 from ..models import Comment, Product, Review, Site, Status
 from ..timeutil import utcnow
 from . import site_counts, summaries
 
 
-def set_review_status(session: Session, site: Site, ids: Iterable[str], status: Status) -> int:
-    """Move reviews to ``status``; returns how many of ``ids`` belong to the site."""
+def set_review_status(
+    session: Session, site: Site, ids: Iterable[str], status: Status, *, announce: bool = True
+) -> int:
+    """Move reviews to ``status``; returns how many of ``ids`` belong to the site.
+
+    Each review that moved is announced (``review.updated``) unless ``announce`` is
+    false: the caller, changing more of it, announces it once itself."""
     rows = session.execute(
         sa.select(Review.id, Review.status, Review.rating, Review.product_id, Product.external_id)
         .join(Product, Review.product_id == Product.id)
@@ -39,7 +44,45 @@ def set_review_status(session: Session, site: Site, ids: Iterable[str], status: 
         summaries.adjust(session, ((r.product_id, r.rating, r.status, status) for r in changing))
         site_counts.adjust(session, site.id, Review, ((r.status, status) for r in changing))
         cache.touch(session, site.slug, {r.external_id for r in changing})
+        if announce:
+            _announce(session, site, Review, "review.updated", changing)
     return len(rows)
+
+
+def _announce(
+    session: Session,
+    site: Site,
+    model: type[Review] | type[Comment],
+    event_type: str,
+    rows: list[Any],
+) -> None:
+    """Emit ``event_type`` for each moved row (``rows`` carry ``id`` and the old
+    ``status``), loading the items only when someone wants to hear of it."""
+    if not events.wanted(session, site, event_type):
+        return
+    old = {r.id: r.status for r in rows}
+    items = session.scalars(
+        sa.select(model)
+        .where(model.id.in_(list(old)))
+        .order_by(model.id)
+        # The UPDATE above went around the identity map: what it holds is stale.
+        .execution_options(populate_existing=True)
+    ).all()
+    for item in items:
+        previous = {"status": Status(old[item.id]).value}  # type: ignore[attr-defined]
+        events.emit(session, site, event_type, item, previous=previous)
+
+
+def _gone(
+    session: Session, site: Site, model: type[Review] | type[Comment], ids: list[str]
+) -> list[Any]:
+    """The admin forms of items about to be deleted, for their ``*.deleted`` events
+    (empty when nobody listens)."""
+    event_type = "review.deleted" if model is Review else "comment.deleted"
+    if not ids or not events.wanted(session, site, event_type):
+        return []
+    items = session.scalars(sa.select(model).where(model.id.in_(ids)).order_by(model.id)).all()
+    return [events.form_of(item) for item in items]
 
 
 def delete_review(session: Session, site: Site, review_id: str) -> bool:
@@ -54,13 +97,21 @@ def delete_review(session: Session, site: Site, review_id: str) -> bool:
         return False
     # Its comments go too (ON DELETE CASCADE), and with them their counts. Every change
     # to a review's comments locks the review first (lock_reviews), so this is all.
-    comments = session.scalars(sa.select(Comment.status).where(Comment.review_id == row.id))
-    comment_moves = [(Status(status), None) for status in comments]
+    comments = session.execute(
+        sa.select(Comment.id, Comment.status).where(Comment.review_id == row.id)
+    ).all()
+    comment_moves = [(Status(c.status), None) for c in comments]
+    gone = [("review.deleted", form) for form in _gone(session, site, Review, [row.id])] + [
+        ("comment.deleted", form)
+        for form in _gone(session, site, Comment, [c.id for c in comments])
+    ]
     session.execute(sa.delete(Review).where(Review.id == row.id))
     summaries.adjust(session, [(row.product_id, row.rating, row.status, None)])
     site_counts.adjust(session, site.id, Review, [(row.status, None)])
     site_counts.adjust(session, site.id, Comment, comment_moves)
     cache.touch(session, site.slug, [row.external_id])
+    for event_type, form in gone:
+        events.emit(session, site, event_type, data=form)
     return True
 
 
@@ -125,6 +176,7 @@ def set_comment_status(session: Session, site: Site, ids: Iterable[str], status:
         adjust_comment_counts(session, deltas)
         site_counts.adjust(session, site.id, Comment, ((r.status, status) for r in changing))
         cache.touch(session, site.slug, {r.external_id for r in changing})
+        _announce(session, site, Comment, "comment.updated", changing)
     return len(rows)
 
 
@@ -155,6 +207,7 @@ def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
         ).all()
         subtree.extend(children)
         frontier = [c.id for c in children]
+    gone = _gone(session, site, Comment, [c.id for c in subtree])
     session.execute(sa.delete(Comment).where(Comment.id.in_([c.id for c in subtree])))
     deltas: dict[str, int] = defaultdict(int)
     for c in subtree:
@@ -162,4 +215,6 @@ def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
     adjust_comment_counts(session, deltas)
     site_counts.adjust(session, site.id, Comment, ((c.status, None) for c in subtree))
     cache.touch(session, site.slug, [root.external_id])
+    for form in gone:
+        events.emit(session, site, "comment.deleted", data=form)
     return True

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import cache
+from .. import cache, events
 from ..errors import Problem
 from ..models import REVIEW_SEARCH, STORE, Moderation, Product, Review, Site, Status, Vote
 from ..pagination import SortOrder, decode_cursor, fingerprint, page_of, paginate
@@ -79,7 +79,7 @@ def submit_review(
     status = initial_status(site, reasons)
     review = None
     if invitation is not None:
-        invitations.mark_reviewed(invitation)
+        invitations.mark_reviewed(session, site, invitation)
         review = session.scalar(
             sa.select(Review)
             .where(Review.invitation_id == invitation.id, Review.product_id == product.id)
@@ -95,9 +95,11 @@ def submit_review(
         "body_hash": submission.body_hash,
         "updated_at": now,
     }
+    notify = bool(data.get("notify"))
     if review is not None:  # the buyer's second thoughts: the first review, edited
         moves = [(product.id, review.rating, review.status, None)]
         old_status = review.status
+        review.notify = review.notify or notify
         for name, value in written.items():
             setattr(review, name, value)
         review.author_email = data.get("author_email") or review.author_email
@@ -112,6 +114,7 @@ def submit_review(
             verified_buyer=invitation is not None,
             visitor_hash=visitor_hash,
             network_hash=network_hash,
+            notify=notify,
             created_at=now,
         )
         session.add(review)
@@ -121,6 +124,10 @@ def submit_review(
     summaries.adjust(session, [*moves, (product.id, data["rating"], None, status)])
     site_counts.adjust(session, site.id, Review, [(old_status, status)])
     cache.touch(session, site.slug, [product_external_id])
+    if old_status is None:
+        events.emit(session, site, "review.created", review)
+    else:
+        events.emit(session, site, "review.updated", review, previous={"status": old_status.value})
     return review
 
 
@@ -293,12 +300,17 @@ def update_review(session: Session, site: Site, review_id: str, patch: dict[str,
     """Apply an owner's PATCH: status, public reply, verified-buyer flag."""
     # Locked, so a concurrent delete is either after us or seen as a 404 (not a 500).
     review = owned(session, Review, site, review_id, lock=True)
-    if "status" in patch:
-        moderation.set_review_status(session, site, [review.id], Status(patch["status"]))
+    previous: dict[str, Any] = {"status": review.status.value}
     touched = False
+    if "status" in patch and patch["status"] != review.status:
+        moderation.set_review_status(
+            session, site, [review.id], Status(patch["status"]), announce=False
+        )
+        touched = True
     if "reply" in patch:
         reply = patch["reply"]
         if reply != review.reply_body:
+            previous["reply"] = review.reply_body
             review.reply_body = reply
             review.reply_created_at = None if reply is None else utcnow()
             touched = True
@@ -310,4 +322,6 @@ def update_review(session: Session, site: Site, review_id: str, patch: dict[str,
         cache.touch(session, site.slug, [review.product.external_id])
     session.flush()
     session.refresh(review)
+    if touched:
+        events.emit(session, site, "review.updated", review, previous=previous)
     return review

@@ -175,6 +175,20 @@ def update_site(session: Session, site: Site, updates: dict[str, object]) -> Sit
             if field == "moderation":
                 value = Moderation(str(value))
             setattr(site, field, value)
+    notifications = updates.get("notifications") or {}
+    assert isinstance(notifications, dict)
+    if "owner_email" in notifications:
+        site.notify_email = notifications["owner_email"]
+    if "new_items" in notifications:
+        site.notify_new_items = notifications["new_items"]
     site.updated_at = utcnow()
     cache.touch(session, site.slug)  # cached reads carry the site's allowed origins
     return site
+
+
+def notify_address(site: Site) -> str | None:
+    """Where the shop hears of new items: its chosen address, else its first owner's."""
+    if site.notify_email:
+        return site.notify_email
+    owners = sorted(site.owners, key=lambda owner: owner.created_at)
+    return owners[0].email if owners else None

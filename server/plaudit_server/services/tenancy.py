@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ..errors import Problem
-from ..models import Comment, Invitation, Review, Site
+from ..models import Comment, Invitation, Review, Site, Webhook
 
-T = TypeVar("T", Review, Comment, Invitation)
+T = TypeVar("T", Review, Comment, Invitation, Webhook)
 
-_NAMES = {Review: "review", Comment: "comment", Invitation: "invitation"}
+_NAMES = {Review: "review", Comment: "comment", Invitation: "invitation", Webhook: "webhook"}
 
 
 def owned(session: Session, model: type[T], site: Site, object_id: str, *, lock: bool = False) -> T:

@@ -1,0 +1,214 @@
+"""A site's webhooks: create, change, rotate, delete, and their delivery logs.
+
+URLs are checked here when set (``webhooks/ssrf.py``: https, every address public) and
+again by the deliverer before each attempt, since what a name resolves to can change.
+Secrets are ``whsec_`` + base64 (Standard Webhooks); after a rotation the previous one
+keeps signing for ``ROTATION_OVERLAP``, so a receiver can switch over without losing
+deliveries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from .. import events
+from ..errors import Problem, validation_error
+from ..models import Delivery, DeliveryStatus, Site, Webhook
+from ..pagination import SortOrder, fingerprint, paginate
+from ..timeutil import utcnow
+from ..webhooks import signing, ssrf
+from .tenancy import owned
+
+MAX_PER_SITE = 20
+ROTATION_OVERLAP = timedelta(hours=24)
+# Event types a webhook can ask for (``ping`` comes to every webhook when tested).
+SUBSCRIBABLE = tuple(t for t in events.EVENT_TYPES if t != "ping")
+_ORDER = SortOrder((Webhook.created_at, Webhook.id), descending=True)
+_DELIVERY_ORDER = SortOrder((Delivery.created_at, Delivery.id), descending=True)
+
+
+def allow_private() -> bool:
+    """``PLAUDIT_WEBHOOKS_ALLOW_PRIVATE=true``: http and private addresses (development)."""
+    return bool(current_app.config["WEBHOOKS_ALLOW_PRIVATE"])
+
+
+def checked_url(url: str) -> str:
+    """``url`` if webhooks may go there, else a 422 on ``url`` that says why."""
+    try:
+        ssrf.check(url, allow_private=allow_private())
+    except ssrf.UrlRefused as refused:
+        raise validation_error("url", str(refused)) from None
+    return url
+
+
+def checked_events(wanted: Sequence[str]) -> list[str]:
+    unknown = sorted(set(wanted) - {*SUBSCRIBABLE, "*"})
+    if unknown:
+        raise validation_error(
+            "events",
+            f"Unknown event types: {', '.join(unknown)}. Known: {', '.join(SUBSCRIBABLE)}, or *.",
+        )
+    return ["*"] if "*" in wanted else list(dict.fromkeys(wanted))
+
+
+def create(session: Session, site: Site, data: dict[str, Any]) -> Webhook:
+    count = session.scalar(
+        sa.select(sa.func.count()).select_from(Webhook).where(Webhook.site_id == site.id)
+    )
+    if (count or 0) >= MAX_PER_SITE:
+        raise Problem(
+            422,
+            f"A site has at most {MAX_PER_SITE} webhooks: delete one first.",
+            errors={"url": [f"At most {MAX_PER_SITE} webhooks per site."]},
+        )
+    webhook = Webhook(
+        site_id=site.id,
+        url=checked_url(data["url"]),
+        events=checked_events(data["events"]),
+        description=data.get("description"),
+        secret=signing.new_secret(),
+        enabled=True,
+    )
+    session.add(webhook)
+    session.flush()
+    events.forget_subscriptions(session)
+    return webhook
+
+
+def update(session: Session, site: Site, webhook_id: str, changes: dict[str, Any]) -> Webhook:
+    webhook = owned(session, Webhook, site, webhook_id, lock=True)
+    if "url" in changes:
+        webhook.url = checked_url(changes["url"])
+    if "events" in changes:
+        webhook.events = checked_events(changes["events"])
+    if "description" in changes:
+        webhook.description = changes["description"]
+    if "enabled" in changes and changes["enabled"] != webhook.enabled:
+        if changes["enabled"]:
+            webhook.enabled, webhook.disabled_reason = True, None
+        else:
+            disable(session, webhook, None)
+    webhook.updated_at = utcnow()
+    session.flush()
+    events.forget_subscriptions(session)
+    return webhook
+
+
+def disable(session: Session, webhook: Webhook, reason: str | None) -> None:
+    """Switch a webhook off; what it still had to deliver is given up (``failed``)."""
+    webhook.enabled = False
+    webhook.disabled_reason = reason
+    webhook.updated_at = utcnow()
+    session.execute(
+        sa.update(Delivery)
+        .where(Delivery.webhook_id == webhook.id, Delivery.status == DeliveryStatus.PENDING)
+        .values(
+            status=DeliveryStatus.FAILED,
+            next_attempt_at=None,
+            error=(reason or "The webhook was disabled.")[:300],
+        )
+    )
+
+
+def delete(session: Session, site: Site, webhook_id: str) -> None:
+    webhook = owned(session, Webhook, site, webhook_id, lock=True)
+    session.delete(webhook)
+    session.flush()
+    events.forget_subscriptions(session)
+
+
+def rotate_secret(session: Session, site: Site, webhook_id: str) -> Webhook:
+    """A new secret; the old one signs too for the next 24 hours."""
+    webhook = owned(session, Webhook, site, webhook_id, lock=True)
+    now = utcnow()
+    webhook.previous_secret = webhook.secret
+    webhook.previous_secret_expires_at = now + ROTATION_OVERLAP
+    webhook.secret = signing.new_secret()
+    webhook.updated_at = now
+    session.flush()
+    return webhook
+
+
+def signing_secrets(webhook: Webhook) -> list[str]:
+    """The secrets that sign a delivery now: the current one, and the previous one while
+    its overlap lasts."""
+    found = [webhook.secret]
+    expires = webhook.previous_secret_expires_at
+    if webhook.previous_secret and expires is not None and expires > utcnow():
+        found.append(webhook.previous_secret)
+    return found
+
+
+def list_webhooks(
+    session: Session, site: Site, query: dict[str, Any]
+) -> tuple[list[Webhook], str | None]:
+    return paginate(
+        session,
+        sa.select(Webhook).where(Webhook.site_id == site.id),
+        _ORDER,
+        limit=query["limit"],
+        cursor=query["cursor"],
+        query_fingerprint=fingerprint(kind="admin-webhooks", site=site.id),
+    )
+
+
+def ping(session: Session, site: Site, webhook_id: str) -> Delivery:
+    """A ``ping`` event for this webhook alone (its "send a test event")."""
+    webhook = owned(session, Webhook, site, webhook_id)
+    outbox = events.emit(
+        session,
+        site,
+        "ping",
+        data={"webhook_id": webhook.id, "site": site.slug, "message": "Plaudit says hello."},
+        only=webhook.id,
+    )
+    assert outbox is not None
+    session.flush()
+    return session.scalars(sa.select(Delivery).where(Delivery.event_id == outbox.id)).one()
+
+
+def list_deliveries(
+    session: Session, site: Site, webhook_id: str, query: dict[str, Any]
+) -> tuple[list[Delivery], str | None]:
+    webhook = owned(session, Webhook, site, webhook_id)
+    stmt = sa.select(Delivery).where(Delivery.webhook_id == webhook.id)
+    if query.get("status"):
+        stmt = stmt.where(Delivery.status == DeliveryStatus(query["status"]))
+    return paginate(
+        session,
+        stmt,
+        _DELIVERY_ORDER,
+        limit=query["limit"],
+        cursor=query["cursor"],
+        query_fingerprint=fingerprint(
+            kind="admin-deliveries", site=site.id, webhook=webhook.id, status=query.get("status")
+        ),
+    )
+
+
+def delivery_of(session: Session, site: Site, webhook_id: str, delivery_id: str) -> Delivery:
+    webhook = owned(session, Webhook, site, webhook_id)
+    delivery = session.scalar(
+        sa.select(Delivery).where(Delivery.id == delivery_id, Delivery.webhook_id == webhook.id)
+    )
+    if delivery is None:
+        raise Problem(404, f"There is no delivery {delivery_id!r}.")
+    return delivery
+
+
+def schedule_retry(session: Session, site: Site, webhook_id: str, delivery_id: str) -> Delivery:
+    """Make a delivery due now again, whatever its status (the "send again" button)."""
+    webhook = owned(session, Webhook, site, webhook_id)
+    if not webhook.enabled:
+        raise Problem(409, f"Webhook {webhook.id} is disabled: enable it before sending again.")
+    delivery = delivery_of(session, site, webhook_id, delivery_id)
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = utcnow()
+    session.flush()
+    return delivery

@@ -1,0 +1,251 @@
+"""Delivering the outbox: claim due deliveries, post them signed, record what happened.
+
+A run claims up to ``WEBHOOK_BATCH`` due deliveries (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so several workers share the work; SQLite has one writer at a time) by
+moving their ``next_attempt_at`` past the attempt's deadline and committing, then posts
+them from a small thread pool (``WEBHOOK_CONCURRENCY``: one slow receiver does not hold
+up the others), then records every outcome in one transaction:
+
+- 2xx: ``succeeded``.
+- 410 Gone: ``failed``, and the webhook is disabled at once (the receiver said so).
+- anything else (another status, a timeout, a refused address, a redirect): due again
+  after the next step of ``WEBHOOK_RETRY_SECONDS`` (the contract's 5 s, 5 min, 30 min,
+  2 h, 5 h, 10 h, 10 h), then ``failed``.
+
+A worker that dies between claim and record leaves its deliveries due again once the
+claim runs out: delivery is at least once, and receivers deduplicate by ``webhook-id``,
+which is the event's id on every attempt.
+
+When it runs: ``plaudit worker`` polls every ``WEBHOOK_POLL_SECONDS``; without Redis a
+thread of the web process is woken after each commit that wrote deliveries (work due
+now), and ``plaudit run-due`` (cron) does whatever else is due, retries included.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from .. import cache, events
+from ..extensions import db
+from ..models import Delivery, DeliveryStatus, Event, Webhook
+from ..services import webhooks
+from ..timeutil import utcnow
+from . import signing
+from .sender import Attempt, Sender
+
+log = logging.getLogger(__name__)
+
+# How much longer than the attempt's own timeout a claim lasts before the delivery is
+# taken as abandoned (its worker died) and due again.
+CLAIM_MARGIN = 50.0
+_EXTENSION = "plaudit_webhooks"
+
+
+@dataclass(frozen=True)
+class _Job:
+    delivery_id: str
+    webhook_id: str
+    url: str
+    secrets: tuple[str, ...]
+    event_id: str
+    body: bytes
+    attempts: int  # including this one
+
+
+class _Runtime:
+    """One app's sender (its connections), thread pool and wake-up thread."""
+
+    def __init__(self, app: Flask) -> None:
+        config = app.config
+        self.sender = Sender(
+            allow_private=bool(config["WEBHOOKS_ALLOW_PRIVATE"]),
+            timeout=float(config["WEBHOOK_TIMEOUT"]),
+            max_read=int(config["WEBHOOK_MAX_READ"]),
+            ca_certs=config["WEBHOOKS_CA_BUNDLE"],
+        )
+        self.pool = ThreadPoolExecutor(
+            max_workers=int(config["WEBHOOK_CONCURRENCY"]), thread_name_prefix="plaudit-webhook"
+        )
+        self.app = app
+        self.kick = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Have the work due now done by a thread of this process (no Redis)."""
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._run, name="plaudit-webhooks-due", daemon=True
+                )
+                self.thread.start()
+        self.kick.set()
+
+    def _run(self) -> None:
+        while True:
+            self.kick.wait()
+            self.kick.clear()
+            try:
+                with self.app.app_context():
+                    deliver_due()
+            except Exception:
+                log.exception(
+                    "delivering webhooks after a commit failed (the worker or "
+                    "`plaudit run-due` will try again)"
+                )
+
+
+def init_app(app: Flask) -> None:
+    """Wake the deliverer after each commit that wrote deliveries."""
+    hub = events.init_app(app)
+    hub.on_commit.append(_wake)
+
+
+def _runtime() -> _Runtime:
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    runtime = app.extensions.get(_EXTENSION)
+    if runtime is None:
+        runtime = app.extensions.setdefault(_EXTENSION, _Runtime(app))
+    return runtime  # type: ignore[no-any-return]
+
+
+def _wake() -> None:
+    if cache.store() is not None:
+        return  # the worker polls every WEBHOOK_POLL_SECONDS
+    _runtime().wake()
+
+
+def retry_schedule() -> list[float]:
+    """Seconds to wait after each failed attempt (``WEBHOOK_RETRY_SECONDS``)."""
+    value = current_app.config["WEBHOOK_RETRY_SECONDS"]
+    if isinstance(value, str):
+        value = [part for part in value.replace(",", " ").split() if part]
+    return [float(v) for v in value]
+
+
+def deliver_due(limit: int | None = None) -> int:
+    """Deliver what is due now, batch after batch; returns how many attempts were made."""
+    session = db.session
+    size = int(current_app.config["WEBHOOK_BATCH"])
+    done = 0
+    try:
+        while limit is None or done < limit:
+            jobs = _claim(session, size if limit is None else min(size, limit - done))
+            if not jobs:
+                break
+            _attempt_and_record(session, jobs)
+            done += len(jobs)
+    finally:
+        session.rollback()
+    return done
+
+
+def deliver_now(delivery_ids: Sequence[str]) -> None:
+    """Attempt these deliveries at once, if due (the test and "send again" buttons)."""
+    session = db.session
+    jobs = _claim(session, len(delivery_ids), ids=delivery_ids)
+    if jobs:
+        _attempt_and_record(session, jobs)
+
+
+def _claim(session: Session, size: int, ids: Sequence[str] | None = None) -> list[_Job]:
+    now = utcnow()
+    stmt = (
+        sa.select(Delivery.id, Delivery.attempts, Delivery.event_id, Webhook, Event.body)
+        .join(Webhook, Delivery.webhook_id == Webhook.id)
+        .join(Event, Delivery.event_id == Event.id)
+        .where(
+            Delivery.next_attempt_at <= now,
+            Delivery.status == DeliveryStatus.PENDING,
+            Webhook.enabled.is_(True),
+        )
+        .order_by(Delivery.next_attempt_at)
+        .limit(size)
+        .with_for_update(of=Delivery, skip_locked=True)
+    )
+    if ids is not None:
+        stmt = stmt.where(Delivery.id.in_(list(ids)))
+    rows = session.execute(stmt).all()
+    if not rows:
+        session.rollback()
+        return []
+    timeout = float(current_app.config["WEBHOOK_TIMEOUT"])
+    session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id.in_([row.id for row in rows]))
+        .values(
+            next_attempt_at=now + timedelta(seconds=timeout + CLAIM_MARGIN),
+            attempts=Delivery.attempts + 1,
+            last_attempt_at=now,
+        )
+    )
+    jobs = [
+        _Job(
+            delivery_id=row.id,
+            webhook_id=row.Webhook.id,
+            url=row.Webhook.url,
+            secrets=tuple(webhooks.signing_secrets(row.Webhook)),
+            event_id=row.event_id,
+            body=row.body.encode(),
+            attempts=row.attempts + 1,
+        )
+        for row in rows
+    ]
+    session.commit()
+    return jobs
+
+
+def _post(sender: Sender, job: _Job) -> Attempt:
+    headers = signing.headers(job.event_id, int(time.time()), job.body, job.secrets)
+    try:
+        return sender.post(job.url, job.body, headers)
+    except Exception as exc:  # the sender records receivers' faults; this is ours
+        log.exception("webhook delivery %s failed in the sender", job.delivery_id)
+        return Attempt(status=None, error=f"internal error: {type(exc).__name__}", duration_ms=0)
+
+
+def _attempt_and_record(session: Session, jobs: list[_Job]) -> None:
+    runtime = _runtime()
+    if len(jobs) == 1:
+        outcomes = [_post(runtime.sender, jobs[0])]
+    else:
+        outcomes = list(runtime.pool.map(lambda job: _post(runtime.sender, job), jobs))
+    _record(session, jobs, outcomes)
+
+
+def _record(session: Session, jobs: list[_Job], outcomes: list[Attempt]) -> None:
+    schedule = retry_schedule()
+    now = utcnow()
+    gone: dict[str, str] = {}
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        values: dict[str, object] = {"response_status": outcome.status}
+        if outcome.ok:
+            values |= {"status": DeliveryStatus.SUCCEEDED, "next_attempt_at": None, "error": None}
+        elif outcome.status == 410:
+            error = "The receiver answered 410 Gone: the webhook was disabled."
+            values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None, "error": error}
+            gone[job.webhook_id] = error
+        else:
+            error = outcome.error or f"The receiver answered {outcome.status}."
+            if job.attempts <= len(schedule):
+                retry_at = now + timedelta(seconds=schedule[job.attempts - 1])
+                values |= {"next_attempt_at": retry_at}
+            else:
+                values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
+            values["error"] = error[:300]
+        session.execute(sa.update(Delivery).where(Delivery.id == job.delivery_id).values(**values))
+    for webhook_id, reason in gone.items():
+        webhook = session.get(Webhook, webhook_id, with_for_update=True)
+        if webhook is not None and webhook.enabled:
+            webhooks.disable(session, webhook, reason)
+    session.commit()
