@@ -28,6 +28,7 @@ from .services import invitation_delivery, sites
 from .transfer import export, loader
 from .transfer.formats import FORMATS
 from .transfer.records import ImportFileError, Options
+from .webhooks import delivery as webhook_delivery
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -144,14 +145,22 @@ def demo_command(origins: tuple[str, ...], reset: bool) -> None:
     click.echo(result)
 
 
+# What the worker polls for, and the config key of each one's interval.
+DUE_WORK = (
+    (invitation_delivery.deliver_due, "WORKER_POLL_SECONDS"),
+    (webhook_delivery.deliver_due, "WEBHOOK_POLL_SECONDS"),
+)
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @with_appcontext
 def worker_command(burst: bool) -> None:
-    """Run background jobs from the Redis queue (needs REDIS_URL), and send the review
-    requests and reminders that fall due (every WORKER_POLL_SECONDS, default 5)."""
+    """Run background jobs from the Redis queue (needs REDIS_URL), send the review
+    requests and reminders that fall due (every WORKER_POLL_SECONDS, default 5) and
+    deliver webhook events (every WEBHOOK_POLL_SECONDS, default 1)."""
     try:
-        run_worker(burst=burst, poll=invitation_delivery.deliver_due)
+        run_worker(burst=burst, polls=DUE_WORK)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -161,9 +170,12 @@ def worker_command(burst: bool) -> None:
 @with_appcontext
 def run_due_command(limit: int | None) -> None:
     """Do the work that is due now: send review requests and reminders, expire old
-    invitations. For cron where there is no Redis worker (e.g. every minute)."""
+    invitations, deliver webhook events and their retries. For cron where there is no
+    Redis worker (e.g. every minute)."""
     tally = invitation_delivery.deliver_due(limit=limit)
     click.echo(f"{tally.mailed} e-mails sent ({tally})")
+    attempts = webhook_delivery.deliver_due(limit=limit)
+    click.echo(f"{attempts} webhook deliveries attempted")
 
 
 @contextmanager

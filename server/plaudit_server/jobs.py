@@ -1,13 +1,14 @@
 """Background jobs: RQ (Redis Queue) with Redis, inline without it.
 
 The ``worker`` line of the Procfile runs ``plaudit worker``: it runs the queued jobs
-and, beside them, calls a poll function every ``WORKER_POLL_SECONDS`` (the CLI passes
-``invitation_delivery.deliver_due``), so work that falls due later (scheduled review
-requests, reminders, expiry) is done without cron. One job refreshes a
-site's admin statistics after a write, so the next ``GET /api/v1/admin/stats`` finds
-them ready. Statistics are cached under the site's generation number, so a cached copy
-is used only while nothing has changed: they are never stale, the job only saves the
-next reader the work.
+and, beside them, calls poll functions on their own clocks (the CLI passes
+``invitation_delivery.deliver_due`` every ``WORKER_POLL_SECONDS`` and the webhooks'
+``deliver_due`` every ``WEBHOOK_POLL_SECONDS``), so work that falls due later
+(scheduled review requests, reminders, expiry, webhook retries) is done without cron.
+One job refreshes a site's admin statistics after a write, so the next
+``GET /api/v1/admin/stats`` finds them ready. Statistics are cached under the site's
+generation number, so a cached copy is used only while nothing has changed: they are
+never stale, the job only saves the next reader the work.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import Flask, current_app
@@ -84,11 +85,12 @@ class _Worker(SimpleWorker):
         )
 
 
-def run_worker(burst: bool = False, poll: Callable[[], Any] | None = None) -> None:
+def run_worker(burst: bool = False, polls: Sequence[tuple[Callable[[], Any], str]] = ()) -> None:
     """Process jobs until stopped (or, with ``burst``, until the queue is empty), and
-    call ``poll`` every ``WORKER_POLL_SECONDS`` meanwhile (with ``burst``: once before
-    the queue and once after it). ``poll`` runs in a thread of its own, each call in an
-    app context of its own; a failing call is logged and the next one comes on time."""
+    meanwhile call each poll function every so many seconds (the config key named with
+    it, e.g. ``WORKER_POLL_SECONDS``); with ``burst``, each once before the queue and
+    once after it. Each poll runs in a thread of its own, each call in an app context of
+    its own; a failing call is logged and the next one comes on time."""
     fast = cache.store()
     if fast is None:
         raise RuntimeError("plaudit worker needs REDIS_URL: without Redis jobs run inline")
@@ -96,25 +98,33 @@ def run_worker(burst: bool = False, poll: Callable[[], Any] | None = None) -> No
     # SimpleWorker runs jobs in this process, inside the app context the CLI set up.
     queue = Queue(queue_name(fast), connection=fast.client)
     worker = _Worker([queue], connection=fast.client)
-    if poll is None:
-        worker.work(burst=burst, with_scheduler=False)
-    elif burst:
-        _poll_once(app, poll)
+    if burst:
+        for poll, _ in polls:
+            _poll_once(app, poll)
         worker.work(burst=True, with_scheduler=False)
-        _poll_once(app, poll)
-    else:
-        seconds = float(app.config["WORKER_POLL_SECONDS"])
-        stop = threading.Event()
-        poller = threading.Thread(
-            target=_poll_until, args=(app, poll, seconds, stop), name="plaudit-poll", daemon=True
+        for poll, _ in polls:
+            _poll_once(app, poll)
+        current_app.logger.info("worker stopped")
+        return
+    stop = threading.Event()
+    pollers = [
+        threading.Thread(
+            target=_poll_until,
+            args=(app, poll, float(app.config[every]), stop),
+            name=f"plaudit-poll-{poll.__module__}",
+            daemon=True,
         )
+        for poll, every in polls
+    ]
+    for poller in pollers:
         poller.start()
-        try:
-            worker.work(burst=False, with_scheduler=False)
-        finally:
-            stop.set()
-            # Let a poll in progress finish its mail: cut short, its claims would wait
-            # out their timeout and be taken as sent.
+    try:
+        worker.work(burst=False, with_scheduler=False)
+    finally:
+        stop.set()
+        # Let a poll in progress finish its mail: cut short, its claims would wait
+        # out their timeout and be taken as sent.
+        for poller in pollers:
             poller.join(60)
     current_app.logger.info("worker stopped")
 
