@@ -9,8 +9,13 @@ for it, a few tenths of a second at most.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +23,11 @@ import sqlalchemy as sa
 import standardwebhooks
 from flask import Flask
 
-from conftest import Api, SiteInfo
+from conftest import Api, RedisProcess, SiteInfo, free_port
 from hooksink import HookSink
 from plaudit_server.extensions import db
-from plaudit_server.models import Delivery, Event, Site, Webhook
-from plaudit_server.services import reviews
+from plaudit_server.models import Delivery, Event, Moderation, Site, Webhook
+from plaudit_server.services import reviews, sites
 from plaudit_server.webhooks import delivery
 
 FAST_RETRIES = [0.2, 0.2]
@@ -35,9 +40,6 @@ def hook_app(app_factory: Callable[..., Flask]) -> Flask:
 
 @pytest.fixture
 def shop(hook_app: Flask) -> SiteInfo:
-    from plaudit_server.models import Moderation
-    from plaudit_server.services import sites
-
     with hook_app.app_context():
         new = sites.create_site(
             db.session,
@@ -105,8 +107,6 @@ def test_another_sites_webhook_is_404(
 ) -> None:
     made = _create(hapi, hook_sink.url)
     with hook_app.app_context():
-        from plaudit_server.services import sites
-
         other = sites.create_site(
             db.session, "other-shop", origins=[], owner_email="o@other.test", password="pw-pw-pw-pw"
         )
@@ -372,8 +372,6 @@ def test_test_event_reports_a_failure_and_retry_sends_again(hapi: Api, hook_sink
 
 
 def test_an_unreachable_receiver_is_a_recorded_failure(hapi: Api, hook_sink: HookSink) -> None:
-    from conftest import free_port
-
     made = _create(hapi, f"http://127.0.0.1:{free_port()}/gone")
     delivered = hapi.admin("POST", f"/webhooks/{made['id']}/test").get_json()["delivery"]
     assert delivered["status"] == "pending" and delivered["response_status"] is None
@@ -390,3 +388,54 @@ def test_disabled_webhooks_get_nothing(hapi: Api, hook_app: Flask, hook_sink: Ho
     with hook_app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Webhook)) == 1
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
+
+
+def test_committed_while_redis_and_the_worker_were_down_is_delivered_later(
+    app_factory: Callable[..., Flask],
+    own_redis: RedisProcess,
+    hook_sink: HookSink,
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    """The outbox is the database: a change committed while our own Redis is killed
+    and no worker runs is delivered once a worker (`plaudit worker`, as the Procfile
+    runs it) comes up, and the worker keeps delivering what comes after."""
+    app = app_factory(REDIS_URL=own_redis.url, WEBHOOKS_ALLOW_PRIVATE=True)
+    with app.app_context():
+        new = sites.create_site(
+            db.session, "acme-shop", origins=[], owner_email="o@acme.test", password="pw-pw-pw-pw"
+        )
+        db.session.commit()
+        shop = SiteInfo("acme-shop", new.secret_key, "", "", new.site.id)
+    hapi = Api(app.test_client(), shop)
+    made = _create(hapi, hook_sink.url)
+    own_redis.kill()
+    first = hapi.post_review(body="Written while Redis was down")
+    assert first.status_code == 201
+    time.sleep(0.5)
+    assert hook_sink.received == []  # with REDIS_URL set, the worker delivers: none runs
+    own_redis.start()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": own_redis.url,
+        "SECRET_KEY": "test-secret-key-" + "0" * 32,
+        "PLAUDIT_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "PLAUDIT_WEBHOOK_POLL_SECONDS": "0.2",
+    }
+    plaudit = str(Path(sys.executable).with_name("plaudit"))
+    worker = subprocess.Popen(
+        [plaudit, "worker"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        (received,) = hook_sink.wait_for(1, timeout=30)
+        assert _verify(made["secret"], received)["data"]["id"] == first.get_json()["review"]["id"]
+        second = hapi.post_review(body="Written while the worker runs").get_json()["review"]
+        _, later = hook_sink.wait_for(2, timeout=30)
+        assert _verify(made["secret"], later)["data"]["id"] == second["id"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr[-2000:]
+    (one, two) = _deliveries(hapi, made["id"])
+    assert one["status"] == two["status"] == "succeeded"
