@@ -439,3 +439,38 @@ def test_committed_while_redis_and_the_worker_were_down_is_delivered_later(
     assert worker.returncode == 0, stderr[-2000:]
     (one, two) = _deliveries(hapi, made["id"])
     assert one["status"] == two["status"] == "succeeded"
+
+
+def test_a_slow_receiver_holds_up_no_one(
+    app_factory: Callable[..., Flask], hook_sink: HookSink
+) -> None:
+    """A receiver that answers after the timeout is a recorded failure (retried later);
+    the other webhook's delivery of the same event goes through meanwhile."""
+    app = app_factory(WEBHOOKS_ALLOW_PRIVATE=True, WEBHOOK_TIMEOUT=0.5)
+    with app.app_context():
+        new = sites.create_site(
+            db.session, "acme-shop", origins=[], owner_email="o@acme.test", password="pw-pw-pw-pw"
+        )
+        db.session.commit()
+        hapi = Api(app.test_client(), SiteInfo("acme-shop", new.secret_key, "", "", new.site.id))
+    slow = HookSink().start()
+    slow.delay = 3.0
+    try:
+        slow_hook = _create(hapi, slow.url)
+        fast_hook = _create(hapi, hook_sink.url)
+        started = time.monotonic()
+        hapi.post_review()
+        hook_sink.wait_for(1)
+        slow.wait_for(1)
+        deadline = time.monotonic() + 5
+        while _deliveries(hapi, slow_hook["id"])[0]["error"] is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert time.monotonic() - started < 3.0  # the timeout, not the receiver, ended it
+        (timed_out,) = _deliveries(hapi, slow_hook["id"])
+        assert timed_out["status"] == "pending" and "timed out" in timed_out["error"]
+        assert timed_out["next_attempt_at"] is not None
+        (delivered,) = _deliveries(hapi, fast_hook["id"])
+        assert delivered["status"] == "succeeded"
+    finally:
+        slow.stop()
