@@ -250,3 +250,17 @@ def test_the_error_is_a_plaudit_error_without_a_response():
     error = caught.value
     assert isinstance(error, plaudit.WebhookVerificationError)
     assert error.status_code is None and error.body is None and error.request_id is None
+
+
+def test_verifying_needs_no_more_than_the_sdk():
+    """The SDK stays httpx + anyio: verifying loads no Standard Webhooks library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, plaudit; "
+        "plaudit.webhooks.verify; "
+        "print([m for m in ('standardwebhooks', 'flask', 'plaudit_server') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
