@@ -146,7 +146,7 @@ def retry_delivery(webhook_id: str, delivery_id: str) -> dict[str, Any]:
 
 def _attempted(delivery_id: str) -> Delivery:
     """Attempt the delivery in this request and answer with what happened."""
-    delivery.deliver_now([delivery_id])
+    delivery.deliver_claimed([delivery_id])
     found = db.session.get(Delivery, delivery_id, populate_existing=True)
     assert found is not None
     return found

@@ -10,7 +10,7 @@ deliveries.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +26,9 @@ from ..webhooks import signing, ssrf
 from .tenancy import owned
 
 MAX_PER_SITE = 20
+# How much longer than the attempt's own timeout a claim lasts before the delivery is
+# taken as abandoned (its worker died) and due again.
+CLAIM_MARGIN = 50.0
 ROTATION_OVERLAP = timedelta(hours=24)
 # Event types a webhook can ask for (``ping`` comes to every webhook when tested).
 SUBSCRIBABLE = tuple(t for t in events.EVENT_TYPES if t != "ping")
@@ -145,6 +148,22 @@ def signing_secrets(webhook: Webhook) -> list[str]:
     return found
 
 
+def claim(session: Session, delivery_ids: Sequence[str], now: datetime) -> None:
+    """Take deliveries for one attempt, in the caller's transaction: not due again until
+    the attempt's deadline has passed (a worker that dies mid-attempt leaves them due
+    then), one more attempt counted."""
+    timeout = float(current_app.config["WEBHOOK_TIMEOUT"])
+    session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)))
+        .values(
+            next_attempt_at=now + timedelta(seconds=timeout + CLAIM_MARGIN),
+            attempts=Delivery.attempts + 1,
+            last_attempt_at=now,
+        )
+    )
+
+
 def list_webhooks(
     session: Session, site: Site, query: dict[str, Any]
 ) -> tuple[list[Webhook], str | None]:
@@ -159,7 +178,8 @@ def list_webhooks(
 
 
 def ping(session: Session, site: Site, webhook_id: str) -> Delivery:
-    """A ``ping`` event for this webhook alone (its "send a test event")."""
+    """A ``ping`` event for this webhook alone (its "send a test event"), claimed for an
+    attempt by the caller after the commit (``delivery.deliver_claimed``)."""
     webhook = owned(session, Webhook, site, webhook_id)
     outbox = events.emit(
         session,
@@ -170,7 +190,9 @@ def ping(session: Session, site: Site, webhook_id: str) -> Delivery:
     )
     assert outbox is not None
     session.flush()
-    return session.scalars(sa.select(Delivery).where(Delivery.event_id == outbox.id)).one()
+    found = session.scalars(sa.select(Delivery).where(Delivery.event_id == outbox.id)).one()
+    claim(session, [found.id], utcnow())
+    return found
 
 
 def list_deliveries(
@@ -203,12 +225,13 @@ def delivery_of(session: Session, site: Site, webhook_id: str, delivery_id: str)
 
 
 def schedule_retry(session: Session, site: Site, webhook_id: str, delivery_id: str) -> Delivery:
-    """Make a delivery due now again, whatever its status (the "send again" button)."""
+    """Send a delivery again now, whatever its status (the "send again" button): pending
+    and claimed for an attempt by the caller after the commit (``deliver_claimed``)."""
     webhook = owned(session, Webhook, site, webhook_id)
     if not webhook.enabled:
         raise Problem(409, f"Webhook {webhook.id} is disabled: enable it before sending again.")
     delivery = delivery_of(session, site, webhook_id, delivery_id)
     delivery.status = DeliveryStatus.PENDING
-    delivery.next_attempt_at = utcnow()
     session.flush()
+    claim(session, [delivery.id], utcnow())
     return delivery

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -45,9 +46,6 @@ from .sender import Attempt, Sender
 
 log = logging.getLogger(__name__)
 
-# How much longer than the attempt's own timeout a claim lasts before the delivery is
-# taken as abandoned (its worker died) and due again.
-CLAIM_MARGIN = 50.0
 _EXTENSION = "plaudit_webhooks"
 
 
@@ -150,57 +148,57 @@ def deliver_due(limit: int | None = None) -> int:
     return done
 
 
-def deliver_now(delivery_ids: Sequence[str]) -> None:
-    """Attempt these deliveries at once, if due (the test and "send again" buttons)."""
+def deliver_claimed(delivery_ids: Sequence[str]) -> None:
+    """Attempt deliveries that this request claimed in its own transaction (the test
+    and "send again" buttons: ``services.webhooks.ping`` and ``schedule_retry``), so no
+    worker can take them first and the answer tells the outcome."""
     session = db.session
-    jobs = _claim(session, len(delivery_ids), ids=delivery_ids)
-    if jobs:
-        _attempt_and_record(session, jobs)
+    rows = session.execute(
+        _rows().where(
+            Delivery.id.in_(list(delivery_ids)), Delivery.status == DeliveryStatus.PENDING
+        )
+    ).all()
+    session.rollback()
+    if rows:
+        _attempt_and_record(session, [_job(row, row.attempts) for row in rows])
 
 
-def _claim(session: Session, size: int, ids: Sequence[str] | None = None) -> list[_Job]:
-    now = utcnow()
-    stmt = (
+def _rows() -> sa.Select[Any]:
+    return (
         sa.select(Delivery.id, Delivery.attempts, Delivery.event_id, Webhook, Event.body)
         .join(Webhook, Delivery.webhook_id == Webhook.id)
         .join(Event, Delivery.event_id == Event.id)
-        .where(
-            Delivery.next_attempt_at <= now,
-            Delivery.status == DeliveryStatus.PENDING,
-            Webhook.enabled.is_(True),
-        )
+        .where(Webhook.enabled.is_(True))
+    )
+
+
+def _job(row: Any, attempts: int) -> _Job:
+    return _Job(
+        delivery_id=row.id,
+        webhook_id=row.Webhook.id,
+        url=row.Webhook.url,
+        secrets=tuple(webhooks.signing_secrets(row.Webhook)),
+        event_id=row.event_id,
+        body=row.body.encode(),
+        attempts=attempts,
+    )
+
+
+def _claim(session: Session, size: int) -> list[_Job]:
+    now = utcnow()
+    stmt = (
+        _rows()
+        .where(Delivery.next_attempt_at <= now, Delivery.status == DeliveryStatus.PENDING)
         .order_by(Delivery.next_attempt_at)
         .limit(size)
         .with_for_update(of=Delivery, skip_locked=True)
     )
-    if ids is not None:
-        stmt = stmt.where(Delivery.id.in_(list(ids)))
     rows = session.execute(stmt).all()
     if not rows:
         session.rollback()
         return []
-    timeout = float(current_app.config["WEBHOOK_TIMEOUT"])
-    session.execute(
-        sa.update(Delivery)
-        .where(Delivery.id.in_([row.id for row in rows]))
-        .values(
-            next_attempt_at=now + timedelta(seconds=timeout + CLAIM_MARGIN),
-            attempts=Delivery.attempts + 1,
-            last_attempt_at=now,
-        )
-    )
-    jobs = [
-        _Job(
-            delivery_id=row.id,
-            webhook_id=row.Webhook.id,
-            url=row.Webhook.url,
-            secrets=tuple(webhooks.signing_secrets(row.Webhook)),
-            event_id=row.event_id,
-            body=row.body.encode(),
-            attempts=row.attempts + 1,
-        )
-        for row in rows
-    ]
+    webhooks.claim(session, [row.id for row in rows], now)
+    jobs = [_job(row, row.attempts + 1) for row in rows]
     session.commit()
     return jobs
 
