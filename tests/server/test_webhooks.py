@@ -474,3 +474,23 @@ def test_a_slow_receiver_holds_up_no_one(
         assert delivered["status"] == "succeeded"
     finally:
         slow.stop()
+
+
+def test_invitation_reviewed_is_an_event(hapi: Api, hook_app: Flask, hook_sink: HookSink) -> None:
+    made = _create(hapi, hook_sink.url, ["invitation.reviewed", "review.created"])
+    body = {"order_id": "1001", "email": "ada@example.com", "products": ["sku-1", "sku-2"]}
+    invitation = hapi.admin("POST", "/invitations", json=body).get_json()["invitation"]
+    token = invitation["url"].rsplit("/r/", 1)[1]
+    assert hapi.post_review("sku-1", invite=token).status_code == 201
+    assert hapi.post_review("sku-2", invite=token).status_code == 201  # reviewed already
+    received = hook_sink.wait_for(3)
+    time.sleep(0.2)
+    _deliver(hook_app)
+    payloads = [_verify(made["secret"], r) for r in received]
+    reviewed = [p for p in payloads if p["type"] == "invitation.reviewed"]
+    assert len(reviewed) == 1 and len(hook_sink.received) == 3
+    assert reviewed[0]["data"]["id"] == invitation["id"]
+    assert reviewed[0]["data"]["status"] == "reviewed"
+    assert reviewed[0]["previous"]["status"] in {"scheduled", "sent"}
+    created = [p for p in payloads if p["type"] == "review.created"]
+    assert all(p["data"]["verified_buyer"] for p in created) and len(created) == 2
