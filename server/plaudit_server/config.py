@@ -69,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_BATCH": 100,
     "WEBHOOK_CONCURRENCY": 16,
     "WEBHOOK_POLL_SECONDS": 1.0,
+    "WEBHOOK_RETENTION_DAYS": 30,
     # Forgotten admin passwords: a link's lifetime in seconds, and requests allowed.
     "ADMIN_RESET_MAX_AGE": 3600,
     "ADMIN_RESET_LIMIT_PER_IP": "10/minute;50/hour",

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from hooksink import HookSink
 from plaudit_server.extensions import db
 from plaudit_server.models import Delivery, Event, Moderation, Site, Webhook
 from plaudit_server.services import reviews, sites
+from plaudit_server.timeutil import utcnow
 from plaudit_server.webhooks import delivery
 
 FAST_RETRIES = [0.2, 0.2]
@@ -494,3 +496,22 @@ def test_invitation_reviewed_is_an_event(hapi: Api, hook_app: Flask, hook_sink: 
     assert reviewed[0]["previous"]["status"] in {"scheduled", "sent"}
     created = [p for p in payloads if p["type"] == "review.created"]
     assert all(p["data"]["verified_buyer"] for p in created) and len(created) == 2
+
+
+def test_old_events_are_forgotten_once_delivered(
+    hapi: Api, hook_app: Flask, hook_sink: HookSink
+) -> None:
+    made = _create(hapi, hook_sink.url)
+    hook_sink.answers = [200, 500]
+    hapi.post_review(body="Delivered long ago")
+    hook_sink.wait_for(1)
+    hapi.post_review(body="Still being retried")
+    hook_sink.wait_for(2)
+    with hook_app.app_context():
+        old = utcnow() - timedelta(days=31)
+        db.session.execute(sa.update(Event).values(created_at=old))
+        db.session.commit()
+        assert delivery.prune(db.session) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 1
+    (kept,) = _deliveries(hapi, made["id"])
+    assert kept["status"] == "pending"

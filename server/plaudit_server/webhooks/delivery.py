@@ -47,6 +47,8 @@ from .sender import Attempt, Sender
 log = logging.getLogger(__name__)
 
 _EXTENSION = "plaudit_webhooks"
+PRUNE_EVERY = 3600.0  # seconds between two prunes of the outbox in one process
+PRUNE_BATCH = 2000
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class _Runtime:
             max_workers=int(config["WEBHOOK_CONCURRENCY"]), thread_name_prefix="plaudit-webhook"
         )
         self.app = app
+        self.pruned_at = 0.0  # time.monotonic() of the last prune
         self.kick = threading.Event()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
@@ -143,9 +146,40 @@ def deliver_due(limit: int | None = None) -> int:
                 break
             _attempt_and_record(session, jobs)
             done += len(jobs)
+        runtime = _runtime()
+        if time.monotonic() - runtime.pruned_at >= PRUNE_EVERY or not runtime.pruned_at:
+            runtime.pruned_at = time.monotonic()
+            prune(session)
     finally:
         session.rollback()
     return done
+
+
+def prune(session: Session) -> int:
+    """Forget events older than ``WEBHOOK_RETENTION_DAYS`` with nothing left to deliver,
+    and their deliveries: the log shows a month, the outbox does not grow for ever.
+    Returns how many events went."""
+    cutoff = utcnow() - timedelta(days=float(current_app.config["WEBHOOK_RETENTION_DAYS"]))
+    busy = sa.select(Delivery.id).where(
+        Delivery.event_id == Event.id, Delivery.status == DeliveryStatus.PENDING
+    )
+    gone = 0
+    while True:
+        old = list(
+            session.scalars(
+                sa.select(Event.id)
+                .where(Event.created_at < cutoff, ~busy.exists())
+                .limit(PRUNE_BATCH)
+            )
+        )
+        if not old:
+            break
+        session.execute(sa.delete(Delivery).where(Delivery.event_id.in_(old)))
+        session.execute(sa.delete(Event).where(Event.id.in_(old)))
+        session.commit()
+        gone += len(old)
+    session.rollback()
+    return gone
 
 
 def deliver_claimed(delivery_ids: Sequence[str]) -> None:
@@ -163,7 +197,7 @@ def deliver_claimed(delivery_ids: Sequence[str]) -> None:
         _attempt_and_record(session, [_job(row, row.attempts) for row in rows])
 
 
-def _rows() -> sa.Select[Any]:
+def _rows() -> sa.Select[str, int, str, Webhook, str]:
     return (
         sa.select(Delivery.id, Delivery.attempts, Delivery.event_id, Webhook, Event.body)
         .join(Webhook, Delivery.webhook_id == Webhook.id)
