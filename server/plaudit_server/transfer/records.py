@@ -40,6 +40,10 @@ class ReviewRecord:
     id: str | None = None
     origin: tuple[str | None, str | None] | None = None
     updated_at: datetime | None = None
+    # True when the reader has already applied the API's text rules to the body, title,
+    # name, address and reply (``csvfiles.text``, ``csvfiles.People``) and checked the
+    # product id: the loader then does not check them a second time (a million rows).
+    checked: bool = False
 
 
 @dataclass
@@ -58,6 +62,7 @@ class CommentRecord:
     id: str | None = None
     origin: tuple[str | None, str | None] | None = None
     updated_at: datetime | None = None
+    checked: bool = False  # as ReviewRecord.checked
 
 
 @dataclass

@@ -184,4 +184,5 @@ def _record(
         status=status,
         reply_body=reply,
         reply_created_at=reply_at,
+        checked=True,  # csvfiles.text, csvfiles.product and People applied the API's rules
     )
