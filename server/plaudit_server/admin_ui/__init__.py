@@ -19,7 +19,16 @@ import threading
 
 from flask import Flask
 
-from . import auth, insight, invitations, password_reset, queue, settings, transfer  # noqa: F401
+from . import (  # noqa: F401
+    auth,
+    insight,
+    invitations,
+    password_reset,
+    queue,
+    settings,
+    transfer,
+    webhooks,
+)
 from .base import bp, login_manager
 from .sessions import SessionInterface, cookie_secure_from_environment
 

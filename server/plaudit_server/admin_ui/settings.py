@@ -1,4 +1,5 @@
-"""A site's settings: name, allowed origins, moderation policy, blocked words, secret keys.
+"""A site's settings: name, allowed origins, moderation policy, blocked words, secret keys,
+and the notifications the shop gets of items waiting for moderation.
 
 Settings are validated by the admin API's ``SitePatch`` schema and saved by
 ``services.sites.update_site``, so the page and ``PATCH /api/v1/admin/site`` accept
@@ -20,6 +21,13 @@ from ..schemas import SitePatch
 from ..services import sites
 from .base import bp, owned_site
 
+# The choices of "notify me of new items waiting for moderation" (SitePatch's NEW_ITEMS).
+NEW_ITEMS_CHOICES = (
+    ("off", "Off: no messages"),
+    ("instant", "Instantly: a message as each item arrives"),
+    ("daily", "One daily digest of what arrived that day"),
+)
+
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
@@ -38,6 +46,13 @@ def _page(site: Site, status: int = 200, **extra: Any) -> Any:
         "errors": {},
         "keys": sites.api_keys(db.session, site),
         "new_key": None,
+        "notify_form": {
+            "owner_email": site.notify_email or "",
+            "new_items": site.notify_new_items,
+        },
+        "notify_errors": {},
+        "notify_address": sites.notify_address(site),
+        "new_items_choices": NEW_ITEMS_CHOICES,
     }
     values.update(extra)
     return render_template("admin/settings.html", **values), status
@@ -97,6 +112,30 @@ def revoke_key(slug: str, key_id: str) -> Any:
     db.session.commit()
     flash(f"Key “{key.name}” revoked: it no longer works.", "success")
     return redirect(url_for("admin_ui.settings", slug=slug))
+
+
+@bp.post("/<slug>/settings/notifications")
+@login_required
+def save_notifications(slug: str) -> Any:
+    """How often the shop hears of items waiting for moderation, and at which address
+    (empty: the owner's sign-in address); validated and saved as ``PATCH /site``'s
+    ``notifications`` is."""
+    site = owned_site(slug)
+    form = {
+        "owner_email": request.form.get("owner_email", ""),
+        "new_items": request.form.get("new_items", ""),
+    }
+    body = {"owner_email": form["owner_email"].strip() or None, "new_items": form["new_items"]}
+    try:
+        changes = SitePatch().load({"notifications": body})
+    except ma.ValidationError as exc:
+        messages = exc.messages.get("notifications", exc.messages)  # type: ignore[union-attr]
+        errors = _field_errors(messages)
+        return _page(site, 422, notify_form=form, notify_errors=errors)
+    sites.update_site(db.session, site, changes)
+    db.session.commit()
+    flash("Notification settings saved.", "success")
+    return redirect(url_for("admin_ui.settings", slug=slug) + "#notifications")
 
 
 def _field_errors(messages: Any) -> dict[str, str]:
