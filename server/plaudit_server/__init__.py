@@ -30,6 +30,7 @@ from .cli import register_commands
 from .headers import SecurityHeaders
 from .openapi import PlauditApi
 from .requestids import init_request_ids, request_id_for
+from .services import notifications
 from .webhooks import delivery as webhook_delivery
 
 __all__ = ["create_app", "init_request_ids", "request_id_for"]
@@ -52,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Events carry their objects' admin forms; commits that wrote some wake the deliverer.
     events.init_app(app).forms.update(schemas.event_forms())
     webhook_delivery.init_app(app)
+    notifications.init_app(app)  # e-mail to the shop and to visitors, from the events
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]

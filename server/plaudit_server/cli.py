@@ -24,7 +24,7 @@ from .extensions import db
 from .fields import SITE_RE, Origin
 from .jobs import run_worker
 from .models import Moderation, Status
-from .services import invitation_delivery, sites
+from .services import invitation_delivery, notifications, sites
 from .transfer import export, loader
 from .transfer.formats import FORMATS
 from .transfer.records import ImportFileError, Options
@@ -149,6 +149,7 @@ def demo_command(origins: tuple[str, ...], reset: bool) -> None:
 DUE_WORK = (
     (invitation_delivery.deliver_due, "WORKER_POLL_SECONDS"),
     (webhook_delivery.deliver_due, "WEBHOOK_POLL_SECONDS"),
+    (notifications.deliver_due, "WORKER_POLL_SECONDS"),
 )
 
 
@@ -176,6 +177,8 @@ def run_due_command(limit: int | None) -> None:
     click.echo(f"{tally.mailed} e-mails sent ({tally})")
     attempts = webhook_delivery.deliver_due(limit=limit)
     click.echo(f"{attempts} webhook deliveries attempted")
+    told = notifications.deliver_due(limit=limit)
+    click.echo(f"{told.sent} notifications sent ({told})")
 
 
 @contextmanager

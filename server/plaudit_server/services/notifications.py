@@ -1,0 +1,722 @@
+"""Notification e-mails: the shop hears of new items waiting, a visitor of the shop's answer.
+
+Two kinds of message, both written to the ``messages`` outbox (``models.Message``) in
+the transaction of the change that calls for them, so a change that rolls back mails
+nobody and one that commits is never forgotten, whatever Redis or the worker do:
+
+- ``new_items``, to the shop (:func:`services.sites.notify_address`): items are waiting
+  in the moderation queue. With the site's ``notify_new_items`` at ``instant``, a
+  visitor's review or comment that starts ``pending`` (pre-moderation; not spam) queues
+  one message due now, unless one is already waiting to go out (a burst of submissions
+  is one message). At ``daily``, each run of :func:`deliver_due` queues one digest for a
+  site whose last notice (``owner_notified_at``, else the site's creation) is a day old
+  and that has pending items since. ``off``: nothing. The message is written when it is
+  sent: how many reviews and comments arrived since the last notice and still wait, with
+  links to the admin queue. ``owner_notified_at`` moves when a notice is claimed, in the
+  transaction committed right before the SMTP conversation: two workers (or an instant
+  message and a digest) never tell the same items twice, and a retried message still
+  counts from where its first attempt started.
+- ``reply``, to a visitor who gave an e-mail address and ticked "tell me when the shop
+  answers" (``notify``): the shop replied to their review (``review.updated`` whose
+  reply was set) or posted a comment answering their review or comment. One message per
+  item, ever (``reply_notified_at``, set with a conditional UPDATE so two answers at once
+  still queue one), in the site's language, quoting their item briefly and the answer.
+
+Unsubscribing (the signed ``/u/<token>`` link in the footer and the RFC 8058
+``List-Unsubscribe`` headers) puts the address on the site's suppression list for the
+kind's list (:data:`OWNER_LIST`, :data:`VISITOR_LIST`); a suppressed address is
+neither queued nor, if it unsubscribed meanwhile, mailed.
+
+Sending (:func:`deliver_due`) works like the invitations' sender
+(``invitation_delivery``): due rows are claimed (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL), the claim committed, then mailed through the app's mailer with a
+Message-ID made from the row (``<mail_x.reply@host>``), then the outcome recorded. A
+transient failure is tried again after each of ``NOTIFICATION_RETRY_MINUTES`` (default:
+``INVITATION_RETRY_MINUTES``), a permanent one gives up at once; a claim older than
+``INVITATION_CLAIM_TIMEOUT`` (its worker died mid-send) is taken as sent, never mailed
+twice. A message with nothing left to say (every counted item moderated meanwhile, the
+answered item or the answer deleted, notices turned off) is dropped, unsent.
+
+When it runs: without Redis right after the response of the request that queued a
+message due now; with Redis, ``plaudit worker``'s poll (``WORKER_POLL_SECONDS``); and
+``plaudit run-due`` from cron.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Response, after_this_request, current_app, g, has_request_context
+from sqlalchemy.orm import Session
+
+from .. import cache, events
+from ..extensions import db
+from ..mail import LOCALES, Mail, MailError, mailer, public_url, render
+from ..models import STORE, Comment, Message, Review, Site, Status
+from ..timeutil import utcnow
+from . import suppressions
+from .sites import notify_address
+
+log = logging.getLogger(__name__)
+
+NEW_ITEMS = "new_items"  # Message.kind: to the shop, items wait in the queue
+REPLY = "reply"  # Message.kind: to a visitor, the shop answered
+KINDS = (NEW_ITEMS, REPLY)
+# The suppression lists each kind obeys. The suppression list knows one kind of
+# notification today (``suppressions.KINDS``), so both use it: an address that
+# unsubscribes gets neither (the shop's address and a visitor's are rarely the same).
+OWNER_LIST = "notifications"
+VISITOR_LIST = "notifications"
+SUPPRESSION_LIST = {NEW_ITEMS: OWNER_LIST, REPLY: VISITOR_LIST}
+
+MODES = ("off", "instant", "daily")
+DIGEST_EVERY = timedelta(days=1)
+BATCH = 100  # messages claimed per transaction
+QUOTE_CHARS = 300  # how much of the visitor's own text the reply message quotes
+
+_QUEUED = "plaudit.notifications.queued"  # session.info: sites with a new_items row queued
+_WAKE = "plaudit_notifications_wake"  # flask.g: this request sends after its response
+
+
+@dataclass
+class Tally:
+    """What one run of :func:`deliver_due` did."""
+
+    new_items: int = 0  # notices sent to shops (instant or digest)
+    replies: int = 0  # answers told to visitors
+    dropped: int = 0  # nothing left to say, turned off or unsubscribed: not sent
+    retrying: int = 0  # transient failures, due again later
+    failed: int = 0  # given up
+    taken_as_sent: int = 0  # stale claims (a worker died mid-send)
+
+    @property
+    def sent(self) -> int:
+        return self.new_items + self.replies
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+    def __str__(self) -> str:
+        parts = [f"{getattr(self, f.name)} {f.name.replace('_', ' ')}" for f in fields(self)]
+        return ", ".join(parts)
+
+
+# ---------------------------------------------------------------- listening
+
+
+def init_app(app: Flask) -> None:
+    """Listen to the events that call for a notification (see the module's docstring)."""
+    events.listen(app, "review.created", _review_created)
+    events.listen(app, "review.updated", _review_updated)
+    events.listen(app, "comment.created", _comment_created)
+
+
+def _review_created(session: Session, site: Site, review: Review, extra: dict[str, Any]) -> None:
+    if review.status == Status.PENDING:
+        queue_new_items(session, site)
+
+
+def _review_updated(session: Session, site: Site, review: Review, extra: dict[str, Any]) -> None:
+    previous = extra.get("previous") or {}
+    if "reply" in previous and review.reply_body:
+        queue_reply(session, site, review)
+
+
+def _comment_created(session: Session, site: Site, comment: Comment, extra: dict[str, Any]) -> None:
+    if comment.is_owner:
+        answered: Review | Comment | None = None
+        if comment.parent_id is not None:
+            answered = session.get(Comment, comment.parent_id)
+        elif comment.review_id is not None:
+            answered = session.get(Review, comment.review_id)
+        if answered is not None:
+            queue_reply(session, site, answered, answer=comment)
+    elif comment.status == Status.PENDING:
+        queue_new_items(session, site)
+
+
+def queue_new_items(session: Session, site: Site) -> Message | None:
+    """An item of ``site`` now waits in the queue: with instant notices, make sure one
+    message to the shop is due now (a burst of items shares one). Returns the row
+    queued, or None (not instant, no address, unsubscribed, or one already waiting)."""
+    if site.notify_new_items != "instant":
+        return None
+    queued: set[str] = session.info.setdefault(_QUEUED, set())
+    if site.id in queued:
+        return None
+    address = notify_address(site)
+    if not address or _suppressed(session, site.id, NEW_ITEMS, address):
+        return None
+    waiting = session.scalar(
+        sa.select(Message.id)
+        .where(
+            Message.site_id == site.id,
+            Message.kind == NEW_ITEMS,
+            Message.due_at.is_not(None),
+            Message.claimed_at.is_(None),  # one in flight has counted already
+        )
+        .limit(1)
+    )
+    queued.add(site.id)
+    if waiting is not None:
+        return None
+    now = utcnow()
+    message = Message(
+        site_id=site.id,
+        kind=NEW_ITEMS,
+        email=address,
+        locale=_locale(site.locale),
+        data={},
+        due_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    _send_soon()
+    return message
+
+
+def queue_reply(
+    session: Session, site: Site, item: Review | Comment, *, answer: Comment | None = None
+) -> Message | None:
+    """The shop answered ``item`` (its reply to a review, or ``answer``, its comment):
+    tell the author once if they asked to be told and gave an address that is not
+    suppressed. Returns the row queued, or None."""
+    if not item.notify or not item.author_email or item.reply_notified_at is not None:
+        return None
+    if isinstance(item, Comment) and item.is_owner:
+        return None
+    if _suppressed(session, site.id, REPLY, item.author_email):
+        return None
+    now = utcnow()
+    model = type(item)
+    # Conditional, so two answers committed at once still make one message.
+    marked = session.execute(
+        sa.update(model)
+        .where(model.id == item.id, model.reply_notified_at.is_(None))
+        .values(reply_notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(marked, "rowcount", 0) != 1:
+        return None
+    item.reply_notified_at = now  # what the database says now (no write: same value)
+    data: dict[str, Any] = {"item": "review" if model is Review else "comment", "id": item.id}
+    if answer is not None:
+        data["answer_id"] = answer.id
+    message = Message(
+        site_id=site.id,
+        kind=REPLY,
+        email=item.author_email,
+        locale=_locale(site.locale),
+        data=data,
+        due_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    _send_soon()
+    return message
+
+
+def _suppressed(session: Session, site_id: str, kind: str, email: str) -> bool:
+    return bool(suppressions.suppressed(session, site_id, SUPPRESSION_LIST[kind], [email]))
+
+
+def _locale(locale: str | None) -> str:
+    return locale if locale in LOCALES else "en"
+
+
+def _send_soon() -> None:
+    """Without Redis, in a request: send what is due right after the response (like
+    ``invitation_delivery.send_soon``). With Redis the worker's poll sends it; outside
+    a request (a job, the CLI) the next poll or ``plaudit run-due`` does."""
+    if not has_request_context() or cache.store() is not None or g.get(_WAKE):
+        return
+    g.setdefault(_WAKE, True)
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    @after_this_request
+    def _after(response: Response) -> Response:
+        response.call_on_close(lambda: _run_in(app))
+        return response
+
+
+def _run_in(app: Flask) -> None:
+    """After a response: nothing may escape into the WSGI server's ``close()``."""
+    try:
+        with app.app_context():
+            deliver_due()
+    except Exception:
+        log.exception(
+            "sending notifications after a request failed (the worker or "
+            "`plaudit run-due` will try again)"
+        )
+
+
+# ---------------------------------------------------------------- running it
+
+
+def deliver_due(limit: int | None = None) -> Tally:
+    """Queue the daily digests that are due, then send every notification due when the
+    run starts (at most ``limit``); returns what was done. Needs an app context.
+
+    What falls due during the run (a retry) waits for the next run, so a run ends."""
+    session = db.session
+    at = utcnow()
+    tally = Tally()
+    budget = float(current_app.config["INVITATION_CLAIM_TIMEOUT"]) / 2
+    try:
+        queue_digests(session, at)
+        while limit is None or tally.total < limit:
+            size = BATCH if limit is None else min(BATCH, limit - tally.total)
+            claimed, handled = _claim(session, at, size, tally)
+            started = time.monotonic()
+            for index, step in enumerate(claimed):
+                if time.monotonic() - started > budget:
+                    _release(session, claimed[index:])
+                    return tally
+                outcome = _send(step.mail)
+                _record(session, step, outcome, tally)
+            if handled < size:
+                break
+    finally:
+        session.rollback()
+    return tally
+
+
+def queue_digests(session: Session, now: datetime | None = None) -> int:
+    """Queue one ``new_items`` digest for every ``daily`` site whose last notice is a
+    day old or more and that has items waiting since; commits. Returns how many."""
+    at = now or utcnow()
+    since = sa.func.coalesce(Site.owner_notified_at, sa.literal(datetime(1970, 1, 1)))
+
+    def waiting(model: type[Review] | type[Comment]) -> sa.Exists:
+        return sa.exists().where(
+            model.site_id == Site.id,
+            model.status == Status.PENDING,
+            model.created_at > since,
+        )
+
+    unsent = sa.exists().where(
+        Message.site_id == Site.id, Message.kind == NEW_ITEMS, Message.due_at.is_not(None)
+    )
+    sites = list(
+        session.scalars(
+            sa.select(Site)
+            .where(
+                Site.notify_new_items == "daily",
+                sa.func.coalesce(Site.owner_notified_at, Site.created_at) <= at - DIGEST_EVERY,
+                sa.or_(waiting(Review), waiting(Comment)),
+                ~unsent,
+            )
+            .with_for_update(skip_locked=True, of=Site)
+        )
+    )
+    queued = 0
+    for site in sites:
+        address = notify_address(site)
+        if not address or _suppressed(session, site.id, NEW_ITEMS, address):
+            continue
+        session.add(
+            Message(
+                site_id=site.id,
+                kind=NEW_ITEMS,
+                email=address,
+                locale=_locale(site.locale),
+                data={"digest": True},
+                due_at=at,
+                created_at=at,
+            )
+        )
+        queued += 1
+    session.commit()
+    return queued
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """One claimed message as plain values: mailed after the claim's commit."""
+
+    id: str
+    kind: str
+    claimed_at: datetime
+    mail: Mail
+
+
+def _claim(session: Session, due: datetime, size: int, tally: Tally) -> tuple[list[_Claimed], int]:
+    """Lock up to ``size`` messages due at ``due``, settle stale claims and messages
+    with nothing to say, write the others' mail, claim them and commit."""
+    now = utcnow()
+    timeout = float(current_app.config["INVITATION_CLAIM_TIMEOUT"])
+    rows = list(
+        session.scalars(
+            sa.select(Message)
+            .where(
+                Message.due_at <= due,
+                sa.or_(
+                    Message.claimed_at.is_(None),
+                    Message.claimed_at < now - timedelta(seconds=timeout),
+                ),
+            )
+            .order_by(Message.due_at, Message.id)
+            .limit(size)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+    )
+    if not rows:
+        session.rollback()
+        return [], 0
+    claimed: list[_Claimed] = []
+    for row in rows:
+        if row.claimed_at is not None:
+            log.warning(
+                "notification %s was claimed at %s and never recorded (a worker stopped "
+                "mid-send); taking it as sent, never sending it again",
+                row.id,
+                row.claimed_at.isoformat(),
+            )
+            row.sent_at, row.due_at, row.claimed_at = row.claimed_at, None, None
+            tally.taken_as_sent += 1
+            continue
+        site = session.get(Site, row.site_id)
+        mail = None if site is None else _write(session, row, site, now)
+        if mail is None:
+            row.due_at = None
+            tally.dropped += 1
+            continue
+        row.claimed_at = now
+        row.attempts += 1
+        claimed.append(_Claimed(row.id, row.kind, now, mail))
+    session.commit()
+    return claimed, len(rows)
+
+
+def _release(session: Session, steps: list[_Claimed]) -> None:
+    """Give back claims not acted on (the run ran out of time): due again at once."""
+    for step in steps:
+        row = _locked_if_ours(session, step)
+        if row is not None:
+            row.claimed_at = None
+            row.attempts = max(row.attempts - 1, 0)
+    session.commit()
+
+
+def _locked_if_ours(session: Session, step: _Claimed) -> Message | None:
+    row = session.scalar(
+        sa.select(Message)
+        .where(Message.id == step.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if row is None or row.claimed_at != step.claimed_at:
+        return None
+    return row
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    sent: bool
+    permanent: bool = False
+    error: str | None = None
+
+
+def _send(mail: Mail) -> _Outcome:
+    try:
+        mailer().send(mail)
+    except MailError as exc:
+        if exc.maybe_sent:
+            log.warning("%s: %s; taken as sent", mail.message_id, exc)
+            return _Outcome(sent=True, error=f"taken as sent: {exc}")
+        return _Outcome(sent=False, permanent=exc.permanent, error=str(exc))
+    return _Outcome(sent=True)
+
+
+def _record(session: Session, step: _Claimed, outcome: _Outcome, tally: Tally) -> None:
+    """What became of one claimed message. A crash before this leaves a claim behind:
+    taken as sent later, never mailed twice."""
+    row = _locked_if_ours(session, step)
+    if row is None:
+        session.commit()
+        return
+    now = utcnow()
+    row.claimed_at = None
+    if outcome.sent:
+        row.sent_at, row.due_at, row.last_error = now, None, outcome.error
+        if step.kind == NEW_ITEMS:
+            tally.new_items += 1
+        else:
+            tally.replies += 1
+    else:
+        row.last_error = (outcome.error or "unknown error")[:300]
+        retries = retry_minutes()
+        if not outcome.permanent and row.attempts <= len(retries):
+            row.due_at = now + timedelta(minutes=retries[row.attempts - 1])
+            tally.retrying += 1
+        else:
+            row.due_at = None
+            tally.failed += 1
+    session.commit()
+
+
+def retry_minutes() -> list[float]:
+    """The waits before each new try: ``NOTIFICATION_RETRY_MINUTES`` if configured, else
+    the invitations' ``INVITATION_RETRY_MINUTES``."""
+    config = current_app.config
+    value: Any = config.get("NOTIFICATION_RETRY_MINUTES") or config["INVITATION_RETRY_MINUTES"]
+    if isinstance(value, str):  # PLAUDIT_..._RETRY_MINUTES=5,30,120
+        value = [v for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
+    return [float(v) for v in value]
+
+
+# ---------------------------------------------------------------- the messages
+
+PLURALS: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {"review": ("review", "reviews"), "comment": ("comment", "comments")},
+    "de": {"review": ("Bewertung", "Bewertungen"), "comment": ("Kommentar", "Kommentare")},
+    "fr": {"review": ("avis", "avis"), "comment": ("commentaire", "commentaires")},
+    "es": {"review": ("opinión", "opiniones"), "comment": ("comentario", "comentarios")},
+}
+
+# What the messages say, by language; the templates lay it out.
+COPY: dict[str, dict[str, str]] = {
+    "en": {
+        "new_subject": "New items waiting for moderation at {shop}",
+        "new_hello": "Hello,",
+        "new_intro": "new items are waiting for your decision in the moderation queue of {shop}:",
+        "new_button": "Open the moderation queue",
+        "new_reason": "You get this message because this address hears of new items at "
+        "{shop}. How often (at once, daily, never) is a setting of the site.",
+        "reply_subject_review": "{shop} answered your review",
+        "reply_subject_comment": "{shop} answered your comment",
+        "hello_name": "Hello {name},",
+        "reply_intro_review": "{shop} answered your review of {product}.",
+        "reply_intro_comment": "{shop} answered your comment on {product}.",
+        "you_wrote": "You wrote:",
+        "they_answered": "{shop} answered:",
+        "reply_reason": "You get this message because you asked to be told when {shop} "
+        "answers. It is the only one about this item.",
+        "store": "the shop",
+    },
+    "de": {
+        "new_subject": "Neue Beiträge warten auf Freigabe bei {shop}",
+        "new_hello": "Hallo,",
+        "new_intro": "in der Moderationsliste von {shop} warten neue Beiträge auf Ihre "
+        "Entscheidung:",
+        "new_button": "Moderationsliste öffnen",
+        "new_reason": "Sie erhalten diese Nachricht, weil diese Adresse über neue Beiträge "
+        "bei {shop} informiert wird. Wie oft (sofort, täglich, nie), legen Sie in den "
+        "Einstellungen der Website fest.",
+        "reply_subject_review": "{shop} hat auf Ihre Bewertung geantwortet",
+        "reply_subject_comment": "{shop} hat auf Ihren Kommentar geantwortet",
+        "hello_name": "Hallo {name},",
+        "reply_intro_review": "{shop} hat auf Ihre Bewertung von {product} geantwortet.",
+        "reply_intro_comment": "{shop} hat auf Ihren Kommentar zu {product} geantwortet.",
+        "you_wrote": "Sie schrieben:",
+        "they_answered": "Antwort von {shop}:",
+        "reply_reason": "Sie erhalten diese Nachricht, weil Sie benachrichtigt werden "
+        "wollten, wenn {shop} antwortet. Es ist die einzige zu diesem Beitrag.",
+        "store": "den Shop",
+    },
+    "fr": {
+        "new_subject": "Nouveaux contenus à modérer chez {shop}",
+        "new_hello": "Bonjour,",
+        "new_intro": "de nouveaux contenus attendent votre décision dans la file de "
+        "modération de {shop} :",
+        "new_button": "Ouvrir la file de modération",
+        "new_reason": "Vous recevez ce message parce que cette adresse est prévenue des "
+        "nouveaux contenus de {shop}. La fréquence (immédiate, quotidienne, jamais) se "
+        "règle dans les paramètres du site.",
+        "reply_subject_review": "{shop} a répondu à votre avis",
+        "reply_subject_comment": "{shop} a répondu à votre commentaire",
+        "hello_name": "Bonjour {name},",
+        "reply_intro_review": "{shop} a répondu à votre avis sur {product}.",
+        "reply_intro_comment": "{shop} a répondu à votre commentaire sur {product}.",
+        "you_wrote": "Vous avez écrit :",
+        "they_answered": "Réponse de {shop} :",
+        "reply_reason": "Vous recevez ce message parce que vous avez demandé à être prévenu "
+        "quand {shop} répond. C'est le seul à propos de ce contenu.",
+        "store": "la boutique",
+    },
+    "es": {
+        "new_subject": "Nuevos contenidos pendientes de moderación en {shop}",
+        "new_hello": "Hola:",
+        "new_intro": "hay nuevos contenidos esperando tu decisión en la cola de moderación "
+        "de {shop}:",
+        "new_button": "Abrir la cola de moderación",
+        "new_reason": "Recibes este mensaje porque esta dirección recibe avisos de nuevos "
+        "contenidos de {shop}. La frecuencia (al momento, diaria, nunca) se ajusta en la "
+        "configuración del sitio.",
+        "reply_subject_review": "{shop} ha respondido a tu opinión",
+        "reply_subject_comment": "{shop} ha respondido a tu comentario",
+        "hello_name": "Hola, {name}:",
+        "reply_intro_review": "{shop} ha respondido a tu opinión sobre {product}.",
+        "reply_intro_comment": "{shop} ha respondido a tu comentario sobre {product}.",
+        "you_wrote": "Escribiste:",
+        "they_answered": "Respuesta de {shop}:",
+        "reply_reason": "Recibes este mensaje porque pediste que te avisáramos cuando {shop} "
+        "respondiera. Es el único sobre este contenido.",
+        "store": "la tienda",
+    },
+}
+
+
+def message_id(row: Message) -> str:
+    """The message's Message-ID: the same on every attempt."""
+    return f"<{row.id}.{row.kind}@{mailer().domain}>"
+
+
+def _write(session: Session, row: Message, site: Site, now: datetime) -> Mail | None:
+    """The mail for ``row`` as things are now, or None when there is nothing to send."""
+    if row.kind == NEW_ITEMS:
+        return _new_items_mail(session, row, site, now)
+    if row.kind == REPLY:
+        return _reply_mail(session, row, site)
+    log.warning("notification %s has an unknown kind %r; dropped", row.id, row.kind)
+    return None
+
+
+def _count(n: int, word: str, locale: str) -> str:
+    one, many = PLURALS[locale][word]
+    return f"{n} {one if n == 1 else many}"
+
+
+def _new_items_mail(session: Session, row: Message, site: Site, now: datetime) -> Mail | None:
+    """Count what arrived since the last notice and still waits; move the notice mark.
+
+    The site row is locked, so two workers claiming notices of one site take turns, and
+    the second finds nothing new to tell."""
+    if site.notify_new_items == "off":
+        return None
+    address = notify_address(site)
+    if not address or _suppressed(session, site.id, NEW_ITEMS, address):
+        return None
+    session.scalar(
+        sa.select(Site)
+        .where(Site.id == site.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the mark as the database has it now
+    )
+    data = dict(row.data or {})
+    if "since" not in data:  # the first attempt: from the last notice on
+        mark = site.owner_notified_at
+        data["since"] = None if mark is None else mark.isoformat()
+    since = datetime.fromisoformat(data["since"]) if data["since"] else None
+    counts = {}
+    for word, model in (("review", Review), ("comment", Comment)):
+        where = [model.site_id == site.id, model.status == Status.PENDING]
+        if since is not None:
+            where.append(model.created_at > since)
+        counts[word] = session.scalar(sa.select(sa.func.count()).where(*where)) or 0
+    if site.owner_notified_at is None or site.owner_notified_at < now:
+        site.owner_notified_at = now
+    row.data, row.email = data, address
+    if not any(counts.values()):
+        return None
+    locale = _locale(row.locale)
+    copy = COPY[locale]
+    shop = site.name
+    base = f"/admin/{site.slug}"
+    links = [
+        {"label": _count(n, word, locale), "url": public_url(f"{base}/{word}s?status=pending")}
+        for word, n in counts.items()
+        if n
+    ]
+    unsubscribe_url = suppressions.unsubscribe_url(site.id, address, OWNER_LIST)
+    text, html = render(
+        "notify_new_items",
+        locale,
+        greeting=copy["new_hello"],
+        intro=copy["new_intro"].format(shop=shop),
+        links=links,
+        url=links[0]["url"],
+        button=copy["new_button"],
+        footer_note=copy["new_reason"].format(shop=shop),
+        unsubscribe_url=unsubscribe_url,
+    )
+    return Mail(
+        to=address,
+        subject=copy["new_subject"].format(shop=shop),
+        text=text,
+        html=html,
+        message_id=message_id(row),
+        unsubscribe_url=unsubscribe_url,
+        locale=locale,
+    )
+
+
+def _reply_mail(session: Session, row: Message, site: Site) -> Mail | None:
+    """The answer as it stands: gone (the item, its reply, the answering comment) or
+    the address unsubscribed meanwhile, nothing is sent."""
+    data = row.data or {}
+    item: Review | Comment | None = (
+        session.get(Review, data.get("id"))
+        if data.get("item") == "review"
+        else session.get(Comment, data.get("id"))
+    )
+    if item is None or item.site_id != site.id:
+        return None
+    if _suppressed(session, site.id, REPLY, row.email):
+        return None
+    answer_id = data.get("answer_id")
+    if answer_id is None:
+        answer = item.reply_body if isinstance(item, Review) else None
+    else:
+        comment = session.get(Comment, answer_id)
+        answer = (
+            comment.body if comment is not None and comment.status == Status.PUBLISHED else None
+        )
+    if not answer:
+        return None
+    locale = _locale(row.locale)
+    copy = COPY[locale]
+    shop = site.name
+    product = item.product.external_id
+    product = copy["store"] if product == STORE else product
+    kind = "review" if isinstance(item, Review) else "comment"
+    quote = item.body if len(item.body) <= QUOTE_CHARS else item.body[:QUOTE_CHARS].rstrip() + "…"
+    unsubscribe_url = suppressions.unsubscribe_url(site.id, row.email, VISITOR_LIST)
+    text, html = render(
+        "notify_reply",
+        locale,
+        greeting=copy["hello_name"].format(name=item.author_name),
+        intro=copy[f"reply_intro_{kind}"].format(shop=shop, product=product),
+        you_wrote=copy["you_wrote"],
+        quote=quote,
+        quoted="\n".join(f"> {line}" for line in quote.splitlines()),
+        they_answered=copy["they_answered"].format(shop=shop),
+        answer=answer,
+        footer_note=copy["reply_reason"].format(shop=shop),
+        unsubscribe_url=unsubscribe_url,
+    )
+    return Mail(
+        to=row.email,
+        subject=copy[f"reply_subject_{kind}"].format(shop=shop),
+        text=text,
+        html=html,
+        message_id=message_id(row),
+        unsubscribe_url=unsubscribe_url,
+        locale=locale,
+    )
+
+
+__all__ = [
+    "COPY",
+    "KINDS",
+    "NEW_ITEMS",
+    "OWNER_LIST",
+    "REPLY",
+    "VISITOR_LIST",
+    "Tally",
+    "deliver_due",
+    "init_app",
+    "message_id",
+    "queue_digests",
+    "queue_new_items",
+    "queue_reply",
+    "retry_minutes",
+]
