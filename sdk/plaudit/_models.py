@@ -511,7 +511,9 @@ class Webhook:
 
     ``secret`` (``whsec_`` and base64) is set only on what ``create`` and
     ``rotate_secret`` return: keep it then, it is never shown again. ``events`` are the
-    event types it hears of (``["*"]`` for all).
+    event types it hears of (``["*"]`` for all). ``disabled_reason`` says why the server
+    switched it off (its receiver answered 410), None when it is enabled or was disabled
+    by hand.
     """
 
     id: str
@@ -521,6 +523,7 @@ class Webhook:
     description: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    disabled_reason: str | None = None
     secret: str | None = None
 
     @classmethod
@@ -534,6 +537,7 @@ class Webhook:
             description=data.get("description"),
             created_at=created_at,
             updated_at=_optional_datetime(data.get("updated_at")) or created_at,
+            disabled_reason=data.get("disabled_reason"),
             secret=data.get("secret"),
         )
 
@@ -584,9 +588,12 @@ class WebhookEvent:
     event, so a receiver that saw it already can skip it. ``type`` is one of
     :data:`WebhookEventType` (or a newer one), ``timestamp`` when it happened, and
     ``data`` the object it is about in its admin form (a review, a comment...).
+    ``previous`` is what an update changed from (``{"status": "pending"}``, the old
+    ``reply``), None for other events.
     """
 
     id: str
     type: str
     timestamp: dt.datetime
     data: dict[str, Any]
+    previous: dict[str, Any] | None = None

@@ -143,7 +143,14 @@ def _event(event_id: str, payload: bytes) -> WebhookEvent:
         raise WebhookVerificationError(
             f"The signed body is not a Plaudit event: its timestamp {timestamp!r} is not ISO 8601."
         ) from exc
-    return WebhookEvent(id=event_id, type=event_type, timestamp=when, data=data)
+    previous = parsed.get("previous")
+    return WebhookEvent(
+        id=event_id,
+        type=event_type,
+        timestamp=when,
+        data=data,
+        previous=previous if isinstance(previous, dict) else None,
+    )
 
 
 def verify(

@@ -74,6 +74,13 @@ def test_accepts_what_standardwebhooks_signs_and_returns_the_event():
     assert event.data == EVENT["data"]
 
 
+def test_an_update_carries_what_it_changed_from():
+    body = json.dumps({**EVENT, "type": "review.updated", "previous": {"status": "pending"}})
+    event = verify(body, sign(body), SECRET, now=NOW)
+    assert event.previous == {"status": "pending"}
+    assert verify(BODY, sign(), SECRET, now=NOW).previous is None
+
+
 def test_the_clock_is_the_default_now():
     at = time.time()
     assert verify(BODY, sign(at=at), SECRET).id == "msg_2Lx"
