@@ -102,6 +102,7 @@ TEXT: dict[str, dict[str, str]] = {
         " message and send it again.",
         "limited_title": "Too many attempts",
         "limited": "Too many attempts from your network. Wait a minute and send the form again.",
+        "notify": "Tell me by e-mail ({email}) when the shop answers.",
         "too_large_title": "Too long",
         "too_large": "Your reviews are too long to send. Shorten them and try again.",
     },
@@ -150,6 +151,7 @@ TEXT: dict[str, dict[str, str]] = {
         "limited_title": "Zu viele Versuche",
         "limited": "Zu viele Versuche aus Ihrem Netzwerk. Warten Sie eine Minute und"
         " senden Sie das Formular erneut.",
+        "notify": "Benachrichtigen Sie mich per E-Mail ({email}), wenn der Shop antwortet.",
         "too_large_title": "Zu lang",
         "too_large": "Ihre Bewertungen sind zu lang zum Senden. Kürzen Sie sie und"
         " versuchen Sie es erneut.",
@@ -199,6 +201,7 @@ TEXT: dict[str, dict[str, str]] = {
         "limited_title": "Trop de tentatives",
         "limited": "Trop de tentatives depuis votre réseau. Attendez une minute et"
         " envoyez à nouveau le formulaire.",
+        "notify": "Me prévenir par e-mail ({email}) quand la boutique répond.",
         "too_large_title": "Trop long",
         "too_large": "Vos avis sont trop longs pour être envoyés. Raccourcissez-les et réessayez.",
     },
@@ -244,6 +247,7 @@ TEXT: dict[str, dict[str, str]] = {
         "limited_title": "Demasiados intentos",
         "limited": "Demasiados intentos desde tu red. Espera un minuto y envía el"
         " formulario de nuevo.",
+        "notify": "Avisarme por correo ({email}) cuando la tienda responda.",
         "too_large_title": "Demasiado largo",
         "too_large": "Tus opiniones son demasiado largas para enviarlas. Acórtalas e"
         " inténtalo de nuevo.",
@@ -383,12 +387,16 @@ def _render(
     errors: list[tuple[str, str]],
     name_error: str | None = None,
     status: int = 200,
+    notify: bool = False,
 ) -> tuple[str, int]:
     locale = _locale(invitation)
+    text = _words(locale, site)
+    text["notify"] = text["notify"].replace("{email}", invitation.email)
     page = render_template(
         "public/review.html",
         locale=locale,
-        text=_words(locale, site),
+        text=text,
+        notify=notify,
         stars=_stars(locale),
         shop=site.name,
         sections=sections,
@@ -417,7 +425,8 @@ def review_form(token: str) -> Any:
                 "body": review.body,
             }
             name = review.author_name
-    return _render(invitation, g.site, sections, name, [])
+    notify = any(review.notify for review in existing.values())
+    return _render(invitation, g.site, sections, name, [], notify=notify)
 
 
 def _from_elsewhere() -> bool:
@@ -500,6 +509,7 @@ def send_reviews(token: str) -> Any:
         return _message(locale, "foreign", 403)
     form = request.form
     name = form.get("author_name", "")
+    notify = form.get("notify") == "1"  # "tell me when the shop answers"
     sections = _sections(invitation)
     existing = _existing(invitation)
     filled = 0
@@ -524,7 +534,7 @@ def send_reviews(token: str) -> Any:
     if name_error:
         errors.append(("author_name", name_error))
     if errors:
-        return _render(invitation, site, sections, name, errors, name_error, 422)
+        return _render(invitation, site, sections, name, errors, name_error, 422, notify)
     try:
         for section, data in loaded:
             reviews.submit_review(
@@ -532,7 +542,7 @@ def send_reviews(token: str) -> Any:
                 site,
                 section.product,
                 # The address is the invitation's: the page does not ask for it again.
-                {**data, "author_email": invitation.email, "invite": token},
+                {**data, "author_email": invitation.email, "invite": token, "notify": notify},
                 visitor_hash=visitor_hash(),
                 network_hash=network_hash(),
             )

@@ -501,6 +501,40 @@ def test_a_rolled_back_reply_queues_nothing(
         assert found is not None and found.reply_notified_at is None
 
 
+def test_the_hosted_review_page_asks_and_the_answer_is_told(
+    mail_app: Flask, open_shop: Api, smtp_sink: MailSink
+) -> None:
+    mapi = open_shop
+    made = {"email": "ada@example.com", "name": "Ada", "store_review": False}
+    first = ok(
+        mapi.admin("POST", "/invitations", json={**made, "order_id": "1", "products": ["sku-1"]}),
+        201,
+    )["invitation"]
+    second = ok(
+        mapi.admin("POST", "/invitations", json={**made, "order_id": "2", "products": ["sku-2"]}),
+        201,
+    )["invitation"]
+    client = mail_app.test_client()
+    path = urlsplit(first["url"]).path
+    page = client.get(path).get_data(as_text=True)
+    assert 'type="checkbox" id="notify" name="notify" value="1">' in page  # not ticked
+    assert "Tell me by e-mail (ada@example.com) when the shop answers." in page
+    sent = {"author_name": "Ada", "rating-1": "5", "body-1": "Lovely mill."}
+    assert client.post(path, data={**sent, "notify": "1"}).status_code == 303
+    assert 'name="notify" value="1" checked>' in client.get(path).get_data(as_text=True)
+    other = urlsplit(second["url"]).path
+    assert client.post(other, data={**sent, "body-1": "Nice kettle."}).status_code == 303
+
+    listed = ok(mapi.admin("GET", "/reviews"))["reviews"]
+    for item in listed:
+        ok(mapi.admin("PATCH", f"/reviews/{item['id']}", json={"reply": "Thank you, Ada!"}))
+    assert [m.kind for m in messages(mail_app)] == ["reply"]  # the ticked one only
+    assert run(mail_app).replies == 1
+    [arrived] = smtp_sink.wait_for(1)
+    assert arrived.rcpt_tos == ["ada@example.com"]
+    assert "> Lovely mill." in text_of(arrived) and "Nice kettle" not in text_of(arrived)
+
+
 # ---------------------------------------------------------------- when it runs
 
 

@@ -1,7 +1,7 @@
 // Fan comments: a product's discussion, or the thread under one review (3 levels deep).
 import { api, getJSON } from './api.js';
 import { h } from './dom.js';
-import { field, makeForm } from './form.js';
+import { field, makeForm, notifyBox } from './form.js';
 
 export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
   const box = h('div');
@@ -17,9 +17,11 @@ export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
   const form = (parent) => {
     const fBody = field('body', L.t('fComment'), { area: true, required: true, max: 5000 });
     const fName = field('author_name', L.t('fName'), { required: true, max: 80, auto: 'name' });
+    const fEmail = field('author_email', L.t('fEmail'), { type: 'email', max: 254, auto: 'email' });
+    const fNotify = notifyBox(L, fEmail);
     const message = parent ? note : h('div', { class: 'msg good', tabindex: '-1', hidden: true });
     const f = makeForm(L, {
-      fields: [fBody, fName],
+      fields: [fBody, fName, fEmail, fNotify],
       submitLabel: L.t('sendC'),
       url: base,
       live: ctx.live,
@@ -27,6 +29,8 @@ export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
       body: (v) => ({
         body: v.body,
         author_name: v.author_name,
+        author_email: v.author_email || undefined,
+        notify: (v.author_email && v.notify) || undefined,
         review_id: reviewId || undefined,
         parent_id: parent ? parent.id : undefined,
       }),

@@ -26,6 +26,21 @@ export function field(name, label, opts = {}) {
   };
 }
 
+// "Tell me when the shop answers": a checkbox after the e-mail field `email`, sent as
+// `notify: true` only with an address (the form asks for one when it is ticked).
+export function notifyBox(L, email) {
+  const id = newId();
+  const err = h('p', { class: 'err' });
+  const input = h('input', { id, name: 'notify', type: 'checkbox' });
+  return {
+    name: 'notify',
+    input,
+    err,
+    needs: email.name,
+    wrap: h('div', { class: 'fld chk' }, input, h('label', { for: id }, L.t('fNotify')), err),
+  };
+}
+
 // The shared submit machinery of the review and comment forms: client checks that mirror
 // the server's, one Idempotency-Key per distinct submission (kept for retries), the
 // server's 422 messages next to their field, a retry button when the network fails.
@@ -63,7 +78,8 @@ export function makeForm(L, { fields, extra, note, submitLabel, url, body, done,
 
   const values = () => {
     const v = {};
-    for (const f of fields) v[f.name] = f.input.value.trim();
+    for (const f of fields)
+      v[f.name] = f.input.type === 'checkbox' ? f.input.checked : f.input.value.trim();
     if (extra) v[extra.name] = extra.value();
     return v;
   };
@@ -94,6 +110,7 @@ export function makeForm(L, { fields, extra, note, submitLabel, url, body, done,
       else if (f.max && [...x.normalize('NFC')].length > f.max)
         errors[f.name] = L.t('tooLong', { n: f.max });
       else if (f.type === 'email' && x && !EMAIL_RE.test(x)) errors[f.name] = L.t('badEmail');
+      else if (f.needs && x && !v[f.needs]) errors[f.needs] = L.t('needEmail');
     }
     return errors;
   };

@@ -30,6 +30,8 @@ const EN = {
   fBody: 'Your review',
   fName: 'Your name',
   fEmail: 'Email (optional, never shown)',
+  fNotify: 'Tell me by email when the shop answers',
+  needEmail: 'Enter your email to hear when the shop answers.',
   fComment: 'Your comment',
   send: 'Submit review',
   sendC: 'Post comment',

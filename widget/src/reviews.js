@@ -8,7 +8,7 @@ import { getJSON, reviewsUrl } from './api.js';
 import { shareSummary } from './badges.js';
 import { commentArea } from './comments.js';
 import { clear, h, ids, lifetime, newId, shadow, starLabel, stars, top } from './dom.js';
-import { field, inviteNote, makeForm, ratingInput } from './form.js';
+import { field, inviteNote, makeForm, notifyBox, ratingInput } from './form.js';
 import { localize } from './i18n.js';
 import { reviewItem } from './item.js';
 import { jsonLd, removeJsonLd } from './jsonld.js';
@@ -111,6 +111,7 @@ export function reviews(el) {
   const fBody = field('body', L.t('fBody'), { area: true, required: true, max: 5000 });
   const fName = field('author_name', L.t('fName'), { required: true, max: 80, auto: 'name' });
   const fEmail = field('author_email', L.t('fEmail'), { type: 'email', max: 254, auto: 'email' });
+  const fNotify = notifyBox(L, fEmail);
   const toggleForm = (open) => {
     review.form.hidden = !open;
     writeBtn.setAttribute('aria-expanded', String(open));
@@ -122,7 +123,7 @@ export function reviews(el) {
   const review = makeForm(L, {
     note: invite ? inviteNote(L, () => (invite = null)) : null,
     extra: rating,
-    fields: [fTitle, fBody, fName, fEmail],
+    fields: [fTitle, fBody, fName, fEmail, fNotify],
     submitLabel: L.t('send'),
     url: reviewsUrl(site, product),
     live: ctx.live,
@@ -131,6 +132,7 @@ export function reviews(el) {
       const b = { rating: v.rating, body: v.body, author_name: v.author_name };
       if (v.title) b.title = v.title;
       if (v.author_email) b.author_email = v.author_email;
+      if (v.author_email && v.notify) b.notify = true;
       if (invite) b.invite = invite;
       return b;
     },

@@ -26,6 +26,8 @@ export default {
   fBody: 'Ihr Text',
   fName: 'Ihr Name',
   fEmail: 'E-Mail (optional, wird nie angezeigt)',
+  fNotify: 'Per E-Mail benachrichtigen, wenn der Shop antwortet',
+  needEmail: 'Geben Sie Ihre E-Mail-Adresse an, um von der Antwort des Shops zu erfahren.',
   fComment: 'Ihr Kommentar',
   send: 'Bewertung absenden',
   sendC: 'Kommentar senden',

@@ -26,6 +26,8 @@ export default {
   fBody: 'Tu opinión',
   fName: 'Tu nombre',
   fEmail: 'Correo (opcional, nunca se muestra)',
+  fNotify: 'Avisarme por correo cuando la tienda responda',
+  needEmail: 'Indica tu correo para saber cuándo responde la tienda.',
   fComment: 'Tu comentario',
   send: 'Enviar opinión',
   sendC: 'Publicar comentario',

@@ -26,6 +26,8 @@ export default {
   fBody: 'Votre avis',
   fName: 'Votre nom',
   fEmail: 'E-mail (facultatif, jamais affiché)',
+  fNotify: 'Me prévenir par e-mail quand la boutique répond',
+  needEmail: 'Indiquez votre e-mail pour être prévenu de la réponse de la boutique.',
   fComment: 'Votre commentaire',
   send: 'Publier l’avis',
   sendC: 'Publier le commentaire',
