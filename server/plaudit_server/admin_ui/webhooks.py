@@ -4,9 +4,11 @@ Everything goes through what ``/api/v1/admin/webhooks`` uses: forms are loaded b
 ``schemas.WebhookCreate`` and ``schemas.WebhookPatch`` and acted on by
 ``services.webhooks`` (so the page refuses exactly what the API refuses, with the same
 messages: an ``ftp:`` or private URL, an unknown event type, a 21st webhook), and
-"send a test event" and "send again" attempt the delivery in the request with
-``webhooks.delivery.deliver_now``, as the API's ``/test`` and ``/retry`` do. Webhooks and
-deliveries are looked up through the site, so another site's ids are a 404.
+"send a test event" and "send again" claim the delivery in their own transaction
+(``ping``, ``schedule_retry``) and attempt it in the request with
+``webhooks.delivery.deliver_claimed``, as the API's ``/test`` and ``/retry`` do, so the
+page says what the receiver answered. Webhooks and deliveries are looked up through the
+site, so another site's ids are a 404.
 
 A signing secret is shown once, on the page that answers its creation or rotation, and
 never again (the response is ``no-store``, as every admin page).
