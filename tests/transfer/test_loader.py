@@ -5,7 +5,8 @@ of a duplicate is kept must be the same on both."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from plaudit_server.ids import new_id
 from plaudit_server.models import STORE, Product, Review, Status
 from plaudit_server.services import sites
 from plaudit_server.transfer import loader
-from plaudit_server.transfer.records import Record, ReviewRecord
+from plaudit_server.transfer.records import ImportFileError, Record, ReviewRecord
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 
@@ -225,3 +226,55 @@ def test_new_ids_are_ids_as_new_id_makes_them() -> None:
         assert abs((decode(value) >> 80) - reference) < 5000  # the same milliseconds
     assert len({decode(value) & ((1 << 80) - 1) for value in ids}) == 5000  # random part
     assert loader._new_ids("prd", 0) == []
+
+
+def test_a_reader_error_is_raised_after_the_batches_before_it(
+    app: Flask, make_site: Callable[..., SiteInfo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader runs in a thread of its own (``loader._Prefetch``): its error still
+    reaches the caller, where it was, and the reader is closed in its own thread."""
+    monkeypatch.setattr(loader, "BATCH", 2)
+    site = make_site()
+    ended_in: list[str] = []
+
+    def records() -> Iterator[Record]:
+        try:
+            yield review("a")
+            yield review("b")
+            yield review("c")
+            raise ImportFileError("broken after three rows")
+        finally:
+            ended_in.append(threading.current_thread().name)
+
+    with pytest.raises(ImportFileError, match="broken after three rows"):
+        run(app, site.slug, records())
+    assert set(stored(app)) == {"a", "b"}  # the first batch, committed
+    assert ended_in == ["plaudit-import-reader"]
+
+
+def test_a_writer_error_stops_the_reader(
+    app: Flask, make_site: Callable[..., SiteInfo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = make_site()
+    produced = 0
+    closed = threading.Event()
+
+    def endless() -> Iterator[Record]:
+        nonlocal produced
+        try:
+            while True:
+                produced += 1
+                yield review(f"r{produced}")
+        finally:
+            closed.set()
+
+    def fail(self: Any, batch: list[Any]) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(loader._Writer, "write", fail)
+    with pytest.raises(RuntimeError, match="went away"):
+        run(app, site.slug, endless())
+    assert closed.wait(5)
+    assert not any(t.name == "plaudit-import-reader" for t in threading.enumerate())
+    # Read ahead by a bounded amount only (memory flat): a batch, the queue, a chunk.
+    assert produced <= loader.BATCH + loader._Prefetch.CHUNK * (loader._Prefetch.DEPTH + 2)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import csv
 import os
+import queue
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,25 +147,26 @@ def import_records(
     writer = _Writer(session, site, source, summary, dry_run=dry_run, status=status)
     batch: list[ReviewRecord | CommentRecord | Other] = []
     batches = 0
-    for record in records:
-        if isinstance(record, Note):
-            summary.notes.append(record.text)
-            continue
-        summary.read += 1
-        if isinstance(record, Refused):
-            summary.refused.append(record)
-        else:
-            batch.append(record)
-        if len(batch) >= BATCH:
-            writer.write(batch)
-            batch = []
-            batches += 1
-            if batches % ANALYZE_EVERY == 1:
-                _analyze(session)
-            if not (dry_run or strict):
-                session.commit()
-            if progress is not None:
-                progress(summary.read)
+    with _Prefetch(records) as prefetched:
+        for record in prefetched:
+            if isinstance(record, Note):
+                summary.notes.append(record.text)
+                continue
+            summary.read += 1
+            if isinstance(record, Refused):
+                summary.refused.append(record)
+            else:
+                batch.append(record)
+            if len(batch) >= BATCH:
+                writer.write(batch)
+                batch = []
+                batches += 1
+                if batches % ANALYZE_EVERY == 1:
+                    _analyze(session)
+                if not (dry_run or strict):
+                    session.commit()
+                if progress is not None:
+                    progress(summary.read)
     writer.write(batch)
     if progress is not None:
         progress(summary.read)
@@ -178,6 +181,75 @@ def import_records(
     cache.touch(session, site.slug)  # every cached read of the site
     session.commit()
     return summary
+
+
+_END = object()
+
+
+class _Prefetch:
+    """The reader runs in a thread of its own, a few records ahead of the writer: while
+    the writer waits on the database (which releases the GIL), the next batch is read
+    and parsed, instead of after. Bounded (``DEPTH`` chunks of ``CHUNK`` records), so
+    memory stays flat; the reader's exceptions (``ImportFileError``...) are raised here,
+    in the writer's thread, where the reader would have raised them. The reader is
+    closed in its own thread (a reader may hold a SQLite connection of that thread)."""
+
+    CHUNK = 500
+    DEPTH = 8
+
+    def __init__(self, records: Iterable[Record]) -> None:
+        self._records = records
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=self.DEPTH)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="plaudit-import-reader")
+        self._thread.daemon = True
+
+    def __enter__(self) -> Iterator[Record]:
+        self._thread.start()
+        return self._records_in_order()
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _read(self) -> None:
+        iterator = iter(self._records)
+        chunk: list[Record] = []
+        try:
+            for record in iterator:
+                chunk.append(record)
+                if len(chunk) >= self.CHUNK:
+                    if not self._put(chunk):
+                        return
+                    chunk = []
+            if chunk and not self._put(chunk):
+                return
+            self._put(_END)
+        except BaseException as error:  # raised again in the writer's thread
+            if not chunk or self._put(chunk):  # the records before it first
+                self._put(error)
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _records_in_order(self) -> Iterator[Record]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
 
 
 class _Writer:
