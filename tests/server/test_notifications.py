@@ -9,6 +9,7 @@ by moving timestamps back in the database, never by sleeping.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from conftest import Api, SiteInfo
+from conftest import Api, RedisProcess, SiteInfo
 from mailsink import Arrived, MailSink
 from plaudit_server.extensions import db
 from plaudit_server.models import Comment, Message, Review, Site
@@ -551,6 +552,87 @@ def test_without_redis_it_goes_out_right_after_the_response(
     assert arrived.rcpt_tos == ["ada@example.com"]
     [sent] = messages(mail_app)
     assert sent.sent_at is not None
+
+
+def test_with_redis_the_worker_sends_it(
+    app_factory: Callable[..., Flask],
+    smtp_sink: MailSink,
+    own_redis: RedisProcess,
+    shop: SiteInfo,
+) -> None:
+    app = app_factory(**smtp_sink.config, REDIS_URL=own_redis.url)
+    api = Api(app.test_client(), shop)
+    new_items(api, "instant")
+    response = api.post_review(body="Queued for the worker")
+    ok(response, 201)
+    response.close()
+    assert smtp_sink.messages == []  # with Redis, the request itself sends nothing
+    result = app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    [arrived] = smtp_sink.wait_for(1)
+    assert arrived.rcpt_tos == ["owner@acme.test"]
+    [sent] = messages(app)
+    assert sent.sent_at is not None
+    app.extensions["plaudit_mail"].close()
+
+
+def test_a_crash_after_claiming_never_mails_twice(
+    mail_app: Flask, open_shop: Api, smtp_sink: MailSink
+) -> None:
+    mapi = open_shop
+    item = review(mapi, author_email="ada@example.com", notify=True)
+    ok(mapi.admin("PATCH", f"/reviews/{item['id']}", json={"reply": "Thanks!"}))
+    claimed_at = utcnow() - timedelta(minutes=5)
+    with mail_app.app_context():  # a worker claimed it, then died (sent or not: unknown)
+        db.session.execute(sa.update(Message).values(claimed_at=claimed_at, attempts=1))
+        db.session.commit()
+    assert run(mail_app).total == 0  # a claim in flight is left alone
+    with mail_app.app_context():  # older than INVITATION_CLAIM_TIMEOUT (15 minutes)
+        db.session.execute(sa.update(Message).values(claimed_at=claimed_at - timedelta(hours=1)))
+        db.session.commit()
+    assert run(mail_app).taken_as_sent == 1
+    [row] = messages(mail_app)
+    assert row.sent_at is not None and row.due_at is None
+    assert smtp_sink.messages == []
+
+
+@pytest.mark.parametrize("workers", [3])
+def test_workers_at_once_send_each_message_once(
+    app_factory: Callable[..., Flask],
+    smtp_sink: MailSink,
+    open_shop: Api,
+    workers: int,
+) -> None:
+    mapi = open_shop
+    for n in range(12):
+        item = review(mapi, body=f"Review {n}", author_email=f"buyer{n}@example.com", notify=True)
+        ok(mapi.admin("PATCH", f"/reviews/{item['id']}", json={"reply": f"Thanks {n}"}))
+    apps = [app_factory(**smtp_sink.config, NOTIFICATION_BATCH=2) for _ in range(workers)]
+    start = threading.Barrier(workers)
+    tallies: list[Tally] = []
+    failures: list[BaseException] = []
+
+    def work(app: Flask) -> None:
+        try:
+            start.wait(10)
+            tallies.append(run(app))
+        except BaseException as exc:  # reported below, not lost in the thread
+            failures.append(exc)
+        finally:
+            app.extensions["plaudit_mail"].close()
+
+    threads = [threading.Thread(target=work, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert sum(t.replies for t in tallies) == 12
+    arrived = smtp_sink.wait_for(12)
+    assert sorted(a.rcpt_tos[0] for a in arrived) == sorted(
+        f"buyer{n}@example.com" for n in range(12)
+    )
+    assert len(smtp_sink.messages) == 12
 
 
 def test_run_due_command(mail_app: Flask, mapi: Api, smtp_sink: MailSink) -> None:

@@ -76,7 +76,7 @@ SUPPRESSION_LIST = {NEW_ITEMS: OWNER_LIST, REPLY: VISITOR_LIST}
 
 MODES = ("off", "instant", "daily")
 DIGEST_EVERY = timedelta(days=1)
-BATCH = 100  # messages claimed per transaction
+BATCH = 100  # messages claimed per transaction (config NOTIFICATION_BATCH overrides)
 QUOTE_CHARS = 300  # how much of the visitor's own text the reply message quotes
 
 _QUEUED = "plaudit.notifications.queued"  # session.info: sites with a new_items row queued
@@ -269,10 +269,11 @@ def deliver_due(limit: int | None = None) -> Tally:
     at = utcnow()
     tally = Tally()
     budget = float(current_app.config["INVITATION_CLAIM_TIMEOUT"]) / 2
+    batch = int(current_app.config.get("NOTIFICATION_BATCH", BATCH))
     try:
         queue_digests(session, at)
         while limit is None or tally.total < limit:
-            size = BATCH if limit is None else min(BATCH, limit - tally.total)
+            size = batch if limit is None else min(batch, limit - tally.total)
             claimed, handled = _claim(session, at, size, tally)
             started = time.monotonic()
             for index, step in enumerate(claimed):
