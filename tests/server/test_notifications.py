@@ -196,6 +196,39 @@ def test_a_burst_is_one_message_counting_everything(
     assert "- 1 review: " in text_of(later) and "comment" not in text_of(later).split("--")[0]
 
 
+def test_one_long_session_queues_again_after_each_notice(
+    mail_app: Flask, mapi: Api, smtp_sink: MailSink, shop: SiteInfo
+) -> None:
+    """A job or a CLI command writes many transactions in one session: what one of them
+    queued (or rolled back) does not stop the next from queueing."""
+    from plaudit_server.services import reviews
+
+    new_items(mapi, "instant")
+    body = {"rating": 4, "author_name": "Job"}
+    with mail_app.app_context():
+        site = db.session.get(Site, shop.id)
+        assert site is not None
+        reviews.submit_review(
+            db.session, site, "sku-1", {**body, "body": "Rolled back"}, visitor_hash="a"
+        )
+        db.session.rollback()
+        site = db.session.get(Site, shop.id)
+        assert site is not None
+        reviews.submit_review(
+            db.session, site, "sku-1", {**body, "body": "First"}, visitor_hash="b"
+        )
+        db.session.commit()
+        assert deliver_due().new_items == 1
+        site = db.session.get(Site, shop.id)
+        assert site is not None
+        reviews.submit_review(
+            db.session, site, "sku-1", {**body, "body": "Second"}, visitor_hash="c"
+        )
+        db.session.commit()
+        assert deliver_due().new_items == 1
+    assert len(smtp_sink.wait_for(2)) == 2
+
+
 def test_published_and_spam_items_tell_nobody(
     mail_app: Flask, mapi: Api, smtp_sink: MailSink, shop: SiteInfo
 ) -> None:

@@ -52,7 +52,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, after_this_request, current_app, g, has_request_context
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import cache, events
 from ..extensions import db
@@ -204,7 +206,7 @@ def queue_reply(
     )
     if getattr(marked, "rowcount", 0) != 1:
         return None
-    item.reply_notified_at = now  # what the database says now (no write: same value)
+    set_committed_value(item, "reply_notified_at", now)  # what the database says now
     data: dict[str, Any] = {"item": "review" if model is Review else "comment", "id": item.id}
     if answer is not None:
         data["answer_id"] = answer.id
@@ -220,6 +222,13 @@ def queue_reply(
     session.add(message)
     _send_soon()
     return message
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_queued(session: Session) -> None:
+    """A new transaction checks again (the message it saw may be sent, or rolled back)."""
+    session.info.pop(_QUEUED, None)
 
 
 def _suppressed(session: Session, site_id: str, kind: str, email: str) -> bool:
