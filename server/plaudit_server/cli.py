@@ -158,8 +158,8 @@ DUE_WORK = (
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Run background jobs from the Redis queue (needs REDIS_URL), send the review
-    requests and reminders that fall due (every WORKER_POLL_SECONDS, default 5) and
-    deliver webhook events (every WEBHOOK_POLL_SECONDS, default 1)."""
+    requests, reminders and notifications that fall due (every WORKER_POLL_SECONDS,
+    default 5) and deliver webhook events (every WEBHOOK_POLL_SECONDS, default 1)."""
     try:
         run_worker(burst=burst, polls=DUE_WORK)
     except RuntimeError as exc:

@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "INVITATION_CLAIM_TIMEOUT": 900.0,
     # How often ``plaudit worker`` looks for due mail, in seconds.
     "WORKER_POLL_SECONDS": 5.0,
+    # Notification e-mails (services/notifications.py): None retries on
+    # INVITATION_RETRY_MINUTES; messages claimed per batch.
+    "NOTIFICATION_RETRY_MINUTES": None,
+    "NOTIFICATION_BATCH": 100,
     # Webhooks (see webhooks/delivery.py). ALLOW_PRIVATE (development and tests only)
     # also allows http and private addresses; CA_BUNDLE: a file of CA certificates to
     # trust instead of the system's.

@@ -95,10 +95,30 @@ TEXT: dict[str, dict[str, str]] = {
 
 # What each kind of message is called, in each language (after "no more ...").
 WHAT: dict[str, dict[str, str]] = {
-    "en": {"invitations": "review requests", "notifications": "notifications"},
-    "de": {"invitations": "Bewertungsanfragen", "notifications": "Benachrichtigungen"},
-    "fr": {"invitations": "demandes d'avis", "notifications": "notifications"},
-    "es": {"invitations": "solicitudes de opinión", "notifications": "notificaciones"},
+    "en": {
+        "invitations": "review requests",
+        "new_items": "moderation notices",
+        "replies": "reply notifications",
+        "notifications": "notifications",
+    },
+    "de": {
+        "invitations": "Bewertungsanfragen",
+        "new_items": "Moderationshinweise",
+        "replies": "Antwort-Benachrichtigungen",
+        "notifications": "Benachrichtigungen",
+    },
+    "fr": {
+        "invitations": "demandes d'avis",
+        "new_items": "avis de modération",
+        "replies": "notifications de réponse",
+        "notifications": "notifications",
+    },
+    "es": {
+        "invitations": "solicitudes de opinión",
+        "new_items": "avisos de moderación",
+        "replies": "avisos de respuesta",
+        "notifications": "notificaciones",
+    },
 }
 
 

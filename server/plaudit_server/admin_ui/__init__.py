@@ -3,8 +3,8 @@
 :mod:`.base` holds the blueprint and what every page shares (security headers, the
 same-origin check for forms, HTML error pages), :mod:`.sessions` the owner's session
 cookie, and :mod:`.auth`, :mod:`.queue`, :mod:`.invitations`, :mod:`.insight`,
-:mod:`.transfer`, :mod:`.webhooks` and :mod:`.settings` the pages. :func:`init_app` binds it all to the app, as any Flask
-extension is bound.
+:mod:`.transfer`, :mod:`.webhooks` and :mod:`.settings` the pages. :func:`init_app`
+binds it all to the app, as any Flask extension is bound.
 
 It was once a Flask app of its own, built on a worker's first ``/admin`` request, to keep
 its 1.2 MB out of workers that never serve an owner. With the memory budget raised

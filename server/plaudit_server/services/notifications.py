@@ -69,16 +69,13 @@ log = logging.getLogger(__name__)
 NEW_ITEMS = "new_items"  # Message.kind: to the shop, items wait in the queue
 REPLY = "reply"  # Message.kind: to a visitor, the shop answered
 KINDS = (NEW_ITEMS, REPLY)
-# The suppression lists each kind obeys. The suppression list knows one kind of
-# notification today (``suppressions.KINDS``), so both use it: an address that
-# unsubscribes gets neither (the shop's address and a visitor's are rarely the same).
-OWNER_LIST = "notifications"
-VISITOR_LIST = "notifications"
+# The suppression list each kind obeys: leaving one keeps the other.
+OWNER_LIST = "new_items"
+VISITOR_LIST = "replies"
 SUPPRESSION_LIST = {NEW_ITEMS: OWNER_LIST, REPLY: VISITOR_LIST}
 
 MODES = ("off", "instant", "daily")
 DIGEST_EVERY = timedelta(days=1)
-BATCH = 100  # messages claimed per transaction (config NOTIFICATION_BATCH overrides)
 QUOTE_CHARS = 300  # how much of the visitor's own text the reply message quotes
 
 _QUEUED = "plaudit.notifications.queued"  # session.info: sites with a new_items row queued
@@ -278,7 +275,7 @@ def deliver_due(limit: int | None = None) -> Tally:
     at = utcnow()
     tally = Tally()
     budget = float(current_app.config["INVITATION_CLAIM_TIMEOUT"]) / 2
-    batch = int(current_app.config.get("NOTIFICATION_BATCH", BATCH))
+    batch = int(current_app.config["NOTIFICATION_BATCH"])
     try:
         queue_digests(session, at)
         while limit is None or tally.total < limit:
@@ -477,7 +474,7 @@ def retry_minutes() -> list[float]:
     """The waits before each new try: ``NOTIFICATION_RETRY_MINUTES`` if configured, else
     the invitations' ``INVITATION_RETRY_MINUTES``."""
     config = current_app.config
-    value: Any = config.get("NOTIFICATION_RETRY_MINUTES") or config["INVITATION_RETRY_MINUTES"]
+    value: Any = config["NOTIFICATION_RETRY_MINUTES"] or config["INVITATION_RETRY_MINUTES"]
     if isinstance(value, str):  # PLAUDIT_..._RETRY_MINUTES=5,30,120
         value = [v for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
     return [float(v) for v in value]

@@ -25,7 +25,10 @@ from sqlalchemy.orm import Session
 from ..mail import public_url
 from ..models import Suppression
 
-KINDS = frozenset({"invitations", "notifications"})
+# The lists an address can leave: review requests, the shop's notices of items waiting
+# for moderation, the visitor's notices of the shop's answers ("notifications": the
+# name both notices once shared, kept so its links and exports stay valid).
+KINDS = frozenset({"invitations", "new_items", "replies", "notifications"})
 _SALT = "plaudit.unsubscribe"
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
