@@ -5,13 +5,14 @@ Every capability reports its changes with one call, in the transaction of the ch
     events.emit(session, site, "review.created", review)
 
 ``emit`` first calls the in-process listeners of that type (notifications subscribe
-here), then, if any of the site's enabled webhooks wants the type, writes the event and
-one delivery per webhook to the outbox tables (``models.Event``, ``models.Delivery``)
-in the same transaction: a change that rolls back leaves no event, a change that
-commits cannot lose its event, whatever Redis or the worker are doing. After the
-commit the deliverer is woken (``on_commit``: the worker through Redis, or a thread of
-this process without Redis); anything it misses is found by its next poll or by
-``plaudit run-due``.
+here), then, if any of the site's enabled webhooks wants the type (the site row says
+which types, ``Site.webhook_events``: no query), writes the event to the outbox table
+(``models.Event``) in the same transaction: a change that rolls back leaves no event,
+a change that commits cannot lose its event, whatever Redis or the worker are doing.
+After the commit the deliverer is woken (``on_commit``: a thread of this process
+without Redis; with Redis the worker polls), fans the event out to one delivery per
+webhook that wants it, and delivers them; anything it misses is found by its next poll
+or by ``plaudit run-due``. One INSERT is all an event costs the request.
 
 The payload is ``{"type", "timestamp", "data"}``, ``data`` being the object's admin
 form (registered at start-up by whoever owns the schemas: ``Hub.forms``), so an event
@@ -26,12 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from .models import Delivery, Event, Site, Webhook
+from .models import Delivery, Event, Site
 from .timeutil import isoformat, utcnow
 
 EVENT_TYPES = (
@@ -53,8 +53,7 @@ EVENT_TYPES = (
 # A listener gets (session, site, object, extra) in the transaction of the change.
 Listener = Callable[[Session, Site, Any, dict[str, Any]], None]
 
-_SUBSCRIBED = "plaudit.webhooks"  # session.info: the site's webhooks, read once a transaction
-_PENDING = "plaudit.events"  # session.info: this transaction wrote deliveries
+_PENDING = "plaudit.events"  # session.info: this transaction wrote events
 
 
 @dataclass
@@ -64,7 +63,7 @@ class Hub:
     # The admin form of each kind of object, by model class.
     forms: dict[type, Callable[[Any], dict[str, Any]]] = field(default_factory=dict)
     listeners: dict[str, list[Listener]] = field(default_factory=lambda: defaultdict(list))
-    # Called after a commit that wrote deliveries: the deliverer's wake-up call.
+    # Called after a commit that wrote events: the deliverer's wake-up call.
     on_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -99,23 +98,18 @@ def emit(
 ) -> Event | None:
     """Record that ``event_type`` happened to ``obj`` (or to ``data``, an object already
     in its admin form, e.g. one about to be deleted). ``previous`` names what changed
-    from (``{"status": "pending"}``). ``only`` (a webhook id) sends it to that webhook
-    alone, whatever it subscribes to (the test ``ping``). Returns the outbox row, or
-    None when no webhook wants it."""
+    from (``{"status": "pending"}``). Returns the outbox row, or None when none of the
+    site's webhooks wants the type (``Site.webhook_events``: no query to know).
+
+    The row is all the request writes: the deliverer fans it out to the webhooks that
+    want it. ``only`` (a webhook id) is the exception: the event goes to that webhook
+    alone, whatever it subscribes to, its delivery written here (the test ``ping``)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
     wiring = hub()
     for listener in wiring.listeners.get(event_type, ()):
         listener(session, site, obj, {"previous": previous})
-    if only is not None:
-        targets = [only]
-    else:
-        targets = [
-            hook_id
-            for hook_id, wanted in subscribed(session, site.id)
-            if "*" in wanted or event_type in wanted
-        ]
-    if not targets:
+    if only is None and not _wants(site, event_type):
         return None
     if data is None:
         data = form_of(obj, wiring)
@@ -125,23 +119,27 @@ def emit(
         payload["previous"] = previous
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     outbox = Event(site_id=site.id, type=event_type, body=body, created_at=now)
-    session.add(outbox)
-    session.add_all(
-        Delivery(
-            event=outbox, webhook_id=hook_id, type=event_type, next_attempt_at=now, created_at=now
+    if only is not None:
+        outbox.dispatched_at = now
+        session.add(
+            Delivery(
+                event=outbox, webhook_id=only, type=event_type, next_attempt_at=now, created_at=now
+            )
         )
-        for hook_id in targets
-    )
+    session.add(outbox)
     session.info[_PENDING] = True
     return outbox
 
 
-def wanted(session: Session, site: Site, event_type: str) -> bool:
+def _wants(site: Site, event_type: str) -> bool:
+    wanted = site.webhook_events or ()
+    return "*" in wanted or event_type in wanted
+
+
+def wanted(site: Site, event_type: str) -> bool:
     """Whether emitting ``event_type`` would do anything (a listener, a webhook): a
     caller that must load objects to emit them asks first."""
-    if hub().listeners.get(event_type):
-        return True
-    return any("*" in w or event_type in w for _, w in subscribed(session, site.id))
+    return bool(hub().listeners.get(event_type)) or _wants(site, event_type)
 
 
 def form_of(obj: Any, wiring: Hub | None = None) -> dict[str, Any]:
@@ -153,28 +151,8 @@ def form_of(obj: Any, wiring: Hub | None = None) -> dict[str, Any]:
     raise TypeError(f"no admin form registered for {type(obj).__name__}")
 
 
-def subscribed(session: Session, site_id: str) -> list[tuple[str, list[str]]]:
-    """The site's enabled webhooks and the types each wants, read once per transaction
-    (a bulk moderation of 500 items asks 500 times)."""
-    cached: dict[str, list[tuple[str, list[str]]]] = session.info.setdefault(_SUBSCRIBED, {})
-    if site_id not in cached:
-        rows = session.execute(
-            sa.select(Webhook.id, Webhook.events).where(
-                Webhook.site_id == site_id, Webhook.enabled.is_(True)
-            )
-        ).all()
-        cached[site_id] = [(row.id, list(row.events)) for row in rows]
-    return cached[site_id]
-
-
-def forget_subscriptions(session: Session) -> None:
-    """Call after changing a site's webhooks within a transaction that emits later."""
-    session.info.pop(_SUBSCRIBED, None)
-
-
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    session.info.pop(_SUBSCRIBED, None)
     if session.info.pop(_PENDING, False) and has_app_context():
         wiring: Hub | None = current_app.extensions.get("plaudit_events")
         for wake in wiring.on_commit if wiring else ():
@@ -183,5 +161,4 @@ def _after_commit(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_SUBSCRIBED, None)
     session.info.pop(_PENDING, None)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .ids import new_id
@@ -138,6 +139,15 @@ class Site(Base):
         sa.String(16), default="daily", server_default="daily"
     )
     owner_notified_at: Mapped[datetime | None]
+    # The event types the site's enabled webhooks want, together ("*": all), kept by
+    # services/webhooks.py: the request that emits an event reads it with the site, so
+    # a site without webhooks spends nothing on events (events.emit).
+    webhook_events: Mapped[list[str]] = mapped_column(
+        # jsonb on PostgreSQL: json has no equality, which comparing defaults needs.
+        sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+        default=list,
+        server_default=sa.text("'[]'"),
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -523,19 +533,32 @@ class Webhook(Base):
 
 class Event(Base):
     """The outbox: one row per event, written in the transaction of the change it tells
-    of, so a rolled-back change leaves none and a committed one cannot be lost.
+    of, so a rolled-back change leaves none and a committed one cannot be lost. The
+    deliverer fans it out to the webhooks that want it (``dispatched_at``).
 
     ``body`` is the JSON exactly as signed and sent, so every retry sends the same bytes
     under the same ``webhook-id`` (this row's id).
     """
 
     __tablename__ = "webhook_events"
-    __table_args__ = (sa.Index(None, "created_at"),)
+    __table_args__ = (
+        sa.Index(None, "created_at"),
+        # The deliverer's queue of events not yet fanned out to their webhooks.
+        sa.Index(
+            "ix_webhook_events_undispatched",
+            "created_at",
+            postgresql_where=sa.text("dispatched_at IS NULL"),
+            sqlite_where=sa.text("dispatched_at IS NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("msg"))
     site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(sa.String(40))
     body: Mapped[str] = mapped_column(sa.Text)
+    # When the deliverer made its deliveries, one per webhook that wanted it then
+    # (null: not yet); the request that emits it writes this row alone.
+    dispatched_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

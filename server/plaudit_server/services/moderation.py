@@ -58,7 +58,7 @@ def _announce(
 ) -> None:
     """Emit ``event_type`` for each moved row (``rows`` carry ``id`` and the old
     ``status``), loading the items only when someone wants to hear of it."""
-    if not events.wanted(session, site, event_type):
+    if not events.wanted(site, event_type):
         return
     old = {r.id: r.status for r in rows}
     items = session.scalars(
@@ -79,7 +79,7 @@ def _gone(
     """The admin forms of items about to be deleted, for their ``*.deleted`` events
     (empty when nobody listens)."""
     event_type = "review.deleted" if model is Review else "comment.deleted"
-    if not ids or not events.wanted(session, site, event_type):
+    if not ids or not events.wanted(site, event_type):
         return []
     items = session.scalars(sa.select(model).where(model.id.in_(ids)).order_by(model.id)).all()
     return [events.form_of(item) for item in items]

@@ -61,6 +61,7 @@ def checked_events(wanted: Sequence[str]) -> list[str]:
 
 
 def create(session: Session, site: Site, data: dict[str, Any]) -> Webhook:
+    _lock_site(session, site.id)
     count = session.scalar(
         sa.select(sa.func.count()).select_from(Webhook).where(Webhook.site_id == site.id)
     )
@@ -80,11 +81,12 @@ def create(session: Session, site: Site, data: dict[str, Any]) -> Webhook:
     )
     session.add(webhook)
     session.flush()
-    events.forget_subscriptions(session)
+    refresh_wanted(session, site.id)
     return webhook
 
 
 def update(session: Session, site: Site, webhook_id: str, changes: dict[str, Any]) -> Webhook:
+    _lock_site(session, site.id)
     webhook = owned(session, Webhook, site, webhook_id, lock=True)
     if "url" in changes:
         webhook.url = checked_url(changes["url"])
@@ -99,12 +101,13 @@ def update(session: Session, site: Site, webhook_id: str, changes: dict[str, Any
             disable(session, webhook, None)
     webhook.updated_at = utcnow()
     session.flush()
-    events.forget_subscriptions(session)
+    refresh_wanted(session, site.id)
     return webhook
 
 
 def disable(session: Session, webhook: Webhook, reason: str | None) -> None:
     """Switch a webhook off; what it still had to deliver is given up (``failed``)."""
+    _lock_site(session, webhook.site_id)
     webhook.enabled = False
     webhook.disabled_reason = reason
     webhook.updated_at = utcnow()
@@ -117,13 +120,37 @@ def disable(session: Session, webhook: Webhook, reason: str | None) -> None:
             error=(reason or "The webhook was disabled.")[:300],
         )
     )
+    session.flush()
+    refresh_wanted(session, webhook.site_id)
 
 
 def delete(session: Session, site: Site, webhook_id: str) -> None:
+    _lock_site(session, site.id)
     webhook = owned(session, Webhook, site, webhook_id, lock=True)
     session.delete(webhook)
     session.flush()
-    events.forget_subscriptions(session)
+    refresh_wanted(session, site.id)
+
+
+def _lock_site(session: Session, site_id: str) -> None:
+    """Changes of a site's webhooks take turns (the site row's lock), so the last one
+    to commit computes ``Site.webhook_events`` from every other's rows."""
+    session.execute(sa.select(Site.id).where(Site.id == site_id).with_for_update())
+
+
+def refresh_wanted(session: Session, site_id: str) -> None:
+    """Set ``Site.webhook_events``: the event types its enabled webhooks want, which
+    ``events.emit`` reads with the site instead of querying the webhooks."""
+    wanted: set[str] = set()
+    for types in session.scalars(
+        sa.select(Webhook.events).where(Webhook.site_id == site_id, Webhook.enabled.is_(True))
+    ):
+        wanted.update(types)
+    value = ["*"] if "*" in wanted else sorted(wanted)
+    site = session.get(Site, site_id)
+    if site is not None and site.webhook_events != value:
+        site.webhook_events = value
+        session.flush()
 
 
 def rotate_secret(session: Session, site: Site, webhook_id: str) -> Webhook:

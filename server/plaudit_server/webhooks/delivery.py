@@ -1,9 +1,12 @@
-"""Delivering the outbox: claim due deliveries, post them signed, record what happened.
+"""Delivering the outbox: fan events out, claim due deliveries, post them signed,
+record what happened.
 
-A run claims up to ``WEBHOOK_BATCH`` due deliveries (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, so several workers share the work; SQLite has one writer at a time) by
-moving their ``next_attempt_at`` past the attempt's deadline and committing, then posts
-them from a small thread pool (``WEBHOOK_CONCURRENCY``: one slow receiver does not hold
+A run first gives each new event (``Event.dispatched_at`` null) one delivery per
+enabled webhook of its site that wants its type, due at once. Then it claims up to
+``WEBHOOK_BATCH`` due deliveries (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+workers share the work; SQLite has one writer at a time) by moving their
+``next_attempt_at`` past the attempt's deadline and committing, then posts them from a
+small thread pool (``WEBHOOK_CONCURRENCY``: one slow receiver does not hold
 up the others), then records every outcome in one transaction:
 
 - 2xx: ``succeeded``.
@@ -17,7 +20,7 @@ claim runs out: delivery is at least once, and receivers deduplicate by ``webhoo
 which is the event's id on every attempt.
 
 When it runs: ``plaudit worker`` polls every ``WEBHOOK_POLL_SECONDS``; without Redis a
-thread of the web process is woken after each commit that wrote deliveries (work due
+thread of the web process is woken after each commit that wrote events (work due
 now), and ``plaudit run-due`` (cron) does whatever else is due, retries included.
 """
 
@@ -38,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from .. import cache, events
 from ..extensions import db
+from ..ids import new_id
 from ..models import Delivery, DeliveryStatus, Event, Webhook
 from ..services import webhooks
 from ..timeutil import utcnow
@@ -140,6 +144,8 @@ def deliver_due(limit: int | None = None) -> int:
     size = int(current_app.config["WEBHOOK_BATCH"])
     done = 0
     try:
+        while _dispatch(session, size):
+            pass
         while limit is None or done < limit:
             jobs = _claim(session, size if limit is None else min(size, limit - done))
             if not jobs:
@@ -155,6 +161,51 @@ def deliver_due(limit: int | None = None) -> int:
     return done
 
 
+def _dispatch(session: Session, size: int) -> int:
+    """Fan up to ``size`` new events out to the webhooks that want them now: one
+    delivery each, due at once. Returns how many events it took (0: none left)."""
+    rows = session.execute(
+        sa.select(Event.id, Event.site_id, Event.type, Event.created_at)
+        .where(Event.dispatched_at.is_(None))
+        .order_by(Event.created_at)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not rows:
+        session.rollback()
+        return 0
+    hooks: dict[str, list[tuple[str, list[str]]]] = {}
+    for hook_id, site_id, wanted in session.execute(
+        sa.select(Webhook.id, Webhook.site_id, Webhook.events).where(
+            Webhook.site_id.in_({row.site_id for row in rows}), Webhook.enabled.is_(True)
+        )
+    ):
+        hooks.setdefault(site_id, []).append((hook_id, wanted))
+    now = utcnow()
+    deliveries = [
+        {
+            "id": new_id("dlv"),
+            "webhook_id": hook_id,
+            "event_id": row.id,
+            "type": row.type,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": row.created_at,
+        }
+        for row in rows
+        for hook_id, wanted in hooks.get(row.site_id, ())
+        if "*" in wanted or row.type in wanted
+    ]
+    if deliveries:
+        session.execute(sa.insert(Delivery), deliveries)
+    session.execute(
+        sa.update(Event).where(Event.id.in_([row.id for row in rows])).values(dispatched_at=now)
+    )
+    session.commit()
+    return len(rows)
+
+
 def prune(session: Session) -> int:
     """Forget events older than ``WEBHOOK_RETENTION_DAYS`` with nothing left to deliver,
     and their deliveries: the log shows a month, the outbox does not grow for ever.
@@ -163,12 +214,13 @@ def prune(session: Session) -> int:
     busy = sa.select(Delivery.id).where(
         Delivery.event_id == Event.id, Delivery.status == DeliveryStatus.PENDING
     )
+    done = Event.dispatched_at.is_not(None)
     gone = 0
     while True:
         old = list(
             session.scalars(
                 sa.select(Event.id)
-                .where(Event.created_at < cutoff, ~busy.exists())
+                .where(Event.created_at < cutoff, done, ~busy.exists())
                 .limit(PRUNE_BATCH)
             )
         )
