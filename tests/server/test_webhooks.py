@@ -574,3 +574,28 @@ def test_a_webhook_gone_before_its_event_was_fanned_out_gets_nothing(
     assert _verify(kept["secret"], received)["type"] == "review.created"
     (logged,) = _settled(hapi, kept["id"])
     assert logged["status"] == "succeeded"
+
+
+def test_a_new_webhook_hears_nothing_from_before_it(
+    app_factory: Callable[..., Flask], prefix: str, hook_sink: HookSink
+) -> None:
+    """Events waiting to be fanned out (no worker ran) go to the webhooks that existed
+    when they happened, never to one created since."""
+    app = app_factory(REDIS_URL=SHARED_REDIS, REDIS_KEY_PREFIX=prefix, WEBHOOKS_ALLOW_PRIVATE=True)
+    with app.app_context():
+        new = sites.create_site(
+            db.session, "acme-shop", origins=[], owner_email="o@acme.test", password="pw-pw-pw-pw"
+        )
+        db.session.commit()
+        hapi = Api(app.test_client(), SiteInfo("acme-shop", new.secret_key, "", "", new.site.id))
+    old = _create(hapi, hook_sink.url + "/old")
+    hapi.post_review(body="Before the second webhook")
+    time.sleep(0.01)
+    later = _create(hapi, hook_sink.url + "/new")
+    hapi.post_review(body="After it")
+    with app.app_context():
+        assert delivery.deliver_due() == 3
+    assert len(_settled(hapi, old["id"], 2)) == 2
+    (only,) = _settled(hapi, later["id"])
+    assert only["status"] == "succeeded"
+    assert len(hook_sink.wait_for(3)) == 3

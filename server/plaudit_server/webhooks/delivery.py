@@ -32,7 +32,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -162,8 +162,9 @@ def deliver_due(limit: int | None = None) -> int:
 
 
 def _dispatch(session: Session, size: int) -> int:
-    """Fan up to ``size`` new events out to the webhooks that want them now: one
-    delivery each, due at once. Returns how many events it took (0: none left)."""
+    """Fan up to ``size`` new events out to the webhooks that want them now and existed
+    when they happened: one delivery each, due at once. Returns how many events it took
+    (0: none left)."""
     rows = session.execute(
         sa.select(Event.id, Event.site_id, Event.type, Event.created_at)
         .where(Event.dispatched_at.is_(None))
@@ -174,13 +175,13 @@ def _dispatch(session: Session, size: int) -> int:
     if not rows:
         session.rollback()
         return 0
-    hooks: dict[str, list[tuple[str, list[str]]]] = {}
-    for hook_id, site_id, wanted in session.execute(
-        sa.select(Webhook.id, Webhook.site_id, Webhook.events).where(
+    hooks: dict[str, list[tuple[str, list[str], datetime]]] = {}
+    for hook_id, site_id, wanted, created_at in session.execute(
+        sa.select(Webhook.id, Webhook.site_id, Webhook.events, Webhook.created_at).where(
             Webhook.site_id.in_({row.site_id for row in rows}), Webhook.enabled.is_(True)
         )
     ):
-        hooks.setdefault(site_id, []).append((hook_id, wanted))
+        hooks.setdefault(site_id, []).append((hook_id, wanted, created_at))
     now = utcnow()
     deliveries = [
         {
@@ -194,8 +195,9 @@ def _dispatch(session: Session, size: int) -> int:
             "created_at": row.created_at,
         }
         for row in rows
-        for hook_id, wanted in hooks.get(row.site_id, ())
-        if "*" in wanted or row.type in wanted
+        for hook_id, wanted, since in hooks.get(row.site_id, ())
+        # A webhook hears of what happens from its creation on, not of a backlog.
+        if since <= row.created_at and ("*" in wanted or row.type in wanted)
     ]
     if deliveries:
         session.execute(sa.insert(Delivery), deliveries)
