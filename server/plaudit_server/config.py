@@ -99,6 +99,14 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def number_list(value: Any) -> list[float]:
+    """A list of numbers from a setting: a list, or what the environment gives, a
+    string such as ``5,30,120`` (``PLAUDIT_INVITATION_RETRY_MINUTES=5,30,120``)."""
+    if isinstance(value, str):
+        value = value.replace("[", " ").replace("]", " ").replace(",", " ").split()
+    return [float(v) for v in value]
+
+
 def env_bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:

@@ -423,6 +423,29 @@ def mailer() -> Mailer:
     return found
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message: sent, or not and whether trying again may help."""
+
+    sent: bool
+    permanent: bool = False
+    error: str | None = None
+
+
+def attempt(mail: Mail) -> Outcome:
+    """Send ``mail`` with the app's mailer and say what became of it. A message that
+    may have gone out (the answer was lost) counts as sent: senders that must not mail
+    twice never retry it."""
+    try:
+        mailer().send(mail)
+    except MailError as exc:
+        if exc.maybe_sent:
+            log.warning("%s: %s; taken as sent", mail.message_id, exc)
+            return Outcome(sent=True, error=f"taken as sent: {exc}")
+        return Outcome(sent=False, permanent=exc.permanent, error=str(exc))
+    return Outcome(sent=True)
+
+
 def public_url(path: str) -> str:
     """``PUBLIC_URL`` joined with an absolute path (``/r/abc``): links in messages point
     at the server's public address, not at whatever host a request came in on."""

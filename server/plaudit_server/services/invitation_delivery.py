@@ -49,8 +49,9 @@ from flask import Flask, Response, after_this_request, current_app
 from sqlalchemy.orm import Session
 
 from .. import cache, jobs
+from ..config import number_list
 from ..extensions import db
-from ..mail import LOCALES, Mail, MailError, mailer, render
+from ..mail import LOCALES, Mail, Outcome, attempt, mailer, render
 from ..models import Invitation, InvitationStatus, Site
 from ..timeutil import utcnow
 from . import suppressions
@@ -125,14 +126,14 @@ def deliver_due(now: datetime | None = None, limit: int | None = None) -> Tally:
             size = batch if limit is None else min(batch, limit - tally.total)
             claimed, handled = _claim(session, at, now or utcnow(), size, tally)
             started = recorded = time.monotonic()
-            done: list[tuple[_Claimed, _Outcome, datetime]] = []
+            done: list[tuple[_Claimed, Outcome, datetime]] = []
             for index, step in enumerate(claimed):
                 if time.monotonic() - started > budget:
                     # Stop well before these claims could pass for stale ones.
                     _record(session, done, tally)
                     _release(session, claimed[index:])
                     return tally
-                done.append((step, _send(step.mail), now or utcnow()))
+                done.append((step, attempt(step.mail), now or utcnow()))
                 if len(done) >= RECORD_EVERY or time.monotonic() - recorded > RECORD_AFTER:
                     _record(session, done, tally)
                     done, recorded = [], time.monotonic()
@@ -295,26 +296,8 @@ def _locked_if_ours(session: Session, step: _Claimed) -> Invitation | None:
 # ---------------------------------------------------------------- sending, recording
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    sent: bool
-    permanent: bool = False
-    error: str | None = None
-
-
-def _send(mail: Mail) -> _Outcome:
-    try:
-        mailer().send(mail)
-    except MailError as exc:
-        if exc.maybe_sent:
-            log.warning("%s: %s; taken as sent", mail.message_id, exc)
-            return _Outcome(sent=True, error=f"taken as sent: {exc}")
-        return _Outcome(sent=False, permanent=exc.permanent, error=str(exc))
-    return _Outcome(sent=True)
-
-
 def _record(
-    session: Session, done: Sequence[tuple[_Claimed, _Outcome, datetime]], tally: Tally
+    session: Session, done: Sequence[tuple[_Claimed, Outcome, datetime]], tally: Tally
 ) -> None:
     """Write what became of claimed steps, a few dozen mails in one short transaction
     (one round trip per mail would cost more than the mail). A crash before this is a
@@ -342,7 +325,7 @@ def _record(
 
 
 def _apply(
-    row: Invitation, site: Site, step: Step, outcome: _Outcome, at: datetime, tally: Tally
+    row: Invitation, site: Site, step: Step, outcome: Outcome, at: datetime, tally: Tally
 ) -> None:
     row.claimed_at = None
     row.updated_at = at
@@ -397,10 +380,7 @@ def _give_up(row: Invitation, step: Step) -> None:
 
 
 def _retry_minutes() -> list[float]:
-    value: Any = current_app.config["INVITATION_RETRY_MINUTES"]
-    if isinstance(value, str):  # PLAUDIT_INVITATION_RETRY_MINUTES=5,30,120
-        value = [v for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
-    return [float(v) for v in value]
+    return number_list(current_app.config["INVITATION_RETRY_MINUTES"])
 
 
 # ---------------------------------------------------------------- the message

@@ -57,8 +57,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import cache, events
+from ..config import number_list
 from ..extensions import db
-from ..mail import LOCALES, Mail, MailError, mailer, public_url, render
+from ..mail import LOCALES, Mail, Outcome, attempt, mailer, public_url, render
 from ..models import STORE, Comment, Message, Review, Site, Status
 from ..timeutil import utcnow
 from . import suppressions
@@ -286,7 +287,7 @@ def deliver_due(limit: int | None = None) -> Tally:
                 if time.monotonic() - started > budget:
                     _release(session, claimed[index:])
                     return tally
-                outcome = _send(step.mail)
+                outcome = attempt(step.mail)
                 _record(session, step, outcome, tally)
             if handled < size:
                 break
@@ -425,25 +426,7 @@ def _locked_if_ours(session: Session, step: _Claimed) -> Message | None:
     return row
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    sent: bool
-    permanent: bool = False
-    error: str | None = None
-
-
-def _send(mail: Mail) -> _Outcome:
-    try:
-        mailer().send(mail)
-    except MailError as exc:
-        if exc.maybe_sent:
-            log.warning("%s: %s; taken as sent", mail.message_id, exc)
-            return _Outcome(sent=True, error=f"taken as sent: {exc}")
-        return _Outcome(sent=False, permanent=exc.permanent, error=str(exc))
-    return _Outcome(sent=True)
-
-
-def _record(session: Session, step: _Claimed, outcome: _Outcome, tally: Tally) -> None:
+def _record(session: Session, step: _Claimed, outcome: Outcome, tally: Tally) -> None:
     """What became of one claimed message. A crash before this leaves a claim behind:
     taken as sent later, never mailed twice."""
     row = _locked_if_ours(session, step)
@@ -474,10 +457,7 @@ def retry_minutes() -> list[float]:
     """The waits before each new try: ``NOTIFICATION_RETRY_MINUTES`` if configured, else
     the invitations' ``INVITATION_RETRY_MINUTES``."""
     config = current_app.config
-    value: Any = config["NOTIFICATION_RETRY_MINUTES"] or config["INVITATION_RETRY_MINUTES"]
-    if isinstance(value, str):  # PLAUDIT_..._RETRY_MINUTES=5,30,120
-        value = [v for v in value.replace("[", "").replace("]", "").split(",") if v.strip()]
-    return [float(v) for v in value]
+    return number_list(config["NOTIFICATION_RETRY_MINUTES"] or config["INVITATION_RETRY_MINUTES"])
 
 
 # ---------------------------------------------------------------- the messages

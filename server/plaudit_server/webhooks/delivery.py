@@ -40,6 +40,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from .. import cache, events
+from ..config import number_list
 from ..extensions import db
 from ..ids import new_id
 from ..models import Delivery, DeliveryStatus, Event, Webhook
@@ -132,10 +133,7 @@ def _wake() -> None:
 
 def retry_schedule() -> list[float]:
     """Seconds to wait after each failed attempt (``WEBHOOK_RETRY_SECONDS``)."""
-    value = current_app.config["WEBHOOK_RETRY_SECONDS"]
-    if isinstance(value, str):
-        value = [part for part in value.replace(",", " ").split() if part]
-    return [float(v) for v in value]
+    return number_list(current_app.config["WEBHOOK_RETRY_SECONDS"])
 
 
 def deliver_due(limit: int | None = None) -> int:
