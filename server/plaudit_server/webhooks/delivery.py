@@ -112,7 +112,7 @@ class _Runtime:
 
 
 def init_app(app: Flask) -> None:
-    """Wake the deliverer after each commit that wrote deliveries."""
+    """Wake the deliverer after each commit that wrote events."""
     hub = events.init_app(app)
     hub.on_commit.append(_wake)
 
@@ -307,18 +307,26 @@ def _attempt_and_record(session: Session, jobs: list[_Job]) -> None:
     _record(session, jobs, outcomes)
 
 
+GONE = "The receiver answered 410 Gone: the webhook was disabled."
+
+
 def _record(session: Session, jobs: list[_Job], outcomes: list[Attempt]) -> None:
     schedule = retry_schedule()
     now = utcnow()
-    gone: dict[str, str] = {}
+    # Webhooks whose receiver said 410 are disabled first: their site, then the webhook,
+    # then its deliveries, the order in which every change of webhooks locks them
+    # (services/webhooks.py), so this never deadlocks against an owner's change.
+    said_gone = {j.webhook_id for j, o in zip(jobs, outcomes, strict=True) if o.status == 410}
+    for webhook_id in sorted(said_gone):
+        webhook = session.get(Webhook, webhook_id)
+        if webhook is not None and webhook.enabled:
+            webhooks.disable(session, webhook, GONE)
     for job, outcome in zip(jobs, outcomes, strict=True):
         values: dict[str, object] = {"response_status": outcome.status}
         if outcome.ok:
             values |= {"status": DeliveryStatus.SUCCEEDED, "next_attempt_at": None, "error": None}
         elif outcome.status == 410:
-            error = "The receiver answered 410 Gone: the webhook was disabled."
-            values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None, "error": error}
-            gone[job.webhook_id] = error
+            values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None, "error": GONE}
         else:
             error = outcome.error or f"The receiver answered {outcome.status}."
             if job.attempts <= len(schedule):
@@ -328,8 +336,4 @@ def _record(session: Session, jobs: list[_Job], outcomes: list[Attempt]) -> None
                 values |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
             values["error"] = error[:300]
         session.execute(sa.update(Delivery).where(Delivery.id == job.delivery_id).values(**values))
-    for webhook_id, reason in gone.items():
-        webhook = session.get(Webhook, webhook_id, with_for_update=True)
-        if webhook is not None and webhook.enabled:
-            webhooks.disable(session, webhook, reason)
     session.commit()
