@@ -309,15 +309,6 @@ def rotate_webhook_secret(slug: str, webhook_id: str) -> Any:
 # ---------------------------------------------------------------- test, send again
 
 
-def attempt(delivery_id: str) -> Delivery:
-    """Attempt a delivery that ``ping`` or ``schedule_retry`` claimed for this request,
-    and return it as it then stands (as the API's ``/test`` and ``/retry`` answer)."""
-    deliverer.deliver_claimed([delivery_id])
-    found = db.session.get(Delivery, delivery_id, populate_existing=True)
-    assert found is not None
-    return found
-
-
 def outcome_of(found: Delivery, what: str) -> Outcome:
     """``found``'s state after an attempt, in words: ``what`` names it ("Test event")."""
     if found.status == DeliveryStatus.SUCCEEDED:
@@ -351,7 +342,7 @@ def send_test_event(slug: str, webhook_id: str) -> Any:
         return _to_webhook(slug, webhook_id)
     ping = webhook_service.ping(db.session, site, webhook.id)
     db.session.commit()
-    result = outcome_of(attempt(ping.id), "Test event")
+    result = outcome_of(deliverer.deliver_claimed(ping.id), "Test event")
     flash(result.message, result.category)
     return _to_webhook(slug, webhook_id, "#deliveries")
 
@@ -370,6 +361,6 @@ def retry_delivery(slug: str, webhook_id: str, delivery_id: str) -> Any:
         flash(problem.detail or "This delivery cannot be sent again now.", "error")
         return _to_webhook(slug, webhook_id, "#deliveries")
     db.session.commit()
-    result = outcome_of(attempt(found.id), f"Event {found.type}")
+    result = outcome_of(deliverer.deliver_claimed(found.id), f"Event {found.type}")
     flash(result.message, result.category)
     return _to_webhook(slug, webhook_id, "#deliveries")

@@ -10,7 +10,7 @@ from flask import Response, current_app, g
 from ..bodies import no_body
 from ..extensions import db, limiter
 from ..idempotency import idempotent
-from ..models import Delivery, Webhook
+from ..models import Webhook
 from ..openapi import Blueprint
 from ..schemas import (
     DeliveriesQuery,
@@ -118,7 +118,7 @@ def test_webhook(webhook_id: str) -> dict[str, Any]:
     with the receiver's answer or the error (retried like any delivery)."""
     found = webhooks.ping(db.session, g.site, webhook_id)
     db.session.commit()
-    return {"delivery": _attempted(found.id)}
+    return {"delivery": delivery.deliver_claimed(found.id)}
 
 
 @bp.route("/<webhook_id>/deliveries", methods=["GET"])
@@ -141,12 +141,4 @@ def retry_delivery(webhook_id: str, delivery_id: str) -> dict[str, Any]:
     answer with the outcome. 409 while the webhook is disabled."""
     found = webhooks.schedule_retry(db.session, g.site, webhook_id, delivery_id)
     db.session.commit()
-    return {"delivery": _attempted(found.id)}
-
-
-def _attempted(delivery_id: str) -> Delivery:
-    """Attempt the delivery in this request and answer with what happened."""
-    delivery.deliver_claimed([delivery_id])
-    found = db.session.get(Delivery, delivery_id, populate_existing=True)
-    assert found is not None
-    return found
+    return {"delivery": delivery.deliver_claimed(found.id)}

@@ -29,7 +29,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -234,19 +233,21 @@ def prune(session: Session) -> int:
     return gone
 
 
-def deliver_claimed(delivery_ids: Sequence[str]) -> None:
-    """Attempt deliveries that this request claimed in its own transaction (the test
+def deliver_claimed(delivery_id: str) -> Delivery:
+    """Attempt a delivery that this request claimed in its own transaction (the test
     and "send again" buttons: ``services.webhooks.ping`` and ``schedule_retry``), so no
-    worker can take them first and the answer tells the outcome."""
+    worker can take it first, and return it as it then stands: the answer tells the
+    outcome."""
     session = db.session
     rows = session.execute(
-        _rows().where(
-            Delivery.id.in_(list(delivery_ids)), Delivery.status == DeliveryStatus.PENDING
-        )
+        _rows().where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING)
     ).all()
     session.rollback()
     if rows:
         _attempt_and_record(session, [_job(row, row.attempts) for row in rows])
+    found = session.get(Delivery, delivery_id, populate_existing=True)
+    assert found is not None
+    return found
 
 
 def _rows() -> sa.Select[str, int, str, Webhook, str]:
