@@ -90,6 +90,29 @@ class Moderation(enum.StrEnum):
     PRE = "pre"
 
 
+# Why an item was rejected (also: marked spam by a person), told to its author and
+# counted in the transparency report. Never the rating: see ``guidelines.py``.
+REJECT_REASONS = (
+    "spam",
+    "offensive",
+    "off_topic",
+    "personal_data",
+    "not_genuine",
+    "conflict_of_interest",
+    "other",
+)
+
+# What a visitor may report an item for; ``illegal`` is a notice of illegal content
+# (EU Digital Services Act, art. 16) and needs details and an address.
+REPORT_REASONS = ("spam", "offensive", "off_topic", "personal_data", "fake", "illegal", "other")
+
+
+class ReportStatus(enum.StrEnum):
+    OPEN = "open"
+    KEPT = "kept"
+    REMOVED = "removed"
+
+
 def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
     # Stored by value as a short string with a CHECK, never as a native or magic number.
     return sa.Enum(
@@ -148,6 +171,11 @@ class Site(Base):
         default=list,
         server_default=sa.text("'[]'"),
     )
+    # Open reports that send a published item back to pending until decided (0: never).
+    report_threshold: Mapped[int] = mapped_column(default=3, server_default="3")
+    # The moderation guidelines the widget links to; null: the default in the site's
+    # language (``guidelines.py``).
+    guidelines: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -264,6 +292,23 @@ class Review(Base):
     # there): importing the same file again finds it and adds nothing. Null: made here.
     source: Mapped[str | None] = mapped_column(sa.String(16))
     source_id: Mapped[str | None] = mapped_column(sa.String(128))
+    # The last moderation decision by a person or the system (null: never decided):
+    # ``moderation_reason`` is one of ``REJECT_REASONS`` for rejected and spam items;
+    # ``moderation_note`` is shown to the author; ``moderated_by`` is the actor's label.
+    moderation_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    moderation_note: Mapped[str | None] = mapped_column(sa.Text)
+    moderated_at: Mapped[datetime | None]
+    moderated_by: Mapped[str | None] = mapped_column(sa.String(200))
+    # Reports not yet decided (``Report``), kept with the item for the admin lists.
+    reports_open: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The author's one appeal against a rejection, through its manage link.
+    appeal_message: Mapped[str | None] = mapped_column(sa.Text)
+    appealed_at: Mapped[datetime | None]
+    # Received an incentive (a discount, a gift) for writing it: disclosed publicly.
+    incentivized: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # When the shop first answered (its reply, or its own comment on the review): the
+    # response metrics (reply rate, time to reply) read this, not the reply itself.
+    first_reply_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -308,6 +353,20 @@ class Comment(Base):
     # there): importing the same file again finds it and adds nothing. Null: made here.
     source: Mapped[str | None] = mapped_column(sa.String(16))
     source_id: Mapped[str | None] = mapped_column(sa.String(128))
+    # The last moderation decision by a person or the system (null: never decided):
+    # ``moderation_reason`` is one of ``REJECT_REASONS`` for rejected and spam items;
+    # ``moderation_note`` is shown to the author; ``moderated_by`` is the actor's label.
+    moderation_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    moderation_note: Mapped[str | None] = mapped_column(sa.Text)
+    moderated_at: Mapped[datetime | None]
+    moderated_by: Mapped[str | None] = mapped_column(sa.String(200))
+    # Reports not yet decided (``Report``), kept with the item for the admin lists.
+    reports_open: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The author's one appeal against a rejection, through its manage link.
+    appeal_message: Mapped[str | None] = mapped_column(sa.Text)
+    appealed_at: Mapped[datetime | None]
+    # Received an incentive (a discount, a gift) for writing it: disclosed publicly.
+    incentivized: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -433,6 +492,8 @@ class Invitation(Base):
     name: Mapped[str | None] = mapped_column(sa.String(80))
     products: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     store_review: Mapped[bool] = mapped_column(default=True)
+    # The buyer is offered something for a review: its reviews are ``incentivized``.
+    incentive: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     locale: Mapped[str] = mapped_column(sa.String(8))
     status: Mapped[InvitationStatus] = mapped_column(_enum(InvitationStatus, "invitation_status"))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -618,3 +679,85 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Report(Base):
+    """A visitor's report of a published review or comment, open until the shop decides.
+
+    One per visitor and item (``visitor_hash``). ``object_id`` is not a foreign key:
+    the report outlives the item it was about (the transparency report counts it), and
+    an item deleted while reported closes its open reports as removed.
+    """
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        sa.UniqueConstraint("object_id", "visitor_hash"),
+        sa.Index(None, "site_id", "created_at", "id"),
+        sa.Index(None, "site_id", "status", "created_at", "id"),
+        sa.Index(None, "object_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("rpt"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    object_type: Mapped[str] = mapped_column(sa.String(16))  # "review" or "comment"
+    object_id: Mapped[str] = mapped_column(sa.String(32))
+    reason: Mapped[str] = mapped_column(sa.String(16))
+    details: Mapped[str | None] = mapped_column(sa.Text)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    locale: Mapped[str] = mapped_column(sa.String(8), default="en", server_default="en")
+    visitor_hash: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[ReportStatus] = mapped_column(
+        _enum(ReportStatus, "report_status"), default=ReportStatus.OPEN
+    )
+    note: Mapped[str | None] = mapped_column(sa.Text)  # the decision's why, told the reporter
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class AuditEntry(Base):
+    """One line of a site's audit log: who did what to which object, and why.
+
+    Append-only: nothing in the code updates or deletes a row, and database triggers
+    (migration 0012, on PostgreSQL and SQLite) refuse an UPDATE, and a DELETE unless
+    the site itself is being deleted. ``from_value``/``to_value`` are short strings (a
+    status, a setting's value), never an item's text: a deleted review leaves its
+    entries, not its words.
+    """
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        sa.Index(None, "site_id", "at", "id"),
+        sa.Index(None, "site_id", "object_id", "at", "id"),
+        sa.Index(None, "site_id", "action", "at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("aud"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_type: Mapped[str] = mapped_column(sa.String(16))  # key, owner, system, reviewer
+    actor_label: Mapped[str] = mapped_column(sa.String(200))
+    action: Mapped[str] = mapped_column(sa.String(48))
+    object_id: Mapped[str | None] = mapped_column(sa.String(64))
+    from_value: Mapped[str | None] = mapped_column(sa.String(500))
+    to_value: Mapped[str | None] = mapped_column(sa.String(500))
+    reason: Mapped[str | None] = mapped_column(sa.String(32))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class ManageToken(Base):
+    """The author's key to one submission (``/m/{token}``); only its SHA-256 is stored.
+
+    Not a foreign key to the item: once the item is deleted the token still finds this
+    row, so a reused link answers "deleted" (410) rather than "unknown" (404).
+    """
+
+    __tablename__ = "manage_tokens"
+    __table_args__ = (sa.Index(None, "object_id"),)
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    object_type: Mapped[str] = mapped_column(sa.String(16))  # "review" or "comment"
+    object_id: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
