@@ -11,8 +11,9 @@ return type, so the generated sync code says the right thing by renaming alone.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
+from ._base_client import NotGiven
 from .pagination import AsyncCursorPage, AsyncPaginator, CursorPage
 
 if TYPE_CHECKING:
@@ -64,3 +65,18 @@ def batch_key(idempotency_key: str | None, index: int) -> str | None:
     if idempotency_key is None:
         return None
     return idempotency_key if index == 0 else f"{idempotency_key}:{index}"
+
+
+def patch_body(**fields: Any) -> dict[str, Any]:
+    """A PATCH body of the fields given: those left ``NOT_GIVEN`` are left out, while
+    None is sent (it clears a field, such as a reply). Nothing given is a mistake."""
+    body = {name: value for name, value in fields.items() if not isinstance(value, NotGiven)}
+    if not body:
+        raise ValueError(f"Nothing to update: give {', '.join(fields)}.")
+    return body
+
+
+def rejection(reason: str | None, note: str | None) -> dict[str, Any]:
+    """The ``reason`` and ``note`` of a rejection as ``update()`` takes them: only those
+    given (``reject(id)`` alone sends neither)."""
+    return {k: v for k, v in {"reason": reason, "note": note}.items() if v is not None}

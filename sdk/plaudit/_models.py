@@ -15,6 +15,8 @@ from typing import Any, Literal, Required, TypedDict
 __all__ = [
     "AdminComment",
     "AdminReview",
+    "AuditActor",
+    "AuditEntry",
     "BatchError",
     "BatchResult",
     "Comment",
@@ -27,15 +29,24 @@ __all__ = [
     "InvitationStatus",
     "Locale",
     "Moderation",
+    "ModerationDecision",
     "NewInvitation",
     "Problem",
+    "RejectReason",
     "Reply",
+    "Report",
+    "ReportCounts",
+    "ReportDecision",
+    "ReportReason",
+    "ReportStatus",
+    "ResponseStats",
     "Review",
     "ReviewStatus",
     "Site",
     "Stats",
     "StatusCounts",
     "Summary",
+    "Transparency",
     "Webhook",
     "WebhookEvent",
     "WebhookEventType",
@@ -71,6 +82,35 @@ class InvitationStatus(StrEnum):
 #: The languages of the e-mail and the review page; other tags get the site's ``locale``.
 Locale = Literal["en", "de", "fr", "es"]
 
+#: Why an item was rejected (or marked spam), told to its author and counted in the
+#: transparency report. Never the rating: no reason exists for that.
+RejectReason = Literal[
+    "spam",
+    "offensive",
+    "off_topic",
+    "personal_data",
+    "not_genuine",
+    "conflict_of_interest",
+    "other",
+]
+
+#: What a visitor reports an item for; ``illegal`` is a notice of illegal content.
+ReportReason = Literal[
+    "spam", "offensive", "off_topic", "personal_data", "fake", "illegal", "other"
+]
+
+#: What the shop decides on an item's reports: ``keep`` it (published again if the
+#: reports had held it) or ``remove`` it (rejected, with a reason taken from the reports).
+ReportDecision = Literal["keep", "remove"]
+
+
+class ReportStatus(StrEnum):
+    """A report is ``OPEN`` until the shop decides on its item: ``KEPT`` or ``REMOVED``."""
+
+    OPEN = "open"
+    KEPT = "kept"
+    REMOVED = "removed"
+
 
 class NewInvitation(TypedDict, total=False):
     """One item of ``client.invitations.create_many``: the arguments of ``create``."""
@@ -82,6 +122,7 @@ class NewInvitation(TypedDict, total=False):
     locale: Locale | str | None
     send_at: dt.datetime | None
     store_review: bool
+    incentive: bool
 
 
 class Moderation(StrEnum):
@@ -121,6 +162,8 @@ class Review:
     """A review as the public sees it (published, no email address).
 
     ``product`` is None for a store review (a review of the shop itself).
+    ``incentivized`` says its author received something for it (a discount, a gift):
+    shown as "received an incentive" wherever the review is.
     """
 
     id: str
@@ -135,6 +178,7 @@ class Review:
     comment_count: int
     created_at: dt.datetime
     reply: Reply | None
+    incentivized: bool = False
 
     @staticmethod
     def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,6 +196,7 @@ class Review:
             "comment_count": data.get("comment_count", 0),
             "created_at": parse_datetime(data["created_at"]),
             "reply": Reply.from_dict(reply) if isinstance(reply, Mapping) else None,
+            "incentivized": bool(data.get("incentivized", False)),
         }
 
     @classmethod
@@ -160,13 +205,58 @@ class Review:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ModerationDecision:
+    """The last moderation of an item by a person: why it was rejected (``reason``, one
+    of :data:`RejectReason`; None when it was published), the ``note`` its author is
+    shown, when (``at``) and by whom (``by``: an API key's name, an owner's address).
+    """
+
+    reason: str | None
+    note: str | None
+    at: dt.datetime | None
+    by: str | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModerationDecision:
+        return cls(
+            reason=data.get("reason"),
+            note=data.get("note"),
+            at=_optional_datetime(data.get("at")),
+            by=data.get("by"),
+        )
+
+    @classmethod
+    def optional(cls, data: Any) -> ModerationDecision | None:
+        return cls.from_dict(data) if isinstance(data, Mapping) else None
+
+
+def _trust_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the admin forms of reviews and comments say of reports and appeals."""
+    return {
+        "moderation": ModerationDecision.optional(data.get("moderation")),
+        "reports_open": int(data.get("reports_open") or 0),
+        "appealed": bool(data.get("appealed", False)),
+        "appeal_message": data.get("appeal_message"),
+    }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class AdminReview(Review):
-    """A review as its site's owner sees it: any status, with the author's email."""
+    """A review as its site's owner sees it: any status, with the author's email.
+
+    ``moderation`` is the last decision a person took on it (None if nobody did);
+    ``reports_open`` counts visitors' reports awaiting a decision; ``appealed`` is true
+    once its author appealed a rejection, with their ``appeal_message``.
+    """
 
     status: ReviewStatus
     author_email: str | None
     updated_at: dt.datetime
     spam_reasons: list[str]
+    moderation: ModerationDecision | None = None
+    reports_open: int = 0
+    appealed: bool = False
+    appeal_message: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AdminReview:
@@ -176,6 +266,7 @@ class AdminReview(Review):
             author_email=data.get("author_email"),
             updated_at=parse_datetime(data["updated_at"]),
             spam_reasons=list(data.get("spam_reasons") or []),
+            **_trust_fields(data),
         )
 
 
@@ -216,12 +307,18 @@ class Comment:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AdminComment(Comment):
-    """A comment as its site's owner sees it: any status, with the author's email."""
+    """A comment as its site's owner sees it: any status, with the author's email, and
+    the same moderation, report and appeal fields as :class:`AdminReview`."""
 
     status: ReviewStatus
     author_email: str | None
     updated_at: dt.datetime
     spam_reasons: list[str]
+    moderation: ModerationDecision | None = None
+    reports_open: int = 0
+    appealed: bool = False
+    appeal_message: str | None = None
+    incentivized: bool = False
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AdminComment:
@@ -231,6 +328,8 @@ class AdminComment(Comment):
             author_email=data.get("author_email"),
             updated_at=parse_datetime(data["updated_at"]),
             spam_reasons=list(data.get("spam_reasons") or []),
+            incentivized=bool(data.get("incentivized", False)),
+            **_trust_fields(data),
         )
 
 
@@ -275,6 +374,10 @@ class Site:
     invite_reminder_days: int = 7
     #: Days an invitation's link stays good after its e-mail.
     invite_ttl_days: int = 60
+    #: Open reports that send a published item back to pending; 0: never.
+    report_threshold: int = 3
+    #: The site's own moderation guidelines; None: the default text.
+    guidelines: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Site:
@@ -288,6 +391,8 @@ class Site:
             invite_delay_days=int(data.get("invite_delay_days", 0)),
             invite_reminder_days=int(data.get("invite_reminder_days", 7)),
             invite_ttl_days=int(data.get("invite_ttl_days", 60)),
+            report_threshold=int(data.get("report_threshold", 3)),
+            guidelines=data.get("guidelines"),
         )
 
 
@@ -339,17 +444,41 @@ class InvitationStats:
         )
 
 
+def _optional_float(value: Any) -> float | None:
+    return float(value) if value is not None else None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ResponseStats:
+    """How the shop answers its reviews: the share answered (``reply_rate``, 0-1), the
+    median hours from a review to the shop's first answer, and the share of 1-2 star
+    reviews answered. Each is None while there is nothing to measure."""
+
+    reply_rate: float | None = None
+    median_hours_to_reply: float | None = None
+    low_rating_reply_rate: float | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResponseStats:
+        return cls(
+            reply_rate=_optional_float(data.get("reply_rate")),
+            median_hours_to_reply=_optional_float(data.get("median_hours_to_reply")),
+            low_rating_reply_rate=_optional_float(data.get("low_rating_reply_rate")),
+        )
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Stats:
     """Site statistics: counts by status, the site-wide average rating, the number of
-    reviews published on each of the last 90 days (oldest first), and how invitations
-    convert."""
+    reviews published on each of the last 90 days (oldest first), how invitations
+    convert, and how the shop answers reviews (``responses``)."""
 
     reviews: StatusCounts
     comments: StatusCounts
     average: float | None
     published_per_day: list[DayCount]
     invitations: InvitationStats
+    responses: ResponseStats = ResponseStats()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Stats:
@@ -363,6 +492,7 @@ class Stats:
                 for day in data.get("published_per_day") or []
             ],
             invitations=InvitationStats.from_dict(data.get("invitations") or {}),
+            responses=ResponseStats.from_dict(data.get("responses") or {}),
         )
 
 
@@ -597,3 +727,133 @@ class WebhookEvent:
     timestamp: dt.datetime
     data: dict[str, Any]
     previous: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Report:
+    """A visitor's report of a published review or comment (``object_type`` and
+    ``object_id``), open until the shop decides on the item.
+
+    ``reason`` is one of :data:`ReportReason`; ``details`` and ``email`` are what the
+    reporter wrote (both given for an ``illegal`` notice). Once decided, ``status`` is
+    ``kept`` or ``removed``, ``note`` the why the reporter was told, ``decided_at`` when
+    and ``decided_by`` who.
+    """
+
+    id: str
+    object_type: str
+    object_id: str
+    reason: str
+    details: str | None
+    email: str | None
+    status: ReportStatus
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    note: str | None = None
+    decided_by: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        return cls(
+            id=data["id"],
+            object_type=data["object_type"],
+            object_id=data["object_id"],
+            reason=data["reason"],
+            details=data.get("details"),
+            email=data.get("email"),
+            status=ReportStatus(data["status"]),
+            created_at=parse_datetime(data["created_at"]),
+            decided_at=_optional_datetime(data.get("decided_at")),
+            note=data.get("note"),
+            decided_by=data.get("decided_by"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditActor:
+    """Who did something: ``type`` is ``key`` (an API key), ``owner`` (signed in to the
+    admin page), ``system`` (a worker, the CLI, a report threshold) or ``reviewer`` (the
+    author, through their manage link); ``label`` names which one (a key's name and
+    prefix, an owner's address)."""
+
+    type: str
+    label: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditEntry:
+    """One line of the site's audit log, which nothing can change or delete.
+
+    ``action`` is what was done (``review.status``, ``site.moderation``,
+    ``report.decided``...), to ``object_id`` (None for the site itself). ``from_value``
+    and ``to_value`` are the value before and after (the API's ``from`` and ``to``: a
+    status, a setting; never an item's text), ``reason`` and ``note`` the why given.
+    """
+
+    id: str
+    at: dt.datetime
+    actor: AuditActor
+    action: str
+    object_id: str | None
+    from_value: str | None
+    to_value: str | None
+    reason: str | None
+    note: str | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditEntry:
+        actor = data.get("actor") or {}
+        return cls(
+            id=data["id"],
+            at=parse_datetime(data["at"]),
+            actor=AuditActor(type=actor.get("type") or "", label=actor.get("label") or ""),
+            action=data["action"],
+            object_id=data.get("object_id"),
+            from_value=data.get("from"),
+            to_value=data.get("to"),
+            reason=data.get("reason"),
+            note=data.get("note"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReportCounts:
+    """Visitors' reports over the period: how many came, and how many led to removal."""
+
+    received: int
+    removed: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Transparency:
+    """A site's public transparency report over the last 365 days: reviews and comments
+    ``received`` and ``published``, those rejected by reason (``rejected_by_reason``:
+    :data:`RejectReason` to count), visitors' ``reports``, the median hours from
+    submission to a moderation decision, and how the shop answers reviews
+    (``reply_rate`` 0-1 and ``median_hours_to_reply``; None with nothing to measure).
+    """
+
+    received: int
+    published: int
+    rejected_by_reason: dict[str, int]
+    reports: ReportCounts
+    median_hours_to_moderate: float | None
+    reply_rate: float | None
+    median_hours_to_reply: float | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Transparency:
+        reports = data.get("reports") or {}
+        return cls(
+            received=int(data.get("received", 0)),
+            published=int(data.get("published", 0)),
+            rejected_by_reason={
+                str(k): int(v) for k, v in (data.get("rejected_by_reason") or {}).items()
+            },
+            reports=ReportCounts(
+                received=int(reports.get("received", 0)), removed=int(reports.get("removed", 0))
+            ),
+            median_hours_to_moderate=_optional_float(data.get("median_hours_to_moderate")),
+            reply_rate=_optional_float(data.get("reply_rate")),
+            median_hours_to_reply=_optional_float(data.get("median_hours_to_reply")),
+        )

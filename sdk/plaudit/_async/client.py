@@ -16,14 +16,17 @@ from .._base_client import (
     DEFAULT_TIMEOUT,
     JSON_LINES,
     BaseClient,
+    path_segment,
     transport_error,
 )
 from .._exceptions import APIConnectionError, PlauditError
 from .._export import Destination, StreamExporter, split_lines
-from .._models import Stats
+from .._models import Stats, Transparency
+from .audit import AsyncAudit
 from .comments import AsyncComments
 from .invitations import AsyncInvitations
 from .products import AsyncProducts
+from .reports import AsyncReports
 from .reviews import AsyncReviews
 from .site import AsyncSiteResource
 from .store import AsyncStore
@@ -56,6 +59,8 @@ class AsyncPlaudit(BaseClient):
     store: AsyncStore
     site: AsyncSiteResource
     webhooks: AsyncWebhooks
+    reports: AsyncReports
+    audit: AsyncAudit
 
     def __init__(
         self,
@@ -83,6 +88,8 @@ class AsyncPlaudit(BaseClient):
         self.store = AsyncStore(self)
         self.site = AsyncSiteResource(self)
         self.webhooks = AsyncWebhooks(self)
+        self.reports = AsyncReports(self)
+        self.audit = AsyncAudit(self)
 
     def with_options(
         self,
@@ -258,11 +265,23 @@ class AsyncPlaudit(BaseClient):
                     request=response.request,
                 )
 
-    async def stats(self) -> Stats:
+    async def stats(self, *, product: str | None = None) -> Stats:
         """Counts by status for reviews and comments, the average rating, reviews
-        published per day over the last 90 days, and how many invitations sent brought
-        a review (``invitations.conversion``)."""
-        return Stats.from_dict(await self.request("GET", "admin/stats"))
+        published per day over the last 90 days, how many invitations sent brought a
+        review (``invitations.conversion``), and how the shop answers its reviews
+        (``responses``: reply rate, median hours to the first reply, share of 1-2 star
+        reviews answered). ``product`` gives one product's figures."""
+        params = {"product": product}
+        return Stats.from_dict(await self.request("GET", "admin/stats", params=params))
+
+    async def transparency(self, *, site: str | None = None) -> Transparency:
+        """A site's public transparency report over the last 365 days: what was
+        received, published and rejected (by reason), reports, time to moderate, and
+        how the shop answers reviews. ``site`` is a site's slug; left out, the client's
+        own (the same report is readable by anyone at ``/t/{site}``)."""
+        slug = site if site is not None else await self._own_site_id()
+        path = f"sites/{path_segment(slug, 'site')}/transparency"
+        return Transparency.from_dict(await self.request("GET", path))
 
     async def _own_site_id(self) -> str:
         if self._site_id is None:

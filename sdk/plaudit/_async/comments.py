@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from .._base_client import path_segment
-from .._base_resource import AsyncPages
-from .._models import AdminComment, CommentStatus
+from .._base_client import NOT_GIVEN, NotGiven, path_segment
+from .._base_resource import AsyncPages, patch_body, rejection
+from .._models import AdminComment, CommentStatus, RejectReason
 from .collection import AsyncCollection
 
 __all__ = ["AsyncComments"]
@@ -118,12 +118,20 @@ class AsyncComments(AsyncCollection[AdminComment]):
         self,
         comment_id: str,
         *,
-        status: CommentStatus | str,
+        status: CommentStatus | str | NotGiven = NOT_GIVEN,
+        reason: RejectReason | str | NotGiven = NOT_GIVEN,
+        note: str | NotGiven | None = NOT_GIVEN,
+        incentivized: bool | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> AdminComment:
-        """Change a comment's status."""
+        """Change a comment's status, or whether its author received an incentive.
+
+        ``reason`` and ``note`` say why it is rejected or marked spam, as for
+        ``client.reviews.update``.
+        """
+        body = patch_body(status=status, reason=reason, note=note, incentivized=incentivized)
         data = await self._client.request(
-            "PATCH", _path(comment_id), json={"status": status}, idempotency_key=idempotency_key
+            "PATCH", _path(comment_id), json=body, idempotency_key=idempotency_key
         )
         return AdminComment.from_dict(data)
 
@@ -131,13 +139,27 @@ class AsyncComments(AsyncCollection[AdminComment]):
         """Publish a comment."""
         return await self.update(comment_id, status=CommentStatus.PUBLISHED)
 
-    async def reject(self, comment_id: str) -> AdminComment:
-        """Reject a comment."""
-        return await self.update(comment_id, status=CommentStatus.REJECTED)
+    async def reject(
+        self,
+        comment_id: str,
+        *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
+    ) -> AdminComment:
+        """Reject a comment, telling its author why with ``reason`` and ``note``."""
+        return await self.update(
+            comment_id, status=CommentStatus.REJECTED, **rejection(reason, note)
+        )
 
-    async def mark_spam(self, comment_id: str) -> AdminComment:
-        """Mark a comment as spam."""
-        return await self.update(comment_id, status=CommentStatus.SPAM)
+    async def mark_spam(
+        self,
+        comment_id: str,
+        *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
+    ) -> AdminComment:
+        """Mark a comment as spam (``reason`` and ``note`` as for :meth:`reject`)."""
+        return await self.update(comment_id, status=CommentStatus.SPAM, **rejection(reason, note))
 
     async def delete(self, comment_id: str) -> None:
         """Delete a comment for good."""
@@ -148,7 +170,10 @@ class AsyncComments(AsyncCollection[AdminComment]):
         ids: Iterable[str],
         status: CommentStatus | str,
         *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
         idempotency_key: str | None = None,
     ) -> int:
-        """Give many comments one status (500 per request); returns how many were updated."""
-        return await self._moderate(ids, status, idempotency_key)
+        """Give many comments one status (500 per request); returns how many were
+        updated. ``reason`` and ``note`` go with ``"rejected"`` or ``"spam"``."""
+        return await self._moderate(ids, status, idempotency_key, reason=reason, note=note)

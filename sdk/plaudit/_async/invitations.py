@@ -69,6 +69,7 @@ class AsyncInvitations(AsyncCollection[Invitation]):
         locale: Locale | str | None = None,
         send_at: dt.datetime | None = None,
         store_review: bool = True,
+        incentive: bool = False,
         idempotency_key: str | None = None,
     ) -> Invitation:
         """Ask the buyer of one order to review its ``products`` (1-20 product ids).
@@ -76,7 +77,9 @@ class AsyncInvitations(AsyncCollection[Invitation]):
         The e-mail goes out at ``send_at`` (an aware datetime; default now plus the
         site's ``invite_delay_days``), in ``locale`` (a BCP 47 tag; default the site's),
         with one reminder ``invite_reminder_days`` later if no review came.
-        ``store_review=False`` leaves the shop itself out of the page. An order has one
+        ``store_review=False`` leaves the shop itself out of the page. ``incentive=True``
+        says the buyer is offered something for reviewing (a discount, a gift): the
+        reviews it brings are ``incentivized``, and say so. An order has one
         invitation: a second raises :class:`ConflictError` whose ``existing_id`` is the
         first. An address that unsubscribed gets an invitation with status
         ``unsubscribed``, and nothing is sent to it.
@@ -105,6 +108,8 @@ class AsyncInvitations(AsyncCollection[Invitation]):
                 "locale": locale,
                 "send_at": send_at,
                 "store_review": store_review,
+                # Sent only when true: what a server without incentives would refuse.
+                "incentive": incentive or None,
             }
         )
         data = await self._client.request(

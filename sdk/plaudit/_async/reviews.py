@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .._base_client import NOT_GIVEN, NotGiven, path_segment
-from .._base_resource import AsyncPages
+from .._base_resource import AsyncPages, patch_body, rejection
 from .._export import Destination, Exporter
-from .._models import AdminReview, ReviewStatus
+from .._models import AdminReview, RejectReason, ReviewStatus
 from .collection import AsyncCollection
 
 __all__ = ["AsyncReviews"]
@@ -41,23 +41,6 @@ def _list_params(
         "sort": sort,
         "limit": limit,
     }
-
-
-def _patch_body(
-    status: ReviewStatus | str | NotGiven,
-    reply: str | NotGiven | None,
-    verified_buyer: bool | NotGiven,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {}
-    if not isinstance(status, NotGiven):
-        body["status"] = status
-    if not isinstance(reply, NotGiven):
-        body["reply"] = reply
-    if not isinstance(verified_buyer, NotGiven):
-        body["verified_buyer"] = verified_buyer
-    if not body:
-        raise ValueError("Nothing to update: give status, reply or verified_buyer.")
-    return body
 
 
 def _export_total(stats_counts: Any, status: ReviewStatus | str | None) -> int | None:
@@ -121,11 +104,39 @@ class AsyncReviews(AsyncCollection[AdminReview]):
         status: ReviewStatus | str | NotGiven = NOT_GIVEN,
         reply: str | NotGiven | None = NOT_GIVEN,
         verified_buyer: bool | NotGiven = NOT_GIVEN,
+        reason: RejectReason | str | NotGiven = NOT_GIVEN,
+        note: str | NotGiven | None = NOT_GIVEN,
+        incentivized: bool | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> AdminReview:
-        """Change a review's status and/or the shop's public reply (None removes it)."""
+        """Change a review's status, the shop's public reply (None removes it), whether
+        its author is a ``verified_buyer`` or received an incentive (``incentivized``,
+        shown on the review).
+
+        ``reason`` (a :data:`~plaudit.RejectReason`) says why a review is rejected or
+        marked spam, and goes only with those statuses; ``note`` is a word to its author,
+        shown with the reason on their manage page. Both are kept in the review's
+        ``moderation`` and the audit log. A reason outside the list raises
+        :class:`~plaudit.ValidationError`.
+
+        >>> review = (await client.reviews.list(limit=1)).items[0]
+        >>> rejected = await client.reviews.update(
+        ...     review.id, status="rejected", reason="off_topic", note="About the courier."
+        ... )
+        >>> rejected.status, rejected.moderation.reason, rejected.moderation.note
+        (<ReviewStatus.REJECTED: 'rejected'>, 'off_topic', 'About the courier.')
+        >>> (await client.reviews.approve(review.id)).status
+        <ReviewStatus.PUBLISHED: 'published'>
+        """
         path = f"admin/reviews/{path_segment(review_id, 'review_id')}"
-        body = _patch_body(status, reply, verified_buyer)
+        body = patch_body(
+            status=status,
+            reply=reply,
+            verified_buyer=verified_buyer,
+            reason=reason,
+            note=note,
+            incentivized=incentivized,
+        )
         return AdminReview.from_dict(
             await self._client.request("PATCH", path, json=body, idempotency_key=idempotency_key)
         )
@@ -134,13 +145,27 @@ class AsyncReviews(AsyncCollection[AdminReview]):
         """Publish a review."""
         return await self.update(review_id, status=ReviewStatus.PUBLISHED)
 
-    async def reject(self, review_id: str) -> AdminReview:
-        """Reject a review: it stays in the admin API but is never public."""
-        return await self.update(review_id, status=ReviewStatus.REJECTED)
+    async def reject(
+        self,
+        review_id: str,
+        *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
+    ) -> AdminReview:
+        """Reject a review: it stays in the admin API but is never public. ``reason`` and
+        ``note`` tell its author why (see :meth:`update`)."""
+        return await self.update(review_id, status=ReviewStatus.REJECTED, **rejection(reason, note))
 
-    async def mark_spam(self, review_id: str) -> AdminReview:
-        """Mark a review as spam: it is hidden like a rejected one."""
-        return await self.update(review_id, status=ReviewStatus.SPAM)
+    async def mark_spam(
+        self,
+        review_id: str,
+        *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
+    ) -> AdminReview:
+        """Mark a review as spam: it is hidden like a rejected one (``reason`` and
+        ``note`` as for :meth:`reject`)."""
+        return await self.update(review_id, status=ReviewStatus.SPAM, **rejection(reason, note))
 
     async def reply(self, review_id: str, body: str | None) -> AdminReview:
         """Set the shop's public reply shown under the review; ``None`` removes it."""
@@ -157,13 +182,16 @@ class AsyncReviews(AsyncCollection[AdminReview]):
         ids: Iterable[str],
         status: ReviewStatus | str,
         *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
         idempotency_key: str | None = None,
     ) -> int:
         """Give many reviews one status; returns how many were updated.
 
-        Any number of ids: they are sent 500 at a time.
+        Any number of ids: they are sent 500 at a time. ``reason`` and ``note`` (with
+        ``"rejected"`` or ``"spam"``) are recorded on each, as with :meth:`update`.
         """
-        return await self._moderate(ids, status, idempotency_key)
+        return await self._moderate(ids, status, idempotency_key, reason=reason, note=note)
 
     async def export(
         self,

@@ -52,6 +52,8 @@ class AsyncSiteResource(AsyncAPIResource):
         invite_delay_days: int | NotGiven = NOT_GIVEN,
         invite_reminder_days: int | NotGiven = NOT_GIVEN,
         invite_ttl_days: int | NotGiven = NOT_GIVEN,
+        report_threshold: int | NotGiven = NOT_GIVEN,
+        guidelines: str | NotGiven | None = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> Site:
         """Change any of the site's settings; the ones not given stay as they are.
@@ -61,6 +63,9 @@ class AsyncSiteResource(AsyncAPIResource):
         is not known. Invitations go out ``invite_delay_days`` (0-365) after they are
         created unless they say when, are reminded ``invite_reminder_days`` (0-365; 0
         for no reminder) later, and their links last ``invite_ttl_days`` (1-730).
+        ``report_threshold`` open reports send a published item back to pending until
+        you decide (0: reports never hold an item). ``guidelines`` is the text of the
+        site's public moderation guidelines; None restores the default one.
 
         >>> site = await client.site.update(locale="de", invite_reminder_days=0)
         >>> site.locale, site.invite_delay_days, site.invite_reminder_days
@@ -75,6 +80,8 @@ class AsyncSiteResource(AsyncAPIResource):
             invite_delay_days=invite_delay_days,
             invite_reminder_days=invite_reminder_days,
             invite_ttl_days=invite_ttl_days,
+            report_threshold=report_threshold,
+            guidelines=guidelines,
         )
         data = await self._client.request(
             "PATCH", "admin/site", json=body, idempotency_key=idempotency_key

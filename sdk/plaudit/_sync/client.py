@@ -18,14 +18,17 @@ from .._base_client import (
     DEFAULT_TIMEOUT,
     JSON_LINES,
     BaseClient,
+    path_segment,
     transport_error,
 )
 from .._exceptions import APIConnectionError, PlauditError
 from .._export import Destination, StreamExporter, split_lines
-from .._models import Stats
+from .._models import Stats, Transparency
+from .audit import Audit
 from .comments import Comments
 from .invitations import Invitations
 from .products import Products
+from .reports import Reports
 from .reviews import Reviews
 from .site import SiteResource
 from .store import Store
@@ -58,6 +61,8 @@ class Plaudit(BaseClient):
     store: Store
     site: SiteResource
     webhooks: Webhooks
+    reports: Reports
+    audit: Audit
 
     def __init__(
         self,
@@ -85,6 +90,8 @@ class Plaudit(BaseClient):
         self.store = Store(self)
         self.site = SiteResource(self)
         self.webhooks = Webhooks(self)
+        self.reports = Reports(self)
+        self.audit = Audit(self)
 
     def with_options(
         self,
@@ -260,11 +267,23 @@ class Plaudit(BaseClient):
                     request=response.request,
                 )
 
-    def stats(self) -> Stats:
+    def stats(self, *, product: str | None = None) -> Stats:
         """Counts by status for reviews and comments, the average rating, reviews
-        published per day over the last 90 days, and how many invitations sent brought
-        a review (``invitations.conversion``)."""
-        return Stats.from_dict(self.request("GET", "admin/stats"))
+        published per day over the last 90 days, how many invitations sent brought a
+        review (``invitations.conversion``), and how the shop answers its reviews
+        (``responses``: reply rate, median hours to the first reply, share of 1-2 star
+        reviews answered). ``product`` gives one product's figures."""
+        params = {"product": product}
+        return Stats.from_dict(self.request("GET", "admin/stats", params=params))
+
+    def transparency(self, *, site: str | None = None) -> Transparency:
+        """A site's public transparency report over the last 365 days: what was
+        received, published and rejected (by reason), reports, time to moderate, and
+        how the shop answers reviews. ``site`` is a site's slug; left out, the client's
+        own (the same report is readable by anyone at ``/t/{site}``)."""
+        slug = site if site is not None else self._own_site_id()
+        path = f"sites/{path_segment(slug, 'site')}/transparency"
+        return Transparency.from_dict(self.request("GET", path))
 
     def _own_site_id(self) -> str:
         if self._site_id is None:

@@ -18,9 +18,12 @@ MODERATE_BATCH = 500
 
 
 class Collection(APIResource, Generic[ItemT]):
-    """``admin/<name>``, whose pages list items under ``<name>``."""
+    """``admin/<name>``, whose pages list items under ``<name>`` (or ``items_key``)."""
 
     name: ClassVar[str]
+    #: The member of a page holding its items, when it is not ``name`` (the audit log's
+    #: ``entries``).
+    items_key: ClassVar[str | None] = None
 
     def _item(self, data: Mapping[str, Any]) -> ItemT:
         """One item of a page, as the model the resource returns."""
@@ -37,20 +40,29 @@ class Collection(APIResource, Generic[ItemT]):
     def _page(self, params: dict[str, Any], cursor: str | None) -> CursorPage[ItemT]:
         data = self._page_data(params, cursor)
         return CursorPage(
-            [self._item(item) for item in data[self.name]],
+            [self._item(item) for item in data[self.items_key or self.name]],
             data.get("next_cursor"),
             lambda next_cursor: self._page(params, next_cursor),
         )
 
     def _moderate(
-        self, ids: Iterable[str], status: enum.Enum | str, idempotency_key: str | None
+        self,
+        ids: Iterable[str],
+        status: enum.Enum | str,
+        idempotency_key: str | None,
+        *,
+        reason: str | None = None,
+        note: str | None = None,
     ) -> int:
+        if isinstance(ids, str):
+            raise TypeError("ids must be a list of ids, not one string.")
+        extra = {k: v for k, v in {"reason": reason, "note": note}.items() if v is not None}
         updated = 0
         for index, batch in enumerate(chunked(ids, MODERATE_BATCH)):
             data = self._client.request(
                 "POST",
                 f"admin/{self.name}/moderate",
-                json={"ids": batch, "status": status},
+                json={"ids": batch, "status": status, **extra},
                 idempotency_key=batch_key(idempotency_key, index),
             )
             updated += int(data["updated"])

@@ -3,32 +3,40 @@ ones generated from it into :mod:`plaudit._sync`."""
 
 from __future__ import annotations
 
+from .._async.audit import AsyncAudit
 from .._async.comments import AsyncComments
 from .._async.invitations import AsyncInvitations
 from .._async.products import AsyncProducts
+from .._async.reports import AsyncReports
 from .._async.reviews import AsyncReviews
 from .._async.site import AsyncSiteResource
 from .._async.store import AsyncStore
 from .._async.webhooks import AsyncWebhooks
+from .._sync.audit import Audit
 from .._sync.comments import Comments
 from .._sync.invitations import Invitations
 from .._sync.products import Products
+from .._sync.reports import Reports
 from .._sync.reviews import Reviews
 from .._sync.site import SiteResource
 from .._sync.store import Store
 from .._sync.webhooks import Webhooks
 
 __all__ = [
+    "AsyncAudit",
     "AsyncComments",
     "AsyncInvitations",
     "AsyncProducts",
+    "AsyncReports",
     "AsyncReviews",
     "AsyncSiteResource",
     "AsyncStore",
     "AsyncWebhooks",
+    "Audit",
     "Comments",
     "Invitations",
     "Products",
+    "Reports",
     "Reviews",
     "SiteResource",
     "Store",
