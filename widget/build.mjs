@@ -20,6 +20,7 @@ const CHUNKS = {
   'lang-de': 'src/lang/de.js',
   'lang-es': 'src/lang/es.js',
   'lang-fr': 'src/lang/fr.js',
+  report: 'src/report.js', // the report dialog, its CSS and its strings in every language
 };
 const TARGET = ['chrome100', 'firefox100', 'safari15.4', 'edge100'];
 const BANNER = '/* Plaudit widget | MIT | built from widget/src by widget/build.mjs */';
@@ -60,7 +61,7 @@ async function bundle(entry, options) {
 const outputs = new Map(); // path -> text
 const hashes = {};
 for (const [name, entry] of Object.entries(CHUNKS)) {
-  const code = await bundle(entry, { format: 'esm' });
+  const code = await bundle(entry, { format: 'esm', plugins: [cssAsText] });
   hashes[name] = digest(code);
   outputs.set(join(CHUNK_DIR, `${name}.js`), code);
 }

@@ -1,7 +1,9 @@
 // Fan comments: a product's discussion, or the thread under one review (3 levels deep).
+// Every comment can be reported; the visitor's own carry "Manage your comment".
 import { api, getJSON } from './api.js';
 import { h } from './dom.js';
 import { field, makeForm, notifyBox } from './form.js';
+import { manageLink, remember, reportButton } from './trust.js';
 
 export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
   const box = h('div');
@@ -36,6 +38,7 @@ export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
       }),
       done: (data) => {
         ctx.wrote();
+        remember(site, data.comment.id, data.manage_url);
         const published = data.status === 'published';
         if (published) {
           add(data.comment, true);
@@ -43,6 +46,8 @@ export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
         }
         if (parent) f.form.remove();
         message.textContent = L.t(published ? 'cPublished' : 'cPending');
+        const link = manageLink(L, site, data.comment.id, 'manageC');
+        if (link) message.append(' ', link);
         message.hidden = false;
         message.focus();
         ctx.live(message.textContent);
@@ -78,7 +83,13 @@ export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
         h('time', { datetime: c.created_at }, L.date(c.created_at)),
       ),
       h('p', { class: 'b' }, c.body),
-      replyBtn,
+      h(
+        'div',
+        { class: 'acts' },
+        replyBtn,
+        reportButton(L, ctx, 'comment', c.id),
+        manageLink(L, site, c.id, 'manageC'),
+      ),
       kids,
     );
     if (replyBtn) {

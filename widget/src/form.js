@@ -106,7 +106,7 @@ export function makeForm(L, { fields, extra, note, submitLabel, url, body, done,
       const x = v[f.name];
       if (f.name === 'rating') {
         if (!(x >= 1 && x <= 5)) errors.rating = L.t('pickRating');
-      } else if (f.required && !x) errors[f.name] = L.t('required');
+      } else if (f.required && !x) errors[f.name] = f.missing || L.t('required');
       else if (f.max && [...x.normalize('NFC')].length > f.max)
         errors[f.name] = L.t('tooLong', { n: f.max });
       else if (f.type === 'email' && x && !EMAIL_RE.test(x)) errors[f.name] = L.t('badEmail');

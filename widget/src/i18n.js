@@ -1,71 +1,10 @@
 import { loadChunk } from './chunks.js';
+import EN from './lang/en.js';
 
 // Interface strings. A value with {one, other, ...} is chosen with Intl.PluralRules;
 // "#" is the formatted number and {name} a named value.
-// English is in the core; other languages are chunks (src/lang/*.js) fetched by
-// load() before the mounts that need them render.
-const EN = {
-  voteFail: 'Vote not saved.',
-  title: 'Customer reviews',
-  storeTitle: 'Reviews of this shop',
-  asBuyer: 'You are reviewing as a verified buyer.',
-  badInvite: 'This invitation link is not valid here. Submit again to post your review without it.',
-  outOf: 'Rated {n} out of 5',
-  reviews: { one: '# review', other: '# reviews' },
-  stars: { one: '# star', other: '# stars' },
-  none: 'No reviews yet.',
-  loadFail: 'Reviews could not be loaded.',
-  sortBy: 'Sort by',
-  newest: 'Newest',
-  highest: 'Highest rating',
-  lowest: 'Lowest rating',
-  helpful: 'Most helpful',
-  filterOn: 'Showing only {n}-star reviews.',
-  showAll: 'Show all reviews',
-  more: 'Show more reviews',
-  shown: 'Showing {n} of {total} reviews.',
-  write: 'Write a review',
-  yourRating: 'Your rating',
-  fTitle: 'Title (optional)',
-  fBody: 'Your review',
-  fName: 'Your name',
-  fEmail: 'Email (optional, never shown)',
-  fNotify: 'Tell me by email when the shop answers',
-  needEmail: 'Enter your email to hear when the shop answers.',
-  fComment: 'Your comment',
-  send: 'Submit review',
-  sendC: 'Post comment',
-  sending: 'Sending…',
-  cancel: 'Cancel',
-  verified: 'Verified buyer',
-  shopReply: 'Reply from the shop',
-  shop: 'Shop',
-  wasHelpful: 'Helpful?',
-  yes: 'Yes',
-  no: 'No',
-  comments: { zero: 'Comment', one: '# comment', other: '# comments' },
-  hide: 'Hide comments',
-  reply: 'Reply',
-  discussion: 'Questions and comments',
-  showDisc: 'Show questions and comments',
-  noComments: 'No comments yet.',
-  moreC: 'Show more comments',
-  addComment: 'Ask a question or comment',
-  published: 'Thank you! Your review is published.',
-  pending: 'Thank you! Your review will appear once approved.',
-  cPublished: 'Thank you! Your comment is published.',
-  cPending: 'Thank you! Your comment will appear once approved.',
-  required: 'Please fill in this field.',
-  pickRating: 'Please choose 1 to 5 stars.',
-  tooLong: 'Please use at most {n} characters.',
-  badEmail: 'Please enter a valid email address.',
-  fix: 'Please correct the marked fields.',
-  network: 'Could not connect. Your text is kept: please try again.',
-  retry: 'Try again',
-  server: 'Something went wrong. Your text is kept: please try again.',
-  rate: 'Too many submissions: please wait {n} s.',
-  forbidden: 'Posting is not allowed from this page.',
-};
+// English (src/lang/en.js) is in the core; other languages are chunks (src/lang/*.js)
+// fetched by loadStrings() before the mounts that need them render.
 const MESSAGES = { en: EN };
 const LANGS = ['en', 'de', 'fr', 'es'];
 

@@ -1,10 +1,12 @@
 // One review in the list: stars, title, author, text, the shop's reply, helpful votes
 // and its comment thread (loaded when opened; store reviews have none: there is no
 // comments endpoint for the shop itself). ctx is the widget's: site, product (null for
-// the store), live(), fetchOpts(), wrote().
+// the store), live(), fetchOpts(), wrote(). Every review has a "Report" button; the
+// visitor's own (trust.js remembers them) a "Manage your review" link.
 import { api, postJSON, uuid } from './api.js';
 import { commentArea } from './comments.js';
 import { h, stars } from './dom.js';
+import { manageLink, reportButton } from './trust.js';
 
 export function reviewItem(L, ctx, r) {
   const { site, product } = ctx;
@@ -80,6 +82,8 @@ export function reviewItem(L, ctx, r) {
         r.verified_buyer
           ? h('span', { class: 'vb' }, h('span', { 'aria-hidden': 'true' }, '✓ '), L.t('verified'))
           : null,
+        // Disclosed as the FTC rule (16 CFR 465) asks: a review someone paid for.
+        r.incentivized ? h('span', { class: 'inc' }, L.t('incent')) : null,
       ),
       h('p', { class: 'b' }, r.body),
       r.reply
@@ -96,6 +100,8 @@ export function reviewItem(L, ctx, r) {
         h('span', { class: 'mu' }, L.t('wasHelpful')),
         votes.map((v) => v.b),
         talk ? cBtn : null,
+        reportButton(L, ctx, 'review', r.id),
+        manageLink(L, site, r.id, 'manageR'),
       ),
       talk ? threadBox : null,
     ),

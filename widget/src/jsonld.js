@@ -41,6 +41,9 @@ export function jsonLd(el, site, product, data) {
         name: r.author_name,
         description: r.verified_buyer ? 'Verified buyer' : undefined,
       },
+      // Nor for an incentive: the review's own description discloses it, as the widget
+      // shows it (widget/README.md, "Incentives").
+      description: r.incentivized ? 'Received an incentive' : undefined,
       datePublished: r.created_at.slice(0, 10),
       name: r.title || undefined,
       reviewBody: r.body,

@@ -12,6 +12,7 @@ import { field, inviteNote, makeForm, notifyBox, ratingInput } from './form.js';
 import { localize } from './i18n.js';
 import { reviewItem } from './item.js';
 import { jsonLd, removeJsonLd } from './jsonld.js';
+import { guidelines, manageLink, remember } from './trust.js';
 
 const SORTS = ['newest', 'highest', 'lowest', 'helpful'];
 
@@ -139,6 +140,7 @@ export function reviews(el) {
     done: (data) => {
       ctx.wrote();
       const r = data.review;
+      remember(site, r.id, data.manage_url);
       const s = state.summary;
       const was = counted.get(r.id); // an invitation's second review edits its first
       const published = data.status === 'published';
@@ -172,6 +174,8 @@ export function reviews(el) {
       review.form.hidden = true;
       writeBtn.setAttribute('aria-expanded', 'false');
       thanks.textContent = L.t(published ? 'published' : 'pending');
+      const link = manageLink(L, site, r.id, 'manageR');
+      if (link) thanks.append(' ', link);
       thanks.hidden = false;
       thanks.focus();
       ctx.live(thanks.textContent);
@@ -213,6 +217,7 @@ export function reviews(el) {
       status,
       list,
       more,
+      guidelines(L, site),
       discussion,
     ),
   );

@@ -61,4 +61,10 @@ export default {
   server: 'Ein Fehler ist aufgetreten. Ihr Text bleibt erhalten: bitte erneut versuchen.',
   rate: 'Zu viele Beiträge: bitte {n} s warten.',
   forbidden: 'Von dieser Seite aus nicht erlaubt.',
+  report: 'Melden',
+  reportFail: 'Das Meldeformular konnte nicht geladen werden.',
+  manageR: 'Ihre Bewertung verwalten',
+  manageC: 'Ihren Kommentar verwalten',
+  incent: 'Hat eine Gegenleistung erhalten',
+  guide: 'So prüfen wir Bewertungen',
 };

@@ -61,4 +61,10 @@ export default {
   server: 'Algo ha fallado. Tu texto se conserva: vuelve a intentarlo.',
   rate: 'Demasiados envíos: espera {n} s.',
   forbidden: 'Esta página no puede publicar aquí.',
+  report: 'Denunciar',
+  reportFail: 'No se pudo cargar el formulario de denuncia.',
+  manageR: 'Gestionar tu opinión',
+  manageC: 'Gestionar tu comentario',
+  incent: 'Recibió un incentivo',
+  guide: 'Cómo moderamos las opiniones',
 };

@@ -61,4 +61,10 @@ export default {
   server: 'Une erreur est survenue. Votre texte est conservé : réessayez.',
   rate: 'Trop d’envois : patientez {n} s.',
   forbidden: 'Publication interdite depuis cette page.',
+  report: 'Signaler',
+  reportFail: 'Le formulaire de signalement n’a pas pu être chargé.',
+  manageR: 'Gérer votre avis',
+  manageC: 'Gérer votre commentaire',
+  incent: 'A reçu une contrepartie',
+  guide: 'Comment nous modérons les avis',
 };
