@@ -23,7 +23,7 @@ from . import (
     unsubscribe,
     web,
 )
-from .api import admin, public, seo
+from .api import admin, mine, public, seo, trust
 from .api import webhooks as webhooks_api
 from .bodies import ScriptSafeJSONProvider, check_request_body
 from .cli import register_commands
@@ -63,6 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(public.bp)
     api.register_blueprint(admin.bp)
     api.register_blueprint(webhooks_api.bp)
+    api.register_blueprint(trust.bp)
+    api.register_blueprint(mine.bp)
     api.register_blueprint(seo.bp)
     app.register_blueprint(web.bp)  # /widget.js and the /demo shop
     app.register_blueprint(unsubscribe.bp)  # /u/<token>: one-click unsubscribe

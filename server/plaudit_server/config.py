@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_SUBMISSIONS_PER_SITE": "300/minute",
     "RATELIMIT_SUBMISSIONS_PER_PRODUCT": "60/minute",
     "RATELIMIT_VOTES_PER_VISITOR": "60/minute",
+    # Reports of items, and authors' actions through their manage links (edit, delete,
+    # appeal), per visitor.
+    "RATELIMIT_REPORTS_PER_VISITOR": "10/minute;30/hour",
+    "RATELIMIT_MANAGE_PER_VISITOR": "10/minute;60/hour",
     # Public reads that miss the cache (and so query the database), per visitor network;
     # cache hits never count. Behind a CDN or proxy, set TRUSTED_PROXIES, or every
     # visitor shares the proxy's budget.
@@ -74,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_CONCURRENCY": 16,
     "WEBHOOK_POLL_SECONDS": 1.0,
     "WEBHOOK_RETENTION_DAYS": 30,
+    # Days an author's manage link works (services/manage.py).
+    "MANAGE_TOKEN_DAYS": 365,
     # Forgotten admin passwords: a link's lifetime in seconds, and requests allowed.
     "ADMIN_RESET_MAX_AGE": 3600,
     "ADMIN_RESET_LIMIT_PER_IP": "10/minute;50/hour",

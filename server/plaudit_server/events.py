@@ -43,6 +43,7 @@ EVENT_TYPES = (
     "comment.deleted",
     "invitation.reviewed",
     "report.created",
+    "report.decided",
     "question.created",
     "answer.created",
     "idea.created",

@@ -80,3 +80,11 @@ class PlauditApi(flask_smorest.Api):
                 "description": "A site's secret API key, `sk_live_...`",
             },
         )
+        self.spec.components.security_scheme(
+            "manageToken",
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "The token of an author's manage link (the end of `manage_url`)",
+            },
+        )

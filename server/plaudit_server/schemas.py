@@ -33,15 +33,20 @@ from .fields import (
     product_id_validator,
 )
 from .models import (
+    REJECT_REASONS,
+    REPORT_REASONS,
     STORE,
     Comment,
     DeliveryStatus,
     Invitation,
     InvitationStatus,
     Moderation,
+    Report,
+    ReportStatus,
     Review,
     Status,
 )
+from .services.audit import ACTOR_TYPES
 from .services.invitations import LOCALES, url_of
 from .services.sites import notify_address, rate_limit
 
@@ -193,6 +198,28 @@ class DeliveriesQuery(QuerySchema):
     cursor = _cursor
 
 
+class ReportsQuery(QuerySchema):
+    status = fields.String(
+        load_default="all", validate=validate.OneOf([*(s.value for s in ReportStatus), "all"])
+    )
+    object_id = fields.String(validate=object_id)
+    limit = _limit(100)
+    cursor = fields.String(load_default=None)
+
+
+class AuditQuery(QuerySchema):
+    object_id = fields.String(validate=validate.Length(1, 64))
+    action = fields.String(
+        validate=validate.Length(1, 48),
+        metadata={"description": "An action (`review.status`), or a prefix ending in `.`"},
+    )
+    actor_type = fields.String(validate=validate.OneOf(ACTOR_TYPES))
+    since = UTCDateTime(metadata={"description": "Entries at or after this time"})
+    until = UTCDateTime(metadata={"description": "Entries before this time"})
+    limit = _limit(100)
+    cursor = fields.String(load_default=None)
+
+
 class AdminCommentsQuery(_AdminListQuery):
     review = fields.String(load_default=None, validate=object_id)
 
@@ -312,6 +339,10 @@ class InvitationCreate(InputSchema):
         metadata={"description": "Default: now plus the site's delay; a past time means now"},
     )
     store_review = StrictBoolean(load_default=True)
+    incentive = StrictBoolean(
+        load_default=False,
+        metadata={"description": "The buyer is offered an incentive: reviews are labelled so"},
+    )
 
 
 class InvitationBatch(InputSchema):
@@ -334,27 +365,116 @@ class AdminCommentCreate(InputSchema):
     parent_id = fields.String(load_default=None, allow_none=True, validate=object_id)
 
 
-class ReviewPatch(InputSchema):
+_REJECTING = (Status.REJECTED.value, Status.SPAM.value)
+
+
+def _reason(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(REJECT_REASONS),
+        metadata={
+            "description": "Why (with status `rejected` or `spam` only; default `other`, "
+            "or `spam` for spam): told to the author and counted in the transparency report"
+        },
+        **kwargs,
+    )
+
+
+def _note(**kwargs: Any) -> OptionalText:
+    return OptionalText(
+        max_length=1000,
+        metadata={"description": "A note to the author (and reporters), with the decision"},
+        **kwargs,
+    )
+
+
+class _Decision(InputSchema):
+    """A status with the reason for it: a reason goes with a rejection only."""
+
+    @ma.validates_schema
+    def _reason_with_rejection(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("reason") is not None and data.get("status") not in _REJECTING:
+            raise ma.ValidationError(
+                "A reason goes with status rejected or spam.", field_name="reason"
+            )
+
+
+class ReviewPatch(_Decision):
     status = fields.String(validate=validate.OneOf(STATUSES))
+    reason = _reason()
+    note = _note(load_default=ma.missing)
     reply = Text(
         allow_none=True,
         max_length=5000,
         metadata={"description": "The shop's public reply; null removes it"},
     )
     verified_buyer = StrictBoolean(metadata={"description": "Extension: mark a verified buyer"})
+    incentivized = StrictBoolean(
+        metadata={"description": "The author received an incentive: shown on the review"}
+    )
 
 
-class CommentPatch(InputSchema):
+class CommentPatch(_Decision):
     status = fields.String(validate=validate.OneOf(STATUSES))
+    reason = _reason()
+    note = _note(load_default=ma.missing)
+    incentivized = StrictBoolean(
+        metadata={"description": "The author received an incentive: shown on the comment"}
+    )
 
 
-class ModerateBody(InputSchema):
+class ModerateBody(_Decision):
     ids = fields.List(
         fields.String(validate=validate.Length(1, 64)),
         required=True,
         validate=validate.Length(1, 500),
     )
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    reason = _reason(load_default=None)
+    note = _note()
+
+
+class ReportCreate(InputSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(REPORT_REASONS))
+    details = OptionalText(max_length=2000)
+    email = EmailAddress(metadata={"description": "To hear the decision; required with `illegal`"})
+
+    @ma.validates_schema
+    def _notice_of_illegal_content(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("reason") != "illegal":
+            return
+        errors = {
+            name: [f"A notice of illegal content needs {what}."]
+            for name, what in (
+                ("details", "details: what is illegal, and why"),
+                ("email", "your e-mail address"),
+            )
+            if not data.get(name)
+        }
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class DecideBody(InputSchema):
+    decision = fields.String(required=True, validate=validate.OneOf(["keep", "remove"]))
+    note = _note()
+
+
+class MinePatch(InputSchema):
+    """What a submission took, for its author to change (a comment: body, author_name)."""
+
+    rating = StrictInteger(validate=validate.Range(1, 5, error="Must be between 1 and 5."))
+    title = OptionalText(max_length=120, load_default=ma.missing)
+    body = Text(max_length=5000)
+    author_name = Name(max_length=80)
+
+    @ma.validates_schema
+    def _something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ma.ValidationError("Give at least one field to change.", field_name="_schema")
+
+
+class AppealBody(InputSchema):
+    message = Text(required=True, max_length=2000)
 
 
 RATE_LIMIT_NAMES = [
@@ -362,6 +482,8 @@ RATE_LIMIT_NAMES = [
     "submissions_per_site",
     "submissions_per_product",
     "votes_per_visitor",
+    "reports_per_visitor",
+    "manage_per_visitor",
 ]
 
 
@@ -379,6 +501,8 @@ class RateLimits(InputSchema):
     submissions_per_site = fields.String(allow_none=True, validate=_valid_limit)
     submissions_per_product = fields.String(allow_none=True, validate=_valid_limit)
     votes_per_visitor = fields.String(allow_none=True, validate=_valid_limit)
+    reports_per_visitor = fields.String(allow_none=True, validate=_valid_limit)
+    manage_per_visitor = fields.String(allow_none=True, validate=_valid_limit)
 
 
 NEW_ITEMS = ("off", "instant", "daily")
@@ -413,6 +537,15 @@ class SitePatch(InputSchema):
     )
     invite_ttl_days = StrictInteger(validate=validate.Range(1, 730))
     notifications = fields.Nested(NotificationSettings)
+    report_threshold = StrictInteger(
+        validate=validate.Range(0, 100),
+        metadata={"description": "Open reports that hold a published item (0: never)"},
+    )
+    guidelines = OptionalText(
+        max_length=20000,
+        load_default=ma.missing,
+        metadata={"description": "The moderation guidelines; null or empty: the default text"},
+    )
 
 
 # ---------------------------------------------------------------- responses
@@ -446,6 +579,9 @@ class ReviewSchema(ma.Schema):
     body = fields.String()
     author_name = fields.String()
     verified_buyer = fields.Boolean()
+    incentivized = fields.Boolean(
+        metadata={"description": "The author received an incentive (shown as such)"}
+    )
     helpful_count = fields.Integer()
     unhelpful_count = fields.Integer()
     comment_count = fields.Integer()
@@ -472,7 +608,50 @@ class ReviewSchema(ma.Schema):
         }
 
 
-class AdminReviewSchema(ReviewSchema):
+class ModerationSchema(ma.Schema):
+    reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    at = UTCDateTime()
+    by = fields.String()
+
+
+def _moderation(item: Any) -> dict[str, Any] | None:
+    if item.moderated_at is None:
+        return None
+    return {
+        "reason": item.moderation_reason,
+        "note": item.moderation_note,
+        "at": item.moderated_at,
+        "by": item.moderated_by,
+    }
+
+
+class _Trust(ma.Schema):
+    """What the admin forms tell of an item's moderation, reports and appeal."""
+
+    moderation = fields.Function(
+        _moderation,
+        allow_none=True,
+        metadata={
+            "type": "object",
+            "description": "The last decision (reason, note to the author, when, by whom)",
+            "properties": {
+                "reason": {"type": ["string", "null"]},
+                "note": {"type": ["string", "null"]},
+                "at": {"type": "string", "format": "date-time"},
+                "by": {"type": "string"},
+            },
+        },
+    )
+    reports_open = fields.Integer()
+    appealed = fields.Function(
+        lambda item: item.appealed_at is not None, metadata={"type": "boolean"}
+    )
+    appeal_message = fields.String(allow_none=True, metadata={"description": "Extension"})
+    incentivized = fields.Boolean()
+
+
+class AdminReviewSchema(ReviewSchema, _Trust):
     status = fields.String(validate=validate.OneOf(STATUSES))
     author_email = fields.String(allow_none=True)
     updated_at = UTCDateTime()
@@ -490,7 +669,7 @@ class CommentSchema(ma.Schema):
     created_at = UTCDateTime()
 
 
-class AdminCommentSchema(CommentSchema):
+class AdminCommentSchema(CommentSchema, _Trust):
     status = fields.String(validate=validate.OneOf(STATUSES))
     author_email = fields.String(allow_none=True)
     updated_at = UTCDateTime()
@@ -506,9 +685,18 @@ class PublicReviewList(ma.Schema):
     next_cursor = _next_cursor
 
 
+_manage_url = fields.String(
+    metadata={
+        "description": "The author's link to see the status, edit, delete, download or "
+        "appeal (`/m/{token}`); shown once: keep it"
+    }
+)
+
+
 class ReviewCreated(ma.Schema):
     review = fields.Nested(ReviewSchema)
     status = fields.String(validate=validate.OneOf(["published", "pending"]))
+    manage_url = _manage_url
 
 
 class VoteResult(ma.Schema):
@@ -528,6 +716,7 @@ class PublicCommentList(ma.Schema):
 class CommentCreated(ma.Schema):
     comment = fields.Nested(CommentSchema)
     status = fields.String(validate=validate.OneOf(["published", "pending"]))
+    manage_url = _manage_url
 
 
 class AdminReviewList(ma.Schema):
@@ -554,6 +743,10 @@ class SiteSchema(ma.Schema):
     invite_delay_days = fields.Integer()
     invite_reminder_days = fields.Integer()
     invite_ttl_days = fields.Integer()
+    report_threshold = fields.Integer()
+    guidelines = fields.String(
+        allow_none=True, metadata={"description": "The owner's text; null: the default"}
+    )
     notifications = fields.Method(
         "_notifications",
         metadata={
@@ -614,6 +807,7 @@ class InvitationSchema(ma.Schema):
     name = fields.String(allow_none=True)
     products = fields.List(fields.String())
     locale = fields.String()
+    incentive = fields.Boolean()
     status = fields.String(validate=validate.OneOf(INVITATION_STATUSES))
     send_at = UTCDateTime()
     sent_at = UTCDateTime(allow_none=True)
@@ -716,4 +910,117 @@ def event_forms() -> dict[type, Any]:
         Review: AdminReviewSchema().dump,
         Comment: AdminCommentSchema().dump,
         Invitation: InvitationSchema().dump,
+        Report: ReportSchema().dump,
     }
+
+
+# ---------------------------------------------------------------- trust and transparency
+
+
+class ReportSchema(ma.Schema):
+    id = fields.String()
+    object_id = fields.String()
+    object_type = fields.String(validate=validate.OneOf(["review", "comment"]))
+    reason = fields.String(validate=validate.OneOf(REPORT_REASONS))
+    details = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    status = fields.String(validate=validate.OneOf([s.value for s in ReportStatus]))
+    note = fields.String(allow_none=True, metadata={"description": "Extension: the decision's why"})
+    created_at = UTCDateTime()
+    decided_at = UTCDateTime(allow_none=True)
+
+
+class ReportEnvelope(ma.Schema):
+    report = fields.Nested(ReportSchema)
+
+
+class ReportList(ma.Schema):
+    reports = fields.List(fields.Nested(ReportSchema))
+    next_cursor = _next_cursor
+
+
+class ReportReceipt(ma.Schema):
+    report = fields.Function(
+        lambda report: {"id": report.id, "status": "received"},
+        metadata={
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "status": {"const": "received"}},
+        },
+    )
+
+
+class DecideResult(ma.Schema):
+    reports = fields.List(
+        fields.Nested(ReportSchema), metadata={"description": "Every report decided"}
+    )
+
+
+class AuditEntrySchema(ma.Schema):
+    id = fields.String()
+    at = UTCDateTime()
+    actor = fields.Function(
+        lambda e: {"type": e.actor_type, "label": e.actor_label},
+        metadata={
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": list(ACTOR_TYPES)},
+                "label": {"type": "string"},
+            },
+        },
+    )
+    action = fields.String()
+    object_id = fields.String(allow_none=True)
+    from_ = fields.String(attribute="from_value", data_key="from", allow_none=True)
+    to = fields.String(attribute="to_value", allow_none=True)
+    reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class AuditList(ma.Schema):
+    entries = fields.List(fields.Nested(AuditEntrySchema))
+    next_cursor = _next_cursor
+
+
+class ManageStatusSchema(ma.Schema):
+    state = fields.String(validate=validate.OneOf(["pending", "published", "rejected"]))
+    reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    decided_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    appealed = fields.Boolean()
+    can_appeal = fields.Boolean()
+
+
+class MineSchema(ma.Schema):
+    type = fields.String(validate=validate.OneOf(["review", "comment"]))
+    review = fields.Nested(AdminReviewSchema, metadata={"description": "For a review"})
+    comment = fields.Nested(AdminCommentSchema, metadata={"description": "For a comment"})
+    status = fields.Nested(ManageStatusSchema, metadata={"description": "In plain words"})
+
+
+class GuidelinesSchema(ma.Schema):
+    site = fields.String()
+    text = fields.String()
+    customized = fields.Boolean(metadata={"description": "false: the default text"})
+    locale = fields.String()
+    url = fields.String(metadata={"description": "The readable page"})
+
+
+class ResponsesSchema(ma.Schema):
+    reply_rate = fields.Float(allow_none=True)
+    median_hours_to_reply = fields.Float(allow_none=True)
+    low_rating_reply_rate = fields.Float(allow_none=True)
+
+
+class ReportCounts(ma.Schema):
+    received = fields.Integer()
+    removed = fields.Integer()
+
+
+class TransparencySchema(ma.Schema):
+    received = fields.Integer()
+    published = fields.Integer()
+    rejected_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer())
+    reports = fields.Nested(ReportCounts)
+    median_hours_to_moderate = fields.Float(allow_none=True)
+    reply_rate = fields.Float(allow_none=True)
+    median_hours_to_reply = fields.Float(allow_none=True)

@@ -41,6 +41,7 @@ from ..schemas import (
     StatsSchema,
 )
 from ..services import (
+    audit,
     comments,
     invitation_delivery,
     invitations,
@@ -64,17 +65,18 @@ bp = Blueprint(
 def authenticate() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
-    site = None
+    key = None
     if scheme.lower() == "bearer" and secret.strip():
-        site = sites.site_for_key(db.session, secret.strip())
-    if site is None:
+        key = sites.key_for_secret(db.session, secret.strip())
+    if key is None:
         raise Problem(
             401,
             "Missing or invalid secret key: send `Authorization: Bearer sk_live_...`.",
             headers={"WWW-Authenticate": 'Bearer realm="plaudit"'},
         )
-    g.site = site
+    g.site = site = key.site
     g.idempotency_scope = f"admin:{site.id}"
+    audit.act_as(sites.key_actor(key))
 
 
 def _key_limit_key() -> str:
@@ -123,7 +125,8 @@ def get_review(review_id: str) -> Review:
 @bp.response(200, AdminReviewSchema)
 @bp.doc(security=[{"secretKey": []}])
 def update_review(changes: dict[str, Any], review_id: str) -> Review:
-    """Change the status, set or remove (`null`) the shop's public reply."""
+    """Change the status (with a `reason` and a `note` to the author when rejecting),
+    set or remove (`null`) the shop's public reply, mark `incentivized`."""
     review = reviews.update_review(db.session, g.site, review_id, changes)
     # Answer with what this request committed: reloading the review after the commit
     # would fail (500) if another request deleted it in between.
@@ -155,7 +158,12 @@ def moderate_reviews(data: dict[str, Any]) -> dict[str, int]:
     that do not exist or belong to another site are ignored.
     """
     count = moderation.set_review_status(
-        db.session, g.site, set(data["ids"]), Status(data["status"])
+        db.session,
+        g.site,
+        set(data["ids"]),
+        Status(data["status"]),
+        reason=data.get("reason"),
+        note=data.get("note"),
     )
     db.session.commit()
     return {"updated": count}
@@ -202,11 +210,20 @@ def get_comment(comment_id: str) -> Comment:
 @bp.response(200, AdminCommentSchema)
 @bp.doc(security=[{"secretKey": []}])
 def update_comment(changes: dict[str, Any], comment_id: str) -> Comment:
-    """Change a comment's status."""
+    """Change a comment's status (with a reason and a note when rejecting)."""
     comment = owned(db.session, Comment, g.site, comment_id)
     if "status" in changes:
         # Locks the comment's review, then the comment (the order that avoids deadlocks).
-        moderation.set_comment_status(db.session, g.site, [comment.id], Status(changes["status"]))
+        moderation.set_comment_status(
+            db.session,
+            g.site,
+            [comment.id],
+            Status(changes["status"]),
+            reason=changes.get("reason"),
+            note=changes.get("note"),
+        )
+    if "incentivized" in changes:
+        comments.set_incentivized(db.session, g.site, comment_id, changes["incentivized"])
     # Reloaded: a delete that won the race meanwhile makes this a 404, not a 500.
     db.session.expire(comment)
     comment = owned(db.session, Comment, g.site, comment_id)
@@ -234,7 +251,12 @@ def delete_comment(comment_id: str) -> Response:
 def moderate_comments(data: dict[str, Any]) -> dict[str, int]:
     """Set the status of up to 500 comments at once (counted as for reviews)."""
     count = moderation.set_comment_status(
-        db.session, g.site, set(data["ids"]), Status(data["status"])
+        db.session,
+        g.site,
+        set(data["ids"]),
+        Status(data["status"]),
+        reason=data.get("reason"),
+        note=data.get("note"),
     )
     db.session.commit()
     return {"updated": count}

@@ -18,6 +18,7 @@ from ..errors import Problem
 from ..extensions import db, limiter
 from ..fields import PRODUCT_RE, SITE_RE
 from ..idempotency import idempotent
+from ..mail import LOCALES
 from ..models import STORE, Product, Site
 from ..openapi import Blueprint
 from ..origins import add_cors_headers, check_origin
@@ -28,6 +29,8 @@ from ..schemas import (
     PublicCommentsQuery,
     PublicReviewList,
     PublicReviewsQuery,
+    ReportCreate,
+    ReportReceipt,
     ReviewCreate,
     ReviewCreated,
     SummariesQuery,
@@ -35,7 +38,7 @@ from ..schemas import (
     VoteCreate,
     VoteResult,
 )
-from ..services import comments, reviews, sites, summaries
+from ..services import comments, manage, reports, reviews, sites, summaries
 from ..visitors import network_hash, visitor_hash
 
 bp = Blueprint(
@@ -190,8 +193,13 @@ def _submit_review(data: dict[str, Any], product: str) -> dict[str, Any]:
     review = reviews.submit_review(
         db.session, g.site, product, data, visitor_hash=visitor_hash(), network_hash=network_hash()
     )
+    token = manage.issue(db.session, g.site, review)
     db.session.commit()
-    return {"review": review, "status": reviews.public_status(review.status)}
+    return {
+        "review": review,
+        "status": reviews.public_status(review.status),
+        "manage_url": manage.url_of(token),
+    }
 
 
 @bp.route("/<site>/reviews/<review_id>/votes", methods=["POST"])
@@ -258,5 +266,50 @@ def create_comment(data: dict[str, Any], site: str, product: str) -> dict[str, A
     comment = comments.submit_comment(
         db.session, g.site, product, data, visitor_hash=visitor_hash(), network_hash=network_hash()
     )
+    token = manage.issue(db.session, g.site, comment)
     db.session.commit()
-    return {"comment": comment, "status": reviews.public_status(comment.status)}
+    return {
+        "comment": comment,
+        "status": reviews.public_status(comment.status),
+        "manage_url": manage.url_of(token),
+    }
+
+
+@bp.route("/<site>/reviews/<item_id>/reports", methods=["POST"])
+@limiter.limit(_limit("reports_per_visitor"))
+@idempotent
+@bp.arguments(ReportCreate)
+@bp.response(202, ReportReceipt)
+def report_review(data: dict[str, Any], site: str, item_id: str) -> Any:
+    """Report a published review to the shop (`illegal`: a notice of illegal content,
+    with details and an address).
+
+    One report per visitor and item: a repeat answers the first. Once the site's
+    `report_threshold` open reports gather, the item is held until the shop decides.
+    """
+    return _report("review", item_id, data)
+
+
+@bp.route("/<site>/comments/<item_id>/reports", methods=["POST"])
+@limiter.limit(_limit("reports_per_visitor"))
+@idempotent
+@bp.arguments(ReportCreate)
+@bp.response(202, ReportReceipt)
+def report_comment(data: dict[str, Any], site: str, item_id: str) -> Any:
+    """Report a published comment, as for reviews."""
+    return _report("comment", item_id, data)
+
+
+def _report(object_type: str, item_id: str, data: dict[str, Any]) -> Any:
+    report, _ = reports.submit(
+        db.session,
+        g.site,
+        object_type,
+        item_id,
+        data,
+        visitor_hash=visitor_hash(),
+        locale=request.accept_languages.best_match(LOCALES) or g.site.locale,
+    )
+    db.session.expunge(report)
+    db.session.commit()
+    return report

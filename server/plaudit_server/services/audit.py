@@ -13,6 +13,8 @@ triggers in the database refuse it (migration 0012).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +47,21 @@ _MAX_VALUE = 500
 def act_as(actor: Actor) -> None:
     """Make ``actor`` the one every entry of this request names."""
     g.audit_actor = actor
+
+
+@contextmanager
+def acting_as(actor: Actor | None) -> Iterator[None]:
+    """Name ``actor`` (when given) for what happens inside, then the request's again:
+    a report threshold holding an item is the system's doing, not the visitor's."""
+    if actor is None:
+        yield
+        return
+    previous = g.get("audit_actor")
+    g.audit_actor = actor
+    try:
+        yield
+    finally:
+        g.audit_actor = previous
 
 
 def current_actor() -> Actor:

@@ -13,7 +13,7 @@ from ..errors import validation_error
 from ..models import COMMENT_SEARCH, Comment, Product, Review, Site, Status
 from ..pagination import SortOrder, decode_cursor, fingerprint, paginate
 from ..timeutil import utcnow
-from . import moderation, site_counts, spam, summaries
+from . import audit, moderation, site_counts, spam, summaries
 from .admin_lists import admin_page
 from .reviews import initial_status
 
@@ -107,8 +107,39 @@ def submit_comment(
     moderation.adjust_comment_counts(session, deltas)
     site_counts.adjust(session, site.id, Comment, [(None, status)])
     cache.touch(session, site.slug, [product_external_id])
+    if is_owner:
+        audit.record(session, site, "comment.created", comment.id, note=_excerpt(data["body"]))
+        if review_id is not None:
+            moderation.first_reply(session, review_id, now)
     events.emit(session, site, "comment.created", comment)
     return comment
+
+
+def set_incentivized(session: Session, site: Site, comment_id: str, value: bool) -> None:
+    """Mark (or unmark) a comment as written for an incentive; logged."""
+    comment = session.scalar(
+        sa.select(Comment)
+        .where(Comment.id == comment_id, Comment.site_id == site.id)
+        .with_for_update(of=Comment)
+    )
+    if comment is None or comment.incentivized == value:
+        return
+    audit.record(
+        session,
+        site,
+        "comment.incentivized",
+        comment.id,
+        from_value=str(comment.incentivized).lower(),
+        to_value=str(value).lower(),
+    )
+    comment.incentivized = value
+    comment.updated_at = utcnow()
+    cache.touch(session, site.slug, [comment.product.external_id])
+
+
+def _excerpt(text: str, length: int = 200) -> str:
+    """The start of the shop's own words, for the audit log (never a visitor's)."""
+    return text if len(text) <= length else text[: length - 1] + "…"
 
 
 def public_comments(

@@ -31,6 +31,7 @@ from ..mail import LOCALES, public_url
 from ..models import STORE, Invitation, InvitationStatus, Site, Suppression
 from ..pagination import SortOrder, fingerprint, paginate
 from ..timeutil import utcnow
+from . import audit
 from .tenancy import owned
 
 # The suppression list's kind for review requests (see services/suppressions.py).
@@ -108,6 +109,7 @@ def _new(site: Site, data: dict[str, Any], now: datetime, suppressed: bool) -> I
         name=data.get("name"),
         products=list(dict.fromkeys(data["products"])),
         store_review=data.get("store_review", True),
+        incentive=data.get("incentive", False),
         locale=resolve_locale(data.get("locale"), site),
         status=status,
         token_hash=token_hash(token_for(invitation_id)),
@@ -165,6 +167,12 @@ def create_invitations(
         results = [
             _one_by_one(session, site, r) if isinstance(r, Invitation) else r for r in results
         ]
+    audit.record_many(
+        session,
+        site,
+        "invitation.created",
+        [(r.id, None, r.status) for r in results if isinstance(r, Invitation)],
+    )
     return results
 
 
@@ -212,6 +220,7 @@ def cancel(session: Session, site: Site, invitation_id: str) -> Invitation:
             f"Invitation {invitation_id} is {invitation.status.value}: only a scheduled one "
             "can be cancelled.",
         )
+    audit.record(session, site, "invitation.cancelled", invitation.id, from_value=invitation.status)
     invitation.status = InvitationStatus.CANCELLED
     invitation.due_at = None
     invitation.updated_at = utcnow()

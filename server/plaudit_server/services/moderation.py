@@ -9,24 +9,57 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import cache, events
-from ..models import Comment, Product, Review, Site, Status
+from ..models import Comment, Product, Report, ReportStatus, Review, Site, Status
 from ..timeutil import utcnow
-from . import site_counts, summaries
+from . import audit, site_counts, summaries
+
+# What a decision without a reason is recorded as: the API took rejections without one
+# before reasons existed, and still does.
+DEFAULT_REASON = {Status.REJECTED: "other", Status.SPAM: "spam"}
+
+
+def decision_values(status: Status, reason: str | None, note: str | None) -> dict[str, Any]:
+    """The columns a status change writes besides the status: who decided, when, why.
+
+    A move back to ``pending`` (a hold, an appeal, an edit) is no decision: the last
+    decision stays on record until the next one replaces it. A reason only goes with a
+    rejection (``rejected`` or ``spam``)."""
+    now = utcnow()
+    if status == Status.PENDING:
+        return {"updated_at": now}
+    return {
+        "updated_at": now,
+        "moderation_reason": reason or DEFAULT_REASON.get(status),
+        "moderation_note": note,
+        "moderated_at": now,
+        "moderated_by": audit.current_actor().label,
+    }
 
 
 def set_review_status(
-    session: Session, site: Site, ids: Iterable[str], status: Status, *, announce: bool = True
+    session: Session,
+    site: Site,
+    ids: Iterable[str],
+    status: Status,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+    announce: bool = True,
 ) -> int:
-    """Move reviews to ``status``; returns how many of ``ids`` belong to the site.
+    """Move reviews to ``status`` (with the decision's ``reason`` and ``note``, told to
+    the author); returns how many of ``ids`` belong to the site.
 
-    Each review that moved is announced (``review.updated``) unless ``announce`` is
-    false: the caller, changing more of it, announces it once itself."""
+    Each review that moved is written to the audit log and announced
+    (``review.updated``) unless ``announce`` is false: the caller, changing more of it,
+    announces it once itself. The rating is never read here: no path treats an item
+    differently for its stars (16 CFR 465.7)."""
     rows = session.execute(
         sa.select(Review.id, Review.status, Review.rating, Review.product_id, Product.external_id)
         .join(Product, Review.product_id == Product.id)
@@ -36,14 +69,23 @@ def set_review_status(
     ).all()
     changing = [r for r in rows if r.status != status]
     if changing:
+        values = decision_values(status, reason, note)
         session.execute(
             sa.update(Review)
             .where(Review.id.in_([r.id for r in changing]))
-            .values(status=status, updated_at=utcnow())
+            .values(status=status, **values)
         )
         summaries.adjust(session, ((r.product_id, r.rating, r.status, status) for r in changing))
         site_counts.adjust(session, site.id, Review, ((r.status, status) for r in changing))
         cache.touch(session, site.slug, {r.external_id for r in changing})
+        audit.record_many(
+            session,
+            site,
+            "review.status",
+            [(r.id, r.status, status) for r in changing],
+            reason=values.get("moderation_reason"),
+            note=note,
+        )
         if announce:
             _announce(session, site, Review, "review.updated", changing)
     return len(rows)
@@ -110,9 +152,35 @@ def delete_review(session: Session, site: Site, review_id: str) -> bool:
     site_counts.adjust(session, site.id, Review, [(row.status, None)])
     site_counts.adjust(session, site.id, Comment, comment_moves)
     cache.touch(session, site.slug, [row.external_id])
+    audit.record(session, site, "review.deleted", row.id, from_value=row.status)
+    close_reports(session, [row.id, *(c.id for c in comments)])
     for event_type, form in gone:
         events.emit(session, site, event_type, data=form)
     return True
+
+
+def close_reports(session: Session, object_ids: list[str]) -> None:
+    """Reports still open on items that are being deleted: removed, with them."""
+    session.execute(
+        sa.update(Report)
+        .where(Report.object_id.in_(object_ids), Report.status == ReportStatus.OPEN)
+        .values(
+            status=ReportStatus.REMOVED,
+            decided_at=utcnow(),
+            decided_by=audit.current_actor().label,
+            note="The item was deleted.",
+        )
+    )
+
+
+def first_reply(session: Session, review_id: str, at: datetime) -> None:
+    """The shop answered the review (a reply, or its own comment): the response metrics
+    count from the first answer."""
+    session.execute(
+        sa.update(Review)
+        .where(Review.id == review_id, Review.first_reply_at.is_(None))
+        .values(first_reply_at=at)
+    )
 
 
 def adjust_comment_counts(session: Session, deltas: dict[str, int]) -> None:
@@ -148,7 +216,16 @@ def lock_reviews(session: Session, review_ids: Iterable[str | None]) -> None:
         )
 
 
-def set_comment_status(session: Session, site: Site, ids: Iterable[str], status: Status) -> int:
+def set_comment_status(
+    session: Session,
+    site: Site,
+    ids: Iterable[str],
+    status: Status,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+) -> int:
+    """As :func:`set_review_status`, for comments (and their reviews' comment counts)."""
     ids = list(ids)
     lock_reviews(
         session,
@@ -165,10 +242,11 @@ def set_comment_status(session: Session, site: Site, ids: Iterable[str], status:
     ).all()
     changing = [r for r in rows if r.status != status]
     if changing:
+        values = decision_values(status, reason, note)
         session.execute(
             sa.update(Comment)
             .where(Comment.id.in_([r.id for r in changing]))
-            .values(status=status, updated_at=utcnow())
+            .values(status=status, **values)
         )
         deltas: dict[str, int] = defaultdict(int)
         for r in changing:
@@ -176,6 +254,14 @@ def set_comment_status(session: Session, site: Site, ids: Iterable[str], status:
         adjust_comment_counts(session, deltas)
         site_counts.adjust(session, site.id, Comment, ((r.status, status) for r in changing))
         cache.touch(session, site.slug, {r.external_id for r in changing})
+        audit.record_many(
+            session,
+            site,
+            "comment.status",
+            [(r.id, r.status, status) for r in changing],
+            reason=values.get("moderation_reason"),
+            note=note,
+        )
         _announce(session, site, Comment, "comment.updated", changing)
     return len(rows)
 
@@ -215,6 +301,16 @@ def delete_comment(session: Session, site: Site, comment_id: str) -> bool:
     adjust_comment_counts(session, deltas)
     site_counts.adjust(session, site.id, Comment, ((c.status, None) for c in subtree))
     cache.touch(session, site.slug, [root.external_id])
+    replies = len(subtree) - 1
+    audit.record(
+        session,
+        site,
+        "comment.deleted",
+        root.id,
+        from_value=root.status,
+        note=f"with {replies} repl{'y' if replies == 1 else 'ies'}" if replies else None,
+    )
+    close_reports(session, [c.id for c in subtree])
     for form in gone:
         events.emit(session, site, "comment.deleted", data=form)
     return True

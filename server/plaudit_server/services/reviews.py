@@ -20,7 +20,7 @@ from ..errors import Problem
 from ..models import REVIEW_SEARCH, STORE, Moderation, Product, Review, Site, Status, Vote
 from ..pagination import SortOrder, decode_cursor, fingerprint, page_of, paginate
 from ..timeutil import utcnow
-from . import invitations, moderation, site_counts, spam, summaries
+from . import audit, invitations, moderation, site_counts, spam, summaries
 from .admin_lists import admin_page
 from .tenancy import owned
 
@@ -112,6 +112,7 @@ def submit_review(
             author_email=data.get("author_email"),
             invitation_id=None if invitation is None else invitation.id,
             verified_buyer=invitation is not None,
+            incentivized=invitation is not None and invitation.incentive,
             visitor_hash=visitor_hash,
             network_hash=network_hash,
             notify=notify,
@@ -173,7 +174,8 @@ def public_reviews(
 # if touched rather than costing a query per row.
 _PUBLIC_COLUMNS = (
     *(Review.id, Review.product_id, Review.rating, Review.title, Review.body),
-    *(Review.author_name, Review.verified_buyer, Review.helpful_count, Review.unhelpful_count),
+    *(Review.author_name, Review.verified_buyer, Review.incentivized),
+    *(Review.helpful_count, Review.unhelpful_count),
     *(Review.comment_count, Review.reply_body, Review.reply_created_at, Review.created_at),
 )
 
@@ -297,26 +299,53 @@ def admin_reviews(
 
 
 def update_review(session: Session, site: Site, review_id: str, patch: dict[str, Any]) -> Review:
-    """Apply an owner's PATCH: status, public reply, verified-buyer flag."""
+    """Apply an owner's PATCH: status (with a reason and a note), public reply, the
+    verified-buyer and incentive flags. Each change is written to the audit log."""
     # Locked, so a concurrent delete is either after us or seen as a 404 (not a 500).
     review = owned(session, Review, site, review_id, lock=True)
     previous: dict[str, Any] = {"status": review.status.value}
     touched = False
     if "status" in patch and patch["status"] != review.status:
         moderation.set_review_status(
-            session, site, [review.id], Status(patch["status"]), announce=False
+            session,
+            site,
+            [review.id],
+            Status(patch["status"]),
+            reason=patch.get("reason"),
+            note=patch.get("note"),
+            announce=False,
         )
         touched = True
     if "reply" in patch:
         reply = patch["reply"]
         if reply != review.reply_body:
             previous["reply"] = review.reply_body
+            now = utcnow()
             review.reply_body = reply
-            review.reply_created_at = None if reply is None else utcnow()
+            review.reply_created_at = None if reply is None else now
+            if reply is not None and review.first_reply_at is None:
+                review.first_reply_at = now
+            audit.record(
+                session,
+                site,
+                "review.reply",
+                review.id,
+                from_value=previous["reply"],
+                to_value=reply,
+            )
             touched = True
-    if "verified_buyer" in patch and patch["verified_buyer"] != review.verified_buyer:
-        review.verified_buyer = patch["verified_buyer"]
-        touched = True
+    for flag in ("verified_buyer", "incentivized"):
+        if flag in patch and patch[flag] != getattr(review, flag):
+            audit.record(
+                session,
+                site,
+                f"review.{flag}",
+                review.id,
+                from_value=str(getattr(review, flag)).lower(),
+                to_value=str(patch[flag]).lower(),
+            )
+            setattr(review, flag, patch[flag])
+            touched = True
     if touched:
         review.updated_at = utcnow()
         cache.touch(session, site.slug, [review.product.external_id])

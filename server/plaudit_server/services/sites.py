@@ -22,6 +22,7 @@ from .. import cache
 from ..errors import Problem
 from ..models import ApiKey, Moderation, Owner, Site
 from ..timeutil import utcnow
+from . import audit
 
 KEY_PREFIX = "sk_live_"
 
@@ -57,6 +58,8 @@ def create_api_key(session: Session, site: Site, name: str = "default") -> tuple
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(site=site, name=name, prefix=secret[:12], key_hash=hash_key(secret))
     session.add(key)
+    session.flush()
+    audit.record(session, site, "key.created", key.id, to_value=key_actor(key).label)
     return key, secret
 
 
@@ -78,6 +81,7 @@ def revoke_api_key(session: Session, site: Site, key_id: str) -> ApiKey:
         raise Problem(404, f"There is no key {key_id!r}.")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        audit.record(session, site, "key.revoked", key.id, from_value=key_actor(key).label)
     return key
 
 
@@ -120,6 +124,12 @@ def create_site(
 
 def site_for_key(session: Session, secret: str) -> Site | None:
     """The site a secret key belongs to, or None for an unknown or revoked key."""
+    key = key_for_secret(session, secret)
+    return None if key is None else key.site
+
+
+def key_for_secret(session: Session, secret: str) -> ApiKey | None:
+    """The working key ``secret`` is, or None for an unknown or revoked key."""
     if not secret.startswith(KEY_PREFIX) or len(secret) > 200:
         return None
     digest = hash_key(secret)
@@ -130,7 +140,12 @@ def site_for_key(session: Session, secret: str) -> Site | None:
     # future lookup by prefix stays safe.
     if key is None or not hmac.compare_digest(key.key_hash, digest):
         return None
-    return key.site
+    return key
+
+
+def key_actor(key: ApiKey) -> audit.Actor:
+    """How the audit log names what a key did: its name and its first characters."""
+    return audit.Actor("key", f"{key.name} ({key.prefix}…)")
 
 
 def rate_limit(site: Site | None, name: str, defaults: dict[str, Any]) -> str:
@@ -151,6 +166,8 @@ def no_such_site(slug: str) -> Problem:
 
 
 def update_site(session: Session, site: Site, updates: dict[str, object]) -> Site:
+    """Apply a settings change; each setting that changed is written to the audit log."""
+    before = _settings(site)
     if "rate_limits" in updates:
         overrides = updates["rate_limits"] or {}
         merged = {**(site.rate_limits or {}), **overrides}  # type: ignore[dict-item]
@@ -160,6 +177,7 @@ def update_site(session: Session, site: Site, updates: dict[str, object]) -> Sit
     for field in (
         *("name", "allowed_origins", "moderation", "blocked_words", "locale"),
         *("invite_delay_days", "invite_reminder_days", "invite_ttl_days"),
+        *("report_threshold", "guidelines"),
     ):
         if field in updates:
             value = updates[field]
@@ -174,6 +192,8 @@ def update_site(session: Session, site: Site, updates: dict[str, object]) -> Sit
                 value = list(seen.values())
             if field == "moderation":
                 value = Moderation(str(value))
+            if field == "guidelines" and not value:
+                value = None  # empty: the default text again
             setattr(site, field, value)
     notifications = updates.get("notifications") or {}
     assert isinstance(notifications, dict)
@@ -183,7 +203,33 @@ def update_site(session: Session, site: Site, updates: dict[str, object]) -> Sit
         site.notify_new_items = notifications["new_items"]
     site.updated_at = utcnow()
     cache.touch(session, site.slug)  # cached reads carry the site's allowed origins
+    after = _settings(site)
+    for name, value in before.items():
+        if after[name] != value:
+            audit.record(
+                session, site, f"site.{name}", site.slug, from_value=value, to_value=after[name]
+            )
     return site
+
+
+def _settings(site: Site) -> dict[str, str | None]:
+    """The settings as the audit log tells them: short strings, lists joined."""
+    values: dict[str, Any] = {
+        name: getattr(site, name)
+        for name in (
+            *("name", "allowed_origins", "moderation", "blocked_words", "rate_limits", "locale"),
+            *("invite_delay_days", "invite_reminder_days", "invite_ttl_days"),
+            *("report_threshold", "guidelines", "notify_email", "notify_new_items"),
+        )
+    }
+    out: dict[str, str | None] = {}
+    for name, value in values.items():
+        if isinstance(value, list):
+            value = ", ".join(value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+        out[name] = None if value is None else str(getattr(value, "value", value))
+    return out
 
 
 def notify_address(site: Site) -> str | None:

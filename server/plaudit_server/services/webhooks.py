@@ -23,6 +23,7 @@ from ..models import Delivery, DeliveryStatus, Site, Webhook
 from ..pagination import SortOrder, fingerprint, paginate
 from ..timeutil import utcnow
 from ..webhooks import signing, ssrf
+from . import audit
 from .tenancy import owned
 
 MAX_PER_SITE = 20
@@ -82,12 +83,14 @@ def create(session: Session, site: Site, data: dict[str, Any]) -> Webhook:
     session.add(webhook)
     session.flush()
     refresh_wanted(session, site.id)
+    audit.record(session, site, "webhook.created", webhook.id, to_value=webhook.url)
     return webhook
 
 
 def update(session: Session, site: Site, webhook_id: str, changes: dict[str, Any]) -> Webhook:
     _lock_site(session, site.id)
     webhook = owned(session, Webhook, site, webhook_id, lock=True)
+    before = _audited(webhook)
     if "url" in changes:
         webhook.url = checked_url(changes["url"])
     if "events" in changes:
@@ -102,12 +105,43 @@ def update(session: Session, site: Site, webhook_id: str, changes: dict[str, Any
     webhook.updated_at = utcnow()
     session.flush()
     refresh_wanted(session, site.id)
+    after = _audited(webhook)
+    for name in before:
+        if before[name] != after[name]:
+            audit.record(
+                session,
+                site,
+                f"webhook.{name}",
+                webhook.id,
+                from_value=before[name],
+                to_value=after[name],
+            )
     return webhook
+
+
+def _audited(webhook: Webhook) -> dict[str, str | None]:
+    """What the audit log tells of a webhook's changes (never its secret)."""
+    return {
+        "url": webhook.url,
+        "events": ",".join(webhook.events),
+        "description": webhook.description,
+        "enabled": str(webhook.enabled).lower(),
+    }
 
 
 def disable(session: Session, webhook: Webhook, reason: str | None) -> None:
     """Switch a webhook off; what it still had to deliver is given up (``failed``)."""
     _lock_site(session, webhook.site_id)
+    if webhook.enabled and reason is not None:  # the server's doing (a 410): say so
+        audit.record(
+            session,
+            webhook.site_id,
+            "webhook.enabled",
+            webhook.id,
+            from_value="true",
+            to_value="false",
+            note=reason,
+        )
     webhook.enabled = False
     webhook.disabled_reason = reason
     webhook.updated_at = utcnow()
@@ -127,6 +161,7 @@ def disable(session: Session, webhook: Webhook, reason: str | None) -> None:
 def delete(session: Session, site: Site, webhook_id: str) -> None:
     _lock_site(session, site.id)
     webhook = owned(session, Webhook, site, webhook_id, lock=True)
+    audit.record(session, site, "webhook.deleted", webhook.id, from_value=webhook.url)
     session.delete(webhook)
     session.flush()
     refresh_wanted(session, site.id)
@@ -161,6 +196,7 @@ def rotate_secret(session: Session, site: Site, webhook_id: str) -> Webhook:
     webhook.previous_secret_expires_at = now + ROTATION_OVERLAP
     webhook.secret = signing.new_secret()
     webhook.updated_at = now
+    audit.record(session, site, "webhook.secret_rotated", webhook.id)
     session.flush()
     return webhook
 
