@@ -17,6 +17,7 @@ from . import (
     extensions,
     jobs,
     mail,
+    manage_page,
     ops,
     review_page,
     schemas,
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(web.bp)  # /widget.js and the /demo shop
     app.register_blueprint(unsubscribe.bp)  # /u/<token>: one-click unsubscribe
     app.register_blueprint(review_page.bp)  # /r/<token>: the hosted review page
+    app.register_blueprint(manage_page.bp)  # /m/<token>: the author's own item
     api.register_blueprint(ops.bp)
     errors.init_app(app)
     admin_ui.init_app(app)  # /admin: the admin page, with its own session and errors
