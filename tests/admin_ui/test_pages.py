@@ -436,10 +436,10 @@ def test_approve_reject_and_back_show_on_the_public_api(
     assert [r["id"] for r in body["reviews"]] == [first]
     assert body["summary"]["count"] == 1
 
-    client.post(url, data={"ids": first, "action": "reject"})
+    client.post(url, data={"ids": first, "action": "reject", "reason": "off_topic"})
     assert public_reviews(client, site.slug)["reviews"] == []
     assert status_of(app, Review, first) == Status.REJECTED
-    client.post(url, data={"ids": second, "action": "spam"})
+    client.post(url, data={"ids": second, "action": "spam", "reason": "spam"})
     assert status_of(app, Review, second) == Status.SPAM
     client.post(url, data={"ids": second, "action": "pending"})
     assert status_of(app, Review, second) == Status.PENDING
@@ -551,7 +551,7 @@ def test_comment_queue_moderates_in_bulk(
     open_page(client, f"{ADMIN}/{site.slug}/comments")
     response = client.post(
         f"{ADMIN}/{site.slug}/comments/moderate",
-        data={"ids": ids[:2], "action": "reject"},
+        data={"ids": ids[:2], "action": "reject", "reason": "offensive"},
     )
     assert response.status_code == 302
     statuses = [status_of(app, Comment, i) for i in ids]

@@ -1,10 +1,11 @@
 """The admin page at ``/admin/``: a blueprint of the main app with rules of its own.
 
 :mod:`.base` holds the blueprint and what every page shares (security headers, the
-same-origin check for forms, HTML error pages), :mod:`.sessions` the owner's session
-cookie, and :mod:`.auth`, :mod:`.queue`, :mod:`.invitations`, :mod:`.insight`,
-:mod:`.transfer`, :mod:`.webhooks` and :mod:`.settings` the pages. :func:`init_app`
-binds it all to the app, as any Flask extension is bound.
+same-origin check for forms, HTML error pages, the audit log's actor), :mod:`.sessions`
+the owner's session cookie, and :mod:`.auth`, :mod:`.queue`, :mod:`.reports`,
+:mod:`.audit_log`, :mod:`.invitations`, :mod:`.insight`, :mod:`.transfer`,
+:mod:`.webhooks` and :mod:`.settings` the pages (:mod:`.reasons` names the reason codes
+they show). :func:`init_app` binds it all to the app, as any Flask extension is bound.
 
 It was once a Flask app of its own, built on a worker's first ``/admin`` request, to keep
 its 1.2 MB out of workers that never serve an owner. With the memory budget raised
@@ -20,11 +21,14 @@ import threading
 from flask import Flask
 
 from . import (  # noqa: F401
+    audit_log,
     auth,
     insight,
     invitations,
     password_reset,
     queue,
+    reasons,
+    reports,
     settings,
     transfer,
     webhooks,

@@ -15,6 +15,7 @@ another site's ids answer 404 here exactly as they do there.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -25,6 +26,7 @@ from werkzeug.exceptions import Forbidden, HTTPException, NotFound
 from ..errors import Problem, retry_after_from_limiter
 from ..extensions import db
 from ..models import Site
+from ..services import audit
 from .sessions import PREFIX
 
 bp = Blueprint("admin_ui", __name__, url_prefix=PREFIX)
@@ -134,11 +136,36 @@ def mailto(address: str) -> str:
 
 
 def owned_site(slug: str) -> Site:
-    """The signed-in owner's site ``slug``; 404 for any other, existing or not."""
-    for site in current_user.owner.sites:
+    """The signed-in owner's site ``slug``; 404 for any other, existing or not.
+
+    Every change to a site goes through here first, so this is also where the request
+    gets its actor: the audit log names the owner (by sign-in address) for whatever the
+    page does next."""
+    owner = current_user.owner
+    for site in owner.sites:
         if site.slug == slug:
+            audit.act_as(audit.Actor("owner", owner.email))
             return site
     raise NotFound()
+
+
+def field_errors(messages: Any) -> dict[str, str]:
+    """marshmallow's nested messages as one line per form field."""
+    if not isinstance(messages, dict):
+        return {"_": "; ".join(map(str, messages))}
+    result = {}
+    for field, value in messages.items():
+        if isinstance(value, dict):  # list fields: {index: [messages]}
+            value = [f"line {int(i) + 1}: {'; '.join(m)}" for i, m in value.items()]
+        result[str(field)] = "; ".join(map(str, value))
+    return result
+
+
+def whole_number(text: str) -> int | str:
+    """A typed number as an int for ``SitePatch`` (which takes JSON integers only);
+    anything else as typed, for its "Not a valid integer." message."""
+    text = text.strip()
+    return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else text
 
 
 def render_error(status: int, message: str) -> tuple[str, int]:

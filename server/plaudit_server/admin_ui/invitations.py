@@ -35,7 +35,7 @@ from ..services import invitation_delivery, sites
 from ..services import invitations as invitation_service
 from ..timeutil import utcnow
 from .auth import safe_next
-from .base import bp, owned_site
+from .base import bp, owned_site, whole_number
 
 PAGE_SIZE = 50
 # A CSV of orders: a month's orders of a busy shop fit (5,000 rows of ~100 bytes are
@@ -432,19 +432,12 @@ def upload_invitations(slug: str) -> Any:
 # ---------------------------------------------------------------- settings
 
 
-def _whole_number(text: str) -> int | str:
-    """A typed number as an int for ``SitePatch`` (which takes JSON integers only);
-    anything else as typed, for its "Not a valid integer." message."""
-    text = text.strip()
-    return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else text
-
-
 @bp.post("/<slug>/invitations/settings")
 @login_required
 def save_invitation_settings(slug: str) -> Any:
     site = owned_site(slug)
     form = {name: request.form.get(name, "") for name in (*SETTINGS_DAYS, "locale")}
-    body: dict[str, Any] = {name: _whole_number(form[name]) for name in SETTINGS_DAYS}
+    body: dict[str, Any] = {name: whole_number(form[name]) for name in SETTINGS_DAYS}
     body["locale"] = form["locale"]
     try:
         changes = SitePatch().load(body)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import marshmallow as ma
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from marshmallow import fields, validate
@@ -22,14 +23,20 @@ from werkzeug.exceptions import NotFound
 from ..extensions import db
 from ..fields import QueryInteger
 from ..models import STORE, Comment, Review, Site, Status
-from ..schemas import STATUSES, AdminCommentCreate, AdminCommentsQuery, AdminReviewsQuery
+from ..schemas import (
+    STATUSES,
+    AdminCommentCreate,
+    AdminCommentsQuery,
+    AdminReviewsQuery,
+    ModerateBody,
+)
 from ..schemas import ReviewPatch as ReviewPatchSchema
 from ..services import comments as comment_service
 from ..services import moderation, site_counts
 from ..services import reviews as review_service
 from ..services.tenancy import owned
 from .auth import safe_next
-from .base import bp, owned_site
+from .base import bp, field_errors, owned_site
 
 MAX_BULK = 500
 PAGE_SIZES = [25, 50, 100, 500]
@@ -39,6 +46,8 @@ ACTIONS = {
     "spam": (Status.SPAM, "marked as spam"),
     "pending": (Status.PENDING, "moved back to pending"),
 }
+# Moving an item to these is a decision the author is told the reason of.
+DECISIONS_WITH_REASON = frozenset({Status.REJECTED, Status.SPAM})
 SPAM_REASONS = {
     "honeypot": "hidden honeypot field filled in",
     "too_many_links": "too many links",
@@ -66,6 +75,9 @@ class Links:
     _review: str
     _reply: str
     _answer: str
+    _incentive: str
+    _history: str
+    _reports: str
     _queues: dict[str, str]
 
     @classmethod
@@ -79,6 +91,9 @@ class Links:
             _review=url_for("admin_ui.review_detail", slug=slug, review_id=_ID),
             _reply=url_for("admin_ui.reply", slug=slug, review_id=_ID),
             _answer=url_for("admin_ui.answer", slug=slug, comment_id=_ID),
+            _incentive=url_for("admin_ui.set_incentivized", slug=slug, review_id=_ID),
+            _history=url_for("admin_ui.audit_log", slug=slug, object_id=_ID),
+            _reports=url_for("admin_ui.reports", slug=slug, status="open", object_id=_ID),
             _queues={
                 kind: url_for(f"admin_ui.{kind}", slug=slug, status="all")
                 for kind in ("reviews", "comments")
@@ -93,6 +108,17 @@ class Links:
 
     def answer(self, comment_id: str) -> str:
         return self._answer.replace(_ID, quote(comment_id, safe=""))
+
+    def incentive(self, review_id: str) -> str:
+        return self._incentive.replace(_ID, quote(review_id, safe=""))
+
+    def history(self, item_id: str) -> str:
+        """The item's entries in the audit log."""
+        return self._history.replace(_ID, quote(item_id, safe=""))
+
+    def reports(self, item_id: str) -> str:
+        """The item's open reports."""
+        return self._reports.replace(_ID, quote(item_id, safe=""))
 
     def product(self, kind: str, external_id: str) -> str:
         if external_id == STORE:  # the shop's own row: its reviews are a subject, not an id
@@ -310,8 +336,14 @@ def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_
         done = "deleted"
     elif action in ACTIONS:
         status, done = ACTIONS[action]
+        decision: dict[str, Any] = {}
+        if status in DECISIONS_WITH_REASON:
+            asked = _reason_and_note(site, ids, noun, action, status, queue_url)
+            if not isinstance(asked, dict):
+                return asked  # the page that asks for a reason (again)
+            decision = asked
         setter = moderation.set_review_status if model is Review else moderation.set_comment_status
-        count = setter(db.session, site, ids, status)
+        count = setter(db.session, site, ids, status, **decision)
     else:
         abort(400, "Unknown action.")
     if count == 0:
@@ -324,6 +356,98 @@ def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_
     if action == "delete" and target and any(item_id in target for item_id in ids):
         target = None  # the page of a deleted item is gone: back to the queue
     return redirect(target or queue_url)
+
+
+def _reason_and_note(
+    site: Site, ids: list[str], noun: str, action: str, status: Status, queue_url: str
+) -> dict[str, Any] | Any:
+    """Why an owner rejects (or marks as spam): a reason from the list and an optional
+    note to the author, checked as ``POST /admin/{reviews,comments}/moderate`` checks
+    them (``ModerateBody``). A form that names no reason (a bulk action, or a page
+    without the script-free reason picker) gets the page that asks for one; a reason
+    outside the list or a note too long gets that page again with the problem, and
+    nothing changes. "Spam" needs no choosing: it is the reason of marking as spam
+    unless another is given."""
+    if "reason" not in request.form:
+        # Only the site's own ids are asked about; none of them: the 404 of any other.
+        model = Review if noun == "review" else Comment
+        ids = list(
+            db.session.scalars(
+                sa.select(model.id)
+                .where(model.site_id == site.id, model.id.in_(ids))
+                .order_by(model.created_at.desc(), model.id.desc())
+            )
+        )
+        if not ids:
+            raise NotFound()
+        return _reason_page(site, ids, noun, action, status, queue_url)
+    reason = request.form.get("reason", "").strip()
+    note = request.form.get("note", "").strip() or None
+    if not reason and status == Status.SPAM:
+        reason = "spam"
+    form = {"reason": reason, "note": note or ""}
+    if not reason:
+        errors = {"reason": "Choose the reason from the list: the author is told it."}
+        return _reason_page(site, ids, noun, action, status, queue_url, form, errors)
+    try:
+        checked = ModerateBody().load(
+            {"ids": ids, "status": status.value, "reason": reason, "note": note}
+        )
+    except ma.ValidationError as exc:
+        messages = field_errors(exc.messages)
+        errors = {k: v for k, v in messages.items() if k in ("reason", "note")}
+        if "reason" in errors:
+            errors["reason"] = "Choose one of the reasons in the list."
+        if len(errors) < len(messages):
+            errors["_"] = " ".join(v for k, v in messages.items() if k not in errors)
+        return _reason_page(site, ids, noun, action, status, queue_url, form, errors)
+    return {"reason": checked["reason"], "note": checked.get("note")}
+
+
+def _reason_page(
+    site: Site,
+    ids: list[str],
+    noun: str,
+    action: str,
+    status: Status,
+    queue_url: str,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Any:
+    body = render_template(
+        "admin/moderate_reason.html",
+        site=site,
+        ids=ids,
+        noun=noun,
+        action=action,
+        spam=status == Status.SPAM,
+        form=form or {"reason": "spam" if status == Status.SPAM else "", "note": ""},
+        errors=errors or {},
+        action_url=request.path,
+        next=safe_next(request.form.get("next")) or queue_url,
+    )
+    return body, 422 if errors else 200
+
+
+@bp.post("/<slug>/reviews/<review_id>/incentivized")
+@login_required
+def set_incentivized(slug: str, review_id: str) -> Any:
+    """Mark a review as written for an incentive (or not): the widget and the JSON-LD
+    disclose it (16 CFR 465.4). The API's PATCH does the same, with its audit entry."""
+    site = owned_site(slug)
+    value = request.form.get("incentivized")
+    if value not in ("true", "false"):
+        abort(400, "Say whether the review received an incentive.")
+    patch = ReviewPatchSchema().load({"incentivized": value == "true"})
+    review_service.update_review(db.session, site, review_id, patch)
+    db.session.commit()
+    flash(
+        "Marked as having received an incentive: shown on the review."
+        if patch["incentivized"]
+        else "The incentive label is removed.",
+        "success",
+    )
+    return _back(url_for("admin_ui.review_detail", slug=slug, review_id=review_id))
 
 
 def _first_error(exc: ma.ValidationError) -> str:

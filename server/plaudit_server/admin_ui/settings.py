@@ -1,5 +1,6 @@
 """A site's settings: name, allowed origins, moderation policy, blocked words, secret keys,
-and the notifications the shop gets of items waiting for moderation.
+the notifications the shop gets of items waiting for moderation, and the trust settings
+(how many reports hold an item, the moderation guidelines).
 
 Settings are validated by the admin API's ``SitePatch`` schema and saved by
 ``services.sites.update_site``, so the page and ``PATCH /api/v1/admin/site`` accept
@@ -14,12 +15,13 @@ import marshmallow as ma
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
+from .. import guidelines
 from ..extensions import db
 from ..fields import Text
 from ..models import Site
 from ..schemas import SitePatch
 from ..services import sites
-from .base import bp, owned_site
+from .base import bp, field_errors, owned_site, whole_number
 
 # The choices of "notify me of new items waiting for moderation" (SitePatch's NEW_ITEMS).
 NEW_ITEMS_CHOICES = (
@@ -53,6 +55,12 @@ def _page(site: Site, status: int = 200, **extra: Any) -> Any:
         "notify_errors": {},
         "notify_address": sites.notify_address(site),
         "new_items_choices": NEW_ITEMS_CHOICES,
+        "trust_form": {
+            "report_threshold": str(site.report_threshold),
+            "guidelines": site.guidelines or "",
+        },
+        "trust_errors": {},
+        "default_guidelines": guidelines.default_text(site.locale),
     }
     values.update(extra)
     return render_template("admin/settings.html", **values), status
@@ -84,7 +92,7 @@ def save_settings(slug: str) -> Any:
             }
         )
     except ma.ValidationError as exc:
-        return _page(site, 422, form=form, errors=_field_errors(exc.messages))
+        return _page(site, 422, form=form, errors=field_errors(exc.messages))
     sites.update_site(db.session, site, changes)
     db.session.commit()
     flash("Settings saved.", "success")
@@ -99,7 +107,7 @@ def create_key(slug: str) -> Any:
     try:
         name = Text(max_length=80).deserialize(request.form.get("name", ""))
     except ma.ValidationError as exc:
-        return _page(site, 422, errors={"key_name": _field_errors(exc.messages)["_"]})
+        return _page(site, 422, errors={"key_name": field_errors(exc.messages)["_"]})
     key, secret = sites.create_api_key(db.session, site, name)
     db.session.commit()
     return _page(site, 201, new_key={"name": key.name, "secret": secret})
@@ -112,6 +120,32 @@ def revoke_key(slug: str, key_id: str) -> Any:
     db.session.commit()
     flash(f"Key “{key.name}” revoked: it no longer works.", "success")
     return redirect(url_for("admin_ui.settings", slug=slug))
+
+
+@bp.post("/<slug>/settings/trust")
+@login_required
+def save_trust_settings(slug: str) -> Any:
+    """How many open reports hold a published item, and the moderation guidelines the
+    widget links to (empty: the default text in the visitor's language); validated and
+    saved as ``PATCH /site``'s ``report_threshold`` and ``guidelines`` are."""
+    site = owned_site(slug)
+    form = {
+        "report_threshold": request.form.get("report_threshold", ""),
+        "guidelines": request.form.get("guidelines", ""),
+    }
+    body = {
+        "report_threshold": whole_number(form["report_threshold"]),
+        "guidelines": form["guidelines"].strip() or None,
+    }
+    try:
+        changes = SitePatch().load(body)
+    except ma.ValidationError as exc:
+        errors = field_errors(exc.messages)
+        return _page(site, 422, trust_form=form, trust_errors=errors)
+    sites.update_site(db.session, site, changes)
+    db.session.commit()
+    flash("Report and guideline settings saved.", "success")
+    return redirect(url_for("admin_ui.settings", slug=slug) + "#trust")
 
 
 @bp.post("/<slug>/settings/notifications")
@@ -130,21 +164,9 @@ def save_notifications(slug: str) -> Any:
         changes = SitePatch().load({"notifications": body})
     except ma.ValidationError as exc:
         messages = exc.messages.get("notifications", exc.messages)  # type: ignore[union-attr]
-        errors = _field_errors(messages)
+        errors = field_errors(messages)
         return _page(site, 422, notify_form=form, notify_errors=errors)
     sites.update_site(db.session, site, changes)
     db.session.commit()
     flash("Notification settings saved.", "success")
     return redirect(url_for("admin_ui.settings", slug=slug) + "#notifications")
-
-
-def _field_errors(messages: Any) -> dict[str, str]:
-    """marshmallow's nested messages as one line per form field."""
-    if not isinstance(messages, dict):
-        return {"_": "; ".join(map(str, messages))}
-    result = {}
-    for field, value in messages.items():
-        if isinstance(value, dict):  # list fields: {index: [messages]}
-            value = [f"line {int(i) + 1}: {'; '.join(m)}" for i, m in value.items()]
-        result[str(field)] = "; ".join(map(str, value))
-    return result
