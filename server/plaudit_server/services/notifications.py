@@ -1,6 +1,7 @@
-"""Notification e-mails: the shop hears of new items waiting, a visitor of the shop's answer.
+"""Notification e-mails: the shop hears of new items and reports waiting, a visitor of the
+shop's answer, an author of their manage link, a reporter of the shop's decision.
 
-Two kinds of message, both written to the ``messages`` outbox (``models.Message``) in
+Four kinds of message, all written to the ``messages`` outbox (``models.Message``) in
 the transaction of the change that calls for them, so a change that rolls back mails
 nobody and one that commits is never forgotten, whatever Redis or the worker do:
 
@@ -21,6 +22,25 @@ nobody and one that commits is never forgotten, whatever Redis or the worker do:
   reply was set) or posted a comment answering their review or comment. One message per
   item, ever (``reply_notified_at``, set with a conditional UPDATE so two answers at once
   still queue one), in the site's language, quoting their item briefly and the answer.
+- ``manage_link``, to a visitor who gave an e-mail address with their review or comment
+  (``review.created`` / ``comment.created``; not the shop's own comments, not imported
+  items, not items the spam checks flagged: a bot must not make this server mail
+  whatever address it typed): the private link to ``/m/<token>`` (``manage_page.py``).
+  Everything one request submits with one address is one message (a buyer reviewing
+  three products of an order gets one mail with three links). The link's token is never
+  stored: the message gets its id up front, each item's token is derived from it
+  (:func:`services.manage.mail_token`), only its hash is stored
+  (:func:`services.manage.issue`), and the mail is written at send time from the id
+  again. It answers the author's own request, so it carries no ``List-Unsubscribe``
+  (like a password reset); an address on the site's ``manage_link`` suppression list
+  (which an operator may fill: no link leads there) is neither queued nor mailed.
+- ``report_outcome``, to a visitor who reported an item and gave an address
+  (``report.decided``): kept or removed, with the shop's note, in the report's language.
+  Its unsubscribe list is ``reports``.
+
+The shop hears of new reports (``report.created``) with its new items: a report queues
+the instant notice as an item does, a day's open reports bring the digest due, and
+both messages count "N new reports" with a link to ``/admin/<slug>/reports``.
 
 Unsubscribing (the signed ``/u/<token>`` link in the footer and the RFC 8058
 ``List-Unsubscribe`` headers) puts the address on the site's suppression list for the
@@ -59,27 +79,38 @@ from sqlalchemy.orm.attributes import set_committed_value
 from .. import cache, events
 from ..config import number_list
 from ..extensions import db
+from ..ids import new_id
 from ..mail import LOCALES, Mail, Outcome, attempt, mailer, public_url, render
-from ..models import STORE, Comment, Message, Review, Site, Status
+from ..models import STORE, Comment, Message, Report, ReportStatus, Review, Site, Status
 from ..timeutil import utcnow
-from . import suppressions
+from . import manage, suppressions
 from .sites import notify_address
 
 log = logging.getLogger(__name__)
 
 NEW_ITEMS = "new_items"  # Message.kind: to the shop, items wait in the queue
 REPLY = "reply"  # Message.kind: to a visitor, the shop answered
-KINDS = (NEW_ITEMS, REPLY)
-# The suppression list each kind obeys: leaving one keeps the other.
+MANAGE_LINK = "manage_link"  # Message.kind: to an author, the link to manage their item
+REPORT_OUTCOME = "report_outcome"  # Message.kind: to a reporter, the shop's decision
+KINDS = (NEW_ITEMS, REPLY, MANAGE_LINK, REPORT_OUTCOME)
+# The suppression list each kind obeys: leaving one keeps the others.
 OWNER_LIST = "new_items"
 VISITOR_LIST = "replies"
-SUPPRESSION_LIST = {NEW_ITEMS: OWNER_LIST, REPLY: VISITOR_LIST}
+MANAGE_LIST = "manage_link"  # no unsubscribe link leads here: see the module's docstring
+REPORTS_LIST = "reports"
+SUPPRESSION_LIST = {
+    NEW_ITEMS: OWNER_LIST,
+    REPLY: VISITOR_LIST,
+    MANAGE_LINK: MANAGE_LIST,
+    REPORT_OUTCOME: REPORTS_LIST,
+}
 
 MODES = ("off", "instant", "daily")
 DIGEST_EVERY = timedelta(days=1)
 QUOTE_CHARS = 300  # how much of the visitor's own text the reply message quotes
 
 _QUEUED = "plaudit.notifications.queued"  # session.info: sites with a new_items row queued
+_MANAGE = "plaudit.notifications.manage"  # session.info: (site, address) -> its manage_link
 _WAKE = "plaudit_notifications_wake"  # flask.g: this request sends after its response
 
 
@@ -89,6 +120,8 @@ class Tally:
 
     new_items: int = 0  # notices sent to shops (instant or digest)
     replies: int = 0  # answers told to visitors
+    manage_links: int = 0  # manage links sent to authors
+    report_outcomes: int = 0  # decisions told to reporters
     dropped: int = 0  # nothing left to say, turned off or unsubscribed: not sent
     retrying: int = 0  # transient failures, due again later
     failed: int = 0  # given up
@@ -96,7 +129,7 @@ class Tally:
 
     @property
     def sent(self) -> int:
-        return self.new_items + self.replies
+        return self.new_items + self.replies + self.manage_links + self.report_outcomes
 
     @property
     def total(self) -> int:
@@ -115,11 +148,14 @@ def init_app(app: Flask) -> None:
     events.listen(app, "review.created", _review_created)
     events.listen(app, "review.updated", _review_updated)
     events.listen(app, "comment.created", _comment_created)
+    events.listen(app, "report.created", _report_created)
+    events.listen(app, "report.decided", _report_decided)
 
 
 def _review_created(session: Session, site: Site, review: Review, extra: dict[str, Any]) -> None:
     if review.status == Status.PENDING:
         queue_new_items(session, site)
+    queue_manage_link(session, site, review)
 
 
 def _review_updated(session: Session, site: Site, review: Review, extra: dict[str, Any]) -> None:
@@ -137,8 +173,18 @@ def _comment_created(session: Session, site: Site, comment: Comment, extra: dict
             answered = session.get(Review, comment.review_id)
         if answered is not None:
             queue_reply(session, site, answered, answer=comment)
-    elif comment.status == Status.PENDING:
-        queue_new_items(session, site)
+    else:
+        if comment.status == Status.PENDING:
+            queue_new_items(session, site)
+        queue_manage_link(session, site, comment)
+
+
+def _report_created(session: Session, site: Site, report: Report, extra: dict[str, Any]) -> None:
+    queue_new_items(session, site)
+
+
+def _report_decided(session: Session, site: Site, report: Report, extra: dict[str, Any]) -> None:
+    queue_report_outcome(session, site, report)
 
 
 def queue_new_items(session: Session, site: Site) -> Message | None:
@@ -222,11 +268,88 @@ def queue_reply(
     return message
 
 
+def queue_manage_link(session: Session, site: Site, item: Review | Comment) -> Message | None:
+    """``item`` was just submitted: mail its author the link to manage it, if they gave
+    an address (see the module's docstring for who is not mailed, and why). Items one
+    transaction submits with one address share a message. Returns the row queued (or
+    the one it joined), or None."""
+    address = item.author_email
+    if not address or item.source is not None or item.status == Status.SPAM:
+        return None
+    if isinstance(item, Comment) and item.is_owner:
+        return None
+    if _suppressed(session, site.id, MANAGE_LINK, address):
+        return None
+    entry = {"item": "review" if isinstance(item, Review) else "comment", "id": item.id}
+    queued: dict[tuple[str, str], Message] = session.info.setdefault(_MANAGE, {})
+    key = (site.id, address.strip().lower())
+    message = queued.get(key)
+    if message is None:
+        now = utcnow()
+        # The id first: the token of each link is derived from it (never stored).
+        message = Message(
+            id=new_id("mail"),
+            site_id=site.id,
+            kind=MANAGE_LINK,
+            email=address,
+            locale=_locale(site.locale),
+            data={"items": []},
+            due_at=now,
+            created_at=now,
+        )
+        session.add(message)
+        queued[key] = message
+        _send_soon()
+    items = [*message.data["items"], entry]
+    message.data = {**message.data, "items": items}  # a new dict: the JSON column sees it
+    manage.issue(session, site, item, token=_manage_token(message.id, len(items) - 1))
+    return message
+
+
+def _manage_token(message_id: str, index: int) -> str:
+    """The token of the ``index``-th link of a manage_link message: derived from the
+    message's id (the first link's from the id alone), so it is rebuilt at send time."""
+    return manage.mail_token(message_id if index == 0 else f"{message_id}.{index}")
+
+
+def queue_report_outcome(session: Session, site: Site, report: Report) -> Message | None:
+    """The shop decided ``report``: tell the reporter, if they gave an address that is
+    not suppressed. Returns the row queued, or None."""
+    if not report.email or _suppressed(session, site.id, REPORT_OUTCOME, report.email):
+        return None
+    now = utcnow()
+    message = Message(
+        site_id=site.id,
+        kind=REPORT_OUTCOME,
+        email=report.email,
+        locale=_locale(report.locale),
+        data={"report": report.id},
+        due_at=now,
+        created_at=now,
+    )
+    session.add(message)
+    _send_soon()
+    return message
+
+
 @sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
-    """A new transaction checks again (the message it saw may be sent, or rolled back)."""
+    """A new transaction checks again (the message it saw may be sent by now). A
+    savepoint's commit (``begin_nested``, which finding a product does) is not the end
+    of the transaction: what it queued is still this transaction's."""
+    if not session.in_nested_transaction():
+        _forget(session)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    """What was queued may be gone with the rollback (a savepoint's too)."""
+    _forget(session)
+
+
+def _forget(session: Session) -> None:
     session.info.pop(_QUEUED, None)
+    session.info.pop(_MANAGE, None)
 
 
 def _suppressed(session: Session, site_id: str, kind: str, email: str) -> bool:
@@ -309,6 +432,11 @@ def queue_digests(session: Session, now: datetime | None = None) -> int:
             model.created_at > since,
         )
 
+    reported = sa.exists().where(
+        Report.site_id == Site.id,
+        Report.status == ReportStatus.OPEN,
+        Report.created_at > since,
+    )
     unsent = sa.exists().where(
         Message.site_id == Site.id, Message.kind == NEW_ITEMS, Message.due_at.is_not(None)
     )
@@ -318,7 +446,7 @@ def queue_digests(session: Session, now: datetime | None = None) -> int:
             .where(
                 Site.notify_new_items == "daily",
                 sa.func.coalesce(Site.owner_notified_at, Site.created_at) <= at - DIGEST_EVERY,
-                sa.or_(waiting(Review), waiting(Comment)),
+                sa.or_(waiting(Review), waiting(Comment), reported),
                 ~unsent,
             )
             .with_for_update(skip_locked=True, of=Site)
@@ -437,10 +565,13 @@ def _record(session: Session, step: _Claimed, outcome: Outcome, tally: Tally) ->
     row.claimed_at = None
     if outcome.sent:
         row.sent_at, row.due_at, row.last_error = now, None, outcome.error
-        if step.kind == NEW_ITEMS:
-            tally.new_items += 1
-        else:
-            tally.replies += 1
+        counter = {
+            NEW_ITEMS: "new_items",
+            REPLY: "replies",
+            MANAGE_LINK: "manage_links",
+            REPORT_OUTCOME: "report_outcomes",
+        }[step.kind]
+        setattr(tally, counter, getattr(tally, counter) + 1)
     else:
         row.last_error = (outcome.error or "unknown error")[:300]
         retries = retry_minutes()
@@ -463,10 +594,66 @@ def retry_minutes() -> list[float]:
 # ---------------------------------------------------------------- the messages
 
 PLURALS: dict[str, dict[str, tuple[str, str]]] = {
-    "en": {"review": ("review", "reviews"), "comment": ("comment", "comments")},
-    "de": {"review": ("Bewertung", "Bewertungen"), "comment": ("Kommentar", "Kommentare")},
-    "fr": {"review": ("avis", "avis"), "comment": ("commentaire", "commentaires")},
-    "es": {"review": ("opinión", "opiniones"), "comment": ("comentario", "comentarios")},
+    "en": {
+        "review": ("review", "reviews"),
+        "comment": ("comment", "comments"),
+        "report": ("new report", "new reports"),
+    },
+    "de": {
+        "review": ("Bewertung", "Bewertungen"),
+        "comment": ("Kommentar", "Kommentare"),
+        "report": ("neue Meldung", "neue Meldungen"),
+    },
+    "fr": {
+        "review": ("avis", "avis"),
+        "comment": ("commentaire", "commentaires"),
+        "report": ("nouveau signalement", "nouveaux signalements"),
+    },
+    "es": {
+        "review": ("opinión", "opiniones"),
+        "comment": ("comentario", "comentarios"),
+        "report": ("denuncia nueva", "denuncias nuevas"),
+    },
+}
+
+# Why a visitor reported an item (models.REPORT_REASONS), in the reporter's language.
+REPORT_REASON_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "spam": "spam",
+        "offensive": "offensive",
+        "off_topic": "off topic",
+        "personal_data": "personal data",
+        "fake": "fake",
+        "illegal": "illegal content",
+        "other": "another reason",
+    },
+    "de": {
+        "spam": "Spam",
+        "offensive": "beleidigend",
+        "off_topic": "am Thema vorbei",
+        "personal_data": "persönliche Daten",
+        "fake": "gefälscht",
+        "illegal": "rechtswidrige Inhalte",
+        "other": "ein anderer Grund",
+    },
+    "fr": {
+        "spam": "spam",
+        "offensive": "injurieux",
+        "off_topic": "hors sujet",
+        "personal_data": "données personnelles",
+        "fake": "faux",
+        "illegal": "contenu illicite",
+        "other": "une autre raison",
+    },
+    "es": {
+        "spam": "spam",
+        "offensive": "ofensivo",
+        "off_topic": "fuera de tema",
+        "personal_data": "datos personales",
+        "fake": "falso",
+        "illegal": "contenido ilegal",
+        "other": "otro motivo",
+    },
 }
 
 # What the messages say, by language; the templates lay it out.
@@ -488,6 +675,33 @@ COPY: dict[str, dict[str, str]] = {
         "reply_reason": "You get this message because you asked to be told when {shop} "
         "answers. It is the only one about this item.",
         "store": "the shop",
+        "manage_subject_review": "Your review at {shop}: your private link",
+        "manage_subject_comment": "Your comment at {shop}: your private link",
+        "manage_subject_many": "Your reviews at {shop}: your private links",
+        "manage_intro_review": "thank you for your review of {product} at {shop}.",
+        "manage_intro_comment": "thank you for your comment on {product} at {shop}.",
+        "manage_intro_many": "thank you for your reviews at {shop}.",
+        "manage_explain": "With this private link you can see whether it is published, "
+        "change it, delete it, or download everything stored about it:",
+        "manage_explain_many": "With these private links you can see whether each is "
+        "published, change it, delete it, or download everything stored about it:",
+        "manage_button": "Manage it",
+        "manage_review": "Your review of {product}",
+        "manage_comment": "Your comment on {product}",
+        "manage_keep": "Keep this message to yourself: whoever has the link can change or "
+        "delete what you wrote.",
+        "manage_reason": "You get this message because this address was given with a "
+        "submission at {shop}. It is the only one about it.",
+        "outcome_subject": "Your report to {shop}: the decision",
+        "outcome_intro_review": "you reported a review of {product} at {shop} ({reason}).",
+        "outcome_intro_comment": "you reported a comment on {product} at {shop} ({reason}).",
+        "outcome_intro_gone": "you reported an item at {shop} ({reason}).",
+        "outcome_kept": "The shop looked at it and decided to keep it.",
+        "outcome_removed": "The shop looked at it and removed it.",
+        "outcome_note": "The shop's note:",
+        "outcome_thanks": "Thank you for helping keep the reviews trustworthy.",
+        "outcome_reason": "You get this message because you gave this address with your "
+        "report to {shop}.",
     },
     "de": {
         "new_subject": "Neue Beiträge warten auf Freigabe bei {shop}",
@@ -508,6 +722,38 @@ COPY: dict[str, dict[str, str]] = {
         "reply_reason": "Sie erhalten diese Nachricht, weil Sie benachrichtigt werden "
         "wollten, wenn {shop} antwortet. Es ist die einzige zu diesem Beitrag.",
         "store": "den Shop",
+        "manage_subject_review": "Ihre Bewertung bei {shop}: Ihr persönlicher Link",
+        "manage_subject_comment": "Ihr Kommentar bei {shop}: Ihr persönlicher Link",
+        "manage_subject_many": "Ihre Bewertungen bei {shop}: Ihre persönlichen Links",
+        "manage_intro_review": "vielen Dank für Ihre Bewertung von {product} bei {shop}.",
+        "manage_intro_comment": "vielen Dank für Ihren Kommentar zu {product} bei {shop}.",
+        "manage_intro_many": "vielen Dank für Ihre Bewertungen bei {shop}.",
+        "manage_explain": "Mit diesem persönlichen Link sehen Sie, ob der Beitrag "
+        "veröffentlicht ist, und können ihn ändern, löschen oder alles herunterladen, was "
+        "dazu gespeichert ist:",
+        "manage_explain_many": "Mit diesen persönlichen Links sehen Sie, ob die Beiträge "
+        "veröffentlicht sind, und können sie ändern, löschen oder alles herunterladen, was "
+        "dazu gespeichert ist:",
+        "manage_button": "Beitrag verwalten",
+        "manage_review": "Ihre Bewertung von {product}",
+        "manage_comment": "Ihr Kommentar zu {product}",
+        "manage_keep": "Geben Sie diese Nachricht nicht weiter: Wer den Link hat, kann Ihren "
+        "Beitrag ändern oder löschen.",
+        "manage_reason": "Sie erhalten diese Nachricht, weil diese Adresse bei einem Beitrag "
+        "bei {shop} angegeben wurde. Es ist die einzige dazu.",
+        "outcome_subject": "Ihre Meldung an {shop}: die Entscheidung",
+        "outcome_intro_review": "Sie haben eine Bewertung von {product} bei {shop} gemeldet "
+        "({reason}).",
+        "outcome_intro_comment": "Sie haben einen Kommentar zu {product} bei {shop} gemeldet "
+        "({reason}).",
+        "outcome_intro_gone": "Sie haben einen Beitrag bei {shop} gemeldet ({reason}).",
+        "outcome_kept": "Der Shop hat den Beitrag geprüft und beschlossen, ihn zu behalten.",
+        "outcome_removed": "Der Shop hat den Beitrag geprüft und entfernt.",
+        "outcome_note": "Anmerkung des Shops:",
+        "outcome_thanks": "Vielen Dank, dass Sie helfen, die Bewertungen vertrauenswürdig zu "
+        "halten.",
+        "outcome_reason": "Sie erhalten diese Nachricht, weil Sie diese Adresse bei Ihrer "
+        "Meldung an {shop} angegeben haben.",
     },
     "fr": {
         "new_subject": "Nouveaux contenus à modérer chez {shop}",
@@ -528,6 +774,35 @@ COPY: dict[str, dict[str, str]] = {
         "reply_reason": "Vous recevez ce message parce que vous avez demandé à être prévenu "
         "quand {shop} répond. C'est le seul à propos de ce contenu.",
         "store": "la boutique",
+        "manage_subject_review": "Votre avis chez {shop} : votre lien personnel",
+        "manage_subject_comment": "Votre commentaire chez {shop} : votre lien personnel",
+        "manage_subject_many": "Vos avis chez {shop} : vos liens personnels",
+        "manage_intro_review": "merci pour votre avis sur {product} chez {shop}.",
+        "manage_intro_comment": "merci pour votre commentaire sur {product} chez {shop}.",
+        "manage_intro_many": "merci pour vos avis chez {shop}.",
+        "manage_explain": "Avec ce lien personnel, vous pouvez voir s'il est publié, le "
+        "modifier, le supprimer ou télécharger tout ce qui est conservé à son sujet :",
+        "manage_explain_many": "Avec ces liens personnels, vous pouvez voir si chacun est "
+        "publié, le modifier, le supprimer ou télécharger tout ce qui est conservé à son "
+        "sujet :",
+        "manage_button": "Gérer",
+        "manage_review": "Votre avis sur {product}",
+        "manage_comment": "Votre commentaire sur {product}",
+        "manage_keep": "Gardez ce message pour vous : quiconque a le lien peut modifier ou "
+        "supprimer ce que vous avez écrit.",
+        "manage_reason": "Vous recevez ce message parce que cette adresse a été indiquée avec "
+        "une contribution chez {shop}. C'est le seul à ce sujet.",
+        "outcome_subject": "Votre signalement à {shop} : la décision",
+        "outcome_intro_review": "vous avez signalé un avis sur {product} chez {shop} ({reason}).",
+        "outcome_intro_comment": "vous avez signalé un commentaire sur {product} chez {shop} "
+        "({reason}).",
+        "outcome_intro_gone": "vous avez signalé un contenu chez {shop} ({reason}).",
+        "outcome_kept": "La boutique l'a examiné et a décidé de le conserver.",
+        "outcome_removed": "La boutique l'a examiné et l'a retiré.",
+        "outcome_note": "Note de la boutique :",
+        "outcome_thanks": "Merci de nous aider à garder des avis dignes de confiance.",
+        "outcome_reason": "Vous recevez ce message parce que vous avez indiqué cette adresse "
+        "avec votre signalement à {shop}.",
     },
     "es": {
         "new_subject": "Nuevos contenidos pendientes de moderación en {shop}",
@@ -548,6 +823,33 @@ COPY: dict[str, dict[str, str]] = {
         "reply_reason": "Recibes este mensaje porque pediste que te avisáramos cuando {shop} "
         "respondiera. Es el único sobre este contenido.",
         "store": "la tienda",
+        "manage_subject_review": "Tu opinión en {shop}: tu enlace personal",
+        "manage_subject_comment": "Tu comentario en {shop}: tu enlace personal",
+        "manage_subject_many": "Tus opiniones en {shop}: tus enlaces personales",
+        "manage_intro_review": "gracias por tu opinión sobre {product} en {shop}.",
+        "manage_intro_comment": "gracias por tu comentario sobre {product} en {shop}.",
+        "manage_intro_many": "gracias por tus opiniones en {shop}.",
+        "manage_explain": "Con este enlace personal puedes ver si está publicado, cambiarlo, "
+        "borrarlo o descargar todo lo que se guarda sobre él:",
+        "manage_explain_many": "Con estos enlaces personales puedes ver si cada uno está "
+        "publicado, cambiarlo, borrarlo o descargar todo lo que se guarda sobre él:",
+        "manage_button": "Gestionar",
+        "manage_review": "Tu opinión sobre {product}",
+        "manage_comment": "Tu comentario sobre {product}",
+        "manage_keep": "No compartas este mensaje: quien tenga el enlace puede cambiar o "
+        "borrar lo que escribiste.",
+        "manage_reason": "Recibes este mensaje porque esta dirección se indicó con una "
+        "contribución en {shop}. Es el único sobre ella.",
+        "outcome_subject": "Tu denuncia a {shop}: la decisión",
+        "outcome_intro_review": "denunciaste una opinión sobre {product} en {shop} ({reason}).",
+        "outcome_intro_comment": "denunciaste un comentario sobre {product} en {shop} ({reason}).",
+        "outcome_intro_gone": "denunciaste un contenido en {shop} ({reason}).",
+        "outcome_kept": "La tienda lo revisó y decidió mantenerlo.",
+        "outcome_removed": "La tienda lo revisó y lo retiró.",
+        "outcome_note": "Nota de la tienda:",
+        "outcome_thanks": "Gracias por ayudar a que las opiniones sean fiables.",
+        "outcome_reason": "Recibes este mensaje porque indicaste esta dirección en tu "
+        "denuncia a {shop}.",
     },
 }
 
@@ -563,6 +865,10 @@ def _write(session: Session, row: Message, site: Site, now: datetime) -> Mail | 
         return _new_items_mail(session, row, site, now)
     if row.kind == REPLY:
         return _reply_mail(session, row, site)
+    if row.kind == MANAGE_LINK:
+        return _manage_link_mail(session, row, site)
+    if row.kind == REPORT_OUTCOME:
+        return _report_outcome_mail(session, row, site)
     log.warning("notification %s has an unknown kind %r; dropped", row.id, row.kind)
     return None
 
@@ -599,6 +905,10 @@ def _new_items_mail(session: Session, row: Message, site: Site, now: datetime) -
         if since is not None:
             where.append(model.created_at > since)
         counts[word] = session.scalar(sa.select(sa.func.count()).where(*where)) or 0
+    reported = [Report.site_id == site.id, Report.status == ReportStatus.OPEN]
+    if since is not None:
+        reported.append(Report.created_at > since)
+    counts["report"] = session.scalar(sa.select(sa.func.count()).where(*reported)) or 0
     if site.owner_notified_at is None or site.owner_notified_at < now:
         site.owner_notified_at = now
     row.data, row.email = data, address
@@ -608,8 +918,13 @@ def _new_items_mail(session: Session, row: Message, site: Site, now: datetime) -
     copy = COPY[locale]
     shop = site.name
     base = f"/admin/{site.slug}"
+    queues = {
+        "review": f"{base}/reviews?status=pending",
+        "comment": f"{base}/comments?status=pending",
+        "report": f"{base}/reports",
+    }
     links = [
-        {"label": _count(n, word, locale), "url": public_url(f"{base}/{word}s?status=pending")}
+        {"label": _count(n, word, locale), "url": public_url(queues[word])}
         for word, n in counts.items()
         if n
     ]
@@ -636,16 +951,124 @@ def _new_items_mail(session: Session, row: Message, site: Site, now: datetime) -
     )
 
 
+def _item(session: Session, site: Site, kind: str | None, item_id: Any) -> Review | Comment | None:
+    """The site's review or comment ``item_id`` (``kind``: "review" or "comment")."""
+    item: Review | Comment | None = (
+        session.get(Review, item_id) if kind == "review" else session.get(Comment, item_id)
+    )
+    return item if item is not None and item.site_id == site.id else None
+
+
+def _product_words(item: Review | Comment, copy: dict[str, str]) -> str:
+    product = item.product.external_id
+    return copy["store"] if product == STORE else product
+
+
+def _manage_link_mail(session: Session, row: Message, site: Site) -> Mail | None:
+    """The links of the items still there, their tokens derived from the row's id again
+    (never stored); nothing when every item is deleted or the address suppressed."""
+    if _suppressed(session, site.id, MANAGE_LINK, row.email):
+        return None
+    locale = _locale(row.locale)
+    copy = COPY[locale]
+    shop = site.name
+    found: list[tuple[str, Review | Comment, str]] = []
+    for index, entry in enumerate((row.data or {}).get("items", [])):
+        item = _item(session, site, entry.get("item"), entry.get("id"))
+        if item is not None:
+            url = manage.url_of(_manage_token(row.id, index))
+            found.append((entry["item"], item, url))
+    if not found:
+        return None
+    first_kind, first, url = found[0]
+    if len(found) == 1:
+        subject = copy[f"manage_subject_{first_kind}"].format(shop=shop)
+        intro = copy[f"manage_intro_{first_kind}"]
+        intro = intro.format(shop=shop, product=_product_words(first, copy))
+        explain = copy["manage_explain"]
+    else:
+        subject = copy["manage_subject_many"].format(shop=shop)
+        intro = copy["manage_intro_many"].format(shop=shop)
+        explain = copy["manage_explain_many"]
+    links = [
+        {
+            "label": copy[f"manage_{kind}"].format(product=_product_words(item, copy)),
+            "url": link,
+        }
+        for kind, item, link in found
+    ]
+    text, html = render(
+        "manage_link",
+        locale,
+        greeting=copy["hello_name"].format(name=first.author_name),
+        intro=intro,
+        explain=explain,
+        links=links,
+        url=url,
+        button=copy["manage_button"],
+        keep=copy["manage_keep"],
+        footer_note=copy["manage_reason"].format(shop=shop),
+    )
+    # No List-Unsubscribe: the author's own request, like a password reset.
+    return Mail(
+        to=row.email,
+        subject=subject,
+        text=text,
+        html=html,
+        message_id=message_id(row),
+        locale=locale,
+    )
+
+
+def _report_outcome_mail(session: Session, row: Message, site: Site) -> Mail | None:
+    """The decision as the report records it; the item named when it is still there."""
+    report = session.get(Report, (row.data or {}).get("report"))
+    if report is None or report.site_id != site.id or report.status == ReportStatus.OPEN:
+        return None
+    if _suppressed(session, site.id, REPORT_OUTCOME, row.email):
+        return None
+    locale = _locale(row.locale)
+    copy = COPY[locale]
+    shop = site.name
+    reason = REPORT_REASON_WORDS[locale].get(report.reason, report.reason)
+    item = _item(session, site, report.object_type, report.object_id)
+    if item is None:
+        intro = copy["outcome_intro_gone"].format(shop=shop, reason=reason)
+    else:
+        intro = copy[f"outcome_intro_{report.object_type}"].format(
+            shop=shop, product=_product_words(item, copy), reason=reason
+        )
+    kept = report.status == ReportStatus.KEPT
+    unsubscribe_url = suppressions.unsubscribe_url(site.id, row.email, REPORTS_LIST)
+    text, html = render(
+        "report_outcome",
+        locale,
+        greeting=copy["new_hello"],
+        intro=intro,
+        decision=copy["outcome_kept" if kept else "outcome_removed"],
+        note_label=copy["outcome_note"],
+        note=report.note,
+        thanks=copy["outcome_thanks"],
+        footer_note=copy["outcome_reason"].format(shop=shop),
+        unsubscribe_url=unsubscribe_url,
+    )
+    return Mail(
+        to=row.email,
+        subject=copy["outcome_subject"].format(shop=shop),
+        text=text,
+        html=html,
+        message_id=message_id(row),
+        unsubscribe_url=unsubscribe_url,
+        locale=locale,
+    )
+
+
 def _reply_mail(session: Session, row: Message, site: Site) -> Mail | None:
     """The answer as it stands: gone (the item, its reply, the answering comment) or
     the address unsubscribed meanwhile, nothing is sent."""
     data = row.data or {}
-    item: Review | Comment | None = (
-        session.get(Review, data.get("id"))
-        if data.get("item") == "review"
-        else session.get(Comment, data.get("id"))
-    )
-    if item is None or item.site_id != site.id:
+    item = _item(session, site, data.get("item"), data.get("id"))
+    if item is None:
         return None
     if _suppressed(session, site.id, REPLY, row.email):
         return None
@@ -662,8 +1085,7 @@ def _reply_mail(session: Session, row: Message, site: Site) -> Mail | None:
     locale = _locale(row.locale)
     copy = COPY[locale]
     shop = site.name
-    product = item.product.external_id
-    product = copy["store"] if product == STORE else product
+    product = _product_words(item, copy)
     kind = "review" if isinstance(item, Review) else "comment"
     quote = item.body if len(item.body) <= QUOTE_CHARS else item.body[:QUOTE_CHARS].rstrip() + "…"
     unsubscribe_url = suppressions.unsubscribe_url(site.id, row.email, VISITOR_LIST)
@@ -694,16 +1116,23 @@ def _reply_mail(session: Session, row: Message, site: Site) -> Mail | None:
 __all__ = [
     "COPY",
     "KINDS",
+    "MANAGE_LINK",
+    "MANAGE_LIST",
     "NEW_ITEMS",
     "OWNER_LIST",
     "REPLY",
+    "REPORTS_LIST",
+    "REPORT_OUTCOME",
+    "REPORT_REASON_WORDS",
     "VISITOR_LIST",
     "Tally",
     "deliver_due",
     "init_app",
     "message_id",
     "queue_digests",
+    "queue_manage_link",
     "queue_new_items",
     "queue_reply",
+    "queue_report_outcome",
     "retry_minutes",
 ]
