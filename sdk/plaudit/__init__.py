@@ -14,6 +14,7 @@ buyers for reviews.
 from __future__ import annotations
 
 from . import webhooks
+from ._async.author import AsyncAuthorClient
 from ._async.client import AsyncPlaudit
 from ._base_client import NOT_GIVEN, NotGiven
 from ._exceptions import (
@@ -22,6 +23,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     ConflictError,
+    GoneError,
     NotFoundError,
     PermissionDeniedError,
     PlauditError,
@@ -45,6 +47,7 @@ from ._models import (
     Invitation,
     InvitationStats,
     InvitationStatus,
+    ManagedItem,
     Moderation,
     ModerationDecision,
     NewInvitation,
@@ -68,6 +71,7 @@ from ._models import (
     WebhookEvent,
     WebhookEventType,
 )
+from ._sync.author import AuthorClient
 from ._sync.client import Plaudit
 from ._version import __version__
 
@@ -78,10 +82,12 @@ __all__ = [
     "APITimeoutError",
     "AdminComment",
     "AdminReview",
+    "AsyncAuthorClient",
     "AsyncPlaudit",
     "AuditActor",
     "AuditEntry",
     "AuthenticationError",
+    "AuthorClient",
     "BatchError",
     "BatchResult",
     "Comment",
@@ -90,9 +96,11 @@ __all__ = [
     "DayCount",
     "Delivery",
     "DeliveryStatus",
+    "GoneError",
     "Invitation",
     "InvitationStats",
     "InvitationStatus",
+    "ManagedItem",
     "Moderation",
     "ModerationDecision",
     "NewInvitation",

@@ -23,6 +23,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "ConflictError",
+    "GoneError",
     "NotFoundError",
     "PermissionDeniedError",
     "PlauditError",
@@ -147,6 +148,11 @@ class ConflictError(APIStatusError):
         return _str_or_none(self.extensions.get("existing_id"))
 
 
+class GoneError(APIStatusError):
+    """410: it existed but is no more: an author's manage link that expired, or whose
+    review or comment was deleted."""
+
+
 class ValidationError(APIStatusError):
     """422: some input was invalid; ``errors`` maps each field to its messages."""
 
@@ -196,6 +202,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
+    410: GoneError,
     422: ValidationError,
     429: RateLimitError,
 }

@@ -28,6 +28,7 @@ __all__ = [
     "InvitationStats",
     "InvitationStatus",
     "Locale",
+    "ManagedItem",
     "Moderation",
     "ModerationDecision",
     "NewInvitation",
@@ -856,4 +857,47 @@ class Transparency:
             median_hours_to_moderate=_optional_float(data.get("median_hours_to_moderate")),
             reply_rate=_optional_float(data.get("reply_rate")),
             median_hours_to_reply=_optional_float(data.get("median_hours_to_reply")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ManagedItem:
+    """An author's own review or comment, as ``AuthorClient`` reads it.
+
+    ``state`` is where it stands in the author's words: ``pending``, ``published`` or
+    ``rejected`` (with the ``reason``, one of :data:`RejectReason`, the shop's ``note``
+    and ``decided_at``). ``appealed`` once its author appealed; ``can_appeal`` while a
+    rejection may still be appealed. ``item`` is the review or comment itself
+    (``type`` says which).
+    """
+
+    type: str
+    item: AdminReview | AdminComment
+    state: str
+    reason: str | None
+    note: str | None
+    decided_at: dt.datetime | None
+    appealed: bool
+    can_appeal: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ManagedItem:
+        kind = data.get("type") or (
+            "review" if isinstance(data.get("review"), Mapping) else "comment"
+        )
+        item: AdminReview | AdminComment = (
+            AdminReview.from_dict(data["review"])
+            if kind == "review"
+            else AdminComment.from_dict(data["comment"])
+        )
+        status = data.get("status") or {}
+        return cls(
+            type=kind,
+            item=item,
+            state=status.get("state") or "pending",
+            reason=status.get("reason"),
+            note=status.get("note"),
+            decided_at=_optional_datetime(status.get("decided_at")),
+            appealed=bool(status.get("appealed", False)),
+            can_appeal=bool(status.get("can_appeal", False)),
         )
