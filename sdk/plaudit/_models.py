@@ -24,6 +24,7 @@ __all__ = [
     "DayCount",
     "Delivery",
     "DeliveryStatus",
+    "Guidelines",
     "Invitation",
     "InvitationStats",
     "InvitationStatus",
@@ -504,7 +505,8 @@ class Invitation:
     ``url`` is the hosted review page the e-mail links to; ``token`` (its last part) is
     what a review submitted from the shop's own page passes as ``invite`` to count as a
     verified buyer's. ``send_at`` is when the e-mail goes out (or went out), and nothing
-    is sent after ``expires_at``.
+    is sent after ``expires_at``. ``incentive``: the buyer is offered something for
+    reviewing, and the reviews it brings are ``incentivized``.
     """
 
     id: str
@@ -522,6 +524,7 @@ class Invitation:
     expires_at: dt.datetime
     url: str
     created_at: dt.datetime
+    incentive: bool = False
 
     @property
     def token(self) -> str:
@@ -546,6 +549,7 @@ class Invitation:
             expires_at=parse_datetime(data["expires_at"]),
             url=data["url"],
             created_at=parse_datetime(data["created_at"]),
+            incentive=bool(data.get("incentive", False)),
         )
 
 
@@ -900,4 +904,27 @@ class ManagedItem:
             decided_at=_optional_datetime(status.get("decided_at")),
             appealed=bool(status.get("appealed", False)),
             can_appeal=bool(status.get("can_appeal", False)),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Guidelines:
+    """A site's public moderation guidelines: what is removed and why, as plain text
+    (paragraphs separated by blank lines). ``customized`` is false for the default
+    text, in ``locale``; ``url`` is the readable page the widget links to."""
+
+    site: str
+    text: str
+    customized: bool
+    locale: str
+    url: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Guidelines:
+        return cls(
+            site=data["site"],
+            text=data["text"],
+            customized=bool(data.get("customized", False)),
+            locale=data.get("locale") or "en",
+            url=data.get("url") or "",
         )

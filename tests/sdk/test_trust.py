@@ -238,6 +238,7 @@ def test_an_invitation_with_an_incentive_brings_incentivized_reviews(both, sdk, 
             incentive=True,
         )
     )
+    assert invitation.incentive is True
     response = httpx.post(
         f"{live_server.url}/api/v1/sites/{site.slug}/products/sku-1/reviews",
         json={
@@ -260,6 +261,7 @@ def test_an_invitation_with_an_incentive_brings_incentivized_reviews(both, sdk, 
     )
     assert response.status_code == 201, response.text
     assert sdk.reviews.get(response.json()["review"]["id"]).incentivized is False
+    assert plain.incentive is False
 
 
 # ---------------------------------------------------------------- audit log
@@ -331,6 +333,22 @@ def test_site_settings_report_threshold_and_guidelines(both, sdk):
     with pytest.raises(plaudit.ValidationError) as caught:
         both(lambda client: client.site.update(report_threshold=-1))
     assert "report_threshold" in caught.value.errors
+
+
+def test_guidelines_default_then_the_sites_own(both, sdk, site):
+    default = both(lambda client: client.guidelines())
+    assert isinstance(default, plaudit.Guidelines)
+    assert (default.site, default.customized) == (site.slug, False)
+    assert default.text.strip() and default.url
+    german = both(lambda client: client.guidelines(locale="de"))
+    assert german.locale == "de" and german.text != default.text
+
+    sdk.site.update(guidelines="We remove insults.\n\nNever a review for its stars.")
+    own = both(lambda client: client.guidelines(site=site.slug))
+    assert own.customized is True
+    assert own.text == "We remove insults.\n\nNever a review for its stars."
+    with pytest.raises(plaudit.NotFoundError):
+        both(lambda client: client.guidelines(site="no-such-site"))
 
 
 def test_stats_responses_per_site_and_product(both, sdk, post):
