@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from plaudit_server.extensions import db
 from plaudit_server.models import Comment, Review, Status
-from plaudit_server.services import comments, moderation, reviews, sites
+from plaudit_server.services import comments, moderation, reports, reviews, sites
 
 
 def seed_reviews(
@@ -74,3 +74,24 @@ def open_page(client: Any, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
+
+
+def seed_report(
+    app: Flask,
+    slug: str,
+    object_id: str,
+    *,
+    object_type: str = "review",
+    reason: str = "offensive",
+    visitor: str = "visitor-1",
+    **fields: Any,
+) -> str:
+    """A visitor's report of a published item through the service layer; its id."""
+    with app.app_context():
+        site = sites.site_by_slug(db.session, slug)
+        data = {"reason": reason, **fields}
+        report, _ = reports.submit(
+            db.session, site, object_type, object_id, data, visitor_hash=visitor
+        )
+        db.session.commit()
+        return report.id
