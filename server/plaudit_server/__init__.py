@@ -21,6 +21,7 @@ from . import (
     ops,
     review_page,
     schemas,
+    trust_pages,
     unsubscribe,
     web,
 )
@@ -71,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(unsubscribe.bp)  # /u/<token>: one-click unsubscribe
     app.register_blueprint(review_page.bp)  # /r/<token>: the hosted review page
     app.register_blueprint(manage_page.bp)  # /m/<token>: the author's own item
+    app.register_blueprint(trust_pages.bp)  # /t/<site>, /sites/<site>/guidelines
     api.register_blueprint(ops.bp)
     errors.init_app(app)
     admin_ui.init_app(app)  # /admin: the admin page, with its own session and errors
