@@ -118,6 +118,13 @@ def test_sign_in_is_throttled_after_repeated_failures(
     expect(watched).to_have_url(re.compile(r"/admin/login"))
 
 
+def reject(card: Any, reason: str = "other") -> None:
+    """Reject the item of ``card`` through its form, which asks for a reason."""
+    card.get_by_text("Reject…").click()
+    card.get_by_label("Reason (the author is told)").select_option(reason)
+    card.get_by_role("button", name="Reject", exact=True).click()
+
+
 def test_approve_and_reject_show_on_the_public_api(
     watched: Any, app: Flask, live_server: Any, make_site: Callable[..., Any]
 ) -> None:
@@ -129,12 +136,12 @@ def test_approve_and_reject_show_on_the_public_api(
     expect(watched.get_by_text("1 review approved.")).to_be_visible()
     expect(watched.locator("li.item")).to_have_count(1)  # the pending queue moved on
     assert public_ids(app, site.slug) == [first]
-    watched.locator(f"#item-{second}").get_by_role("button", name="Reject").click()
+    reject(watched.locator(f"#item-{second}"))
     expect(watched.get_by_text("1 review rejected.")).to_be_visible()
     expect(watched.get_by_text("No pending reviews.")).to_be_visible()
     assert status(app, Review, second) == Status.REJECTED
     watched.get_by_role("link", name=re.compile("^Published")).click()
-    watched.locator(f"#item-{first}").get_by_role("button", name="Reject").click()
+    reject(watched.locator(f"#item-{first}"))
     expect(watched.locator(f"#item-{first}")).to_have_count(0)
     assert public_ids(app, site.slug) == []
 
