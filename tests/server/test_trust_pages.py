@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from test_responses import NOW, Rows
 
 from conftest import SiteInfo
 from plaudit_server import guidelines, trust_pages
 from plaudit_server.extensions import db
 from plaudit_server.models import REJECT_REASONS, ReportStatus, Status
 from plaudit_server.services import sites
+from trust_rows import NOW, Rows
 
 
 def page(client: Any, path: str, language: str | None = None) -> tuple[int, str, Any]:
