@@ -19,14 +19,16 @@ that posts back here (no script needed):
 The token is the capability (``services/manage.py``: unguessable, stored hashed, scoped
 to one item): unknown tokens get a friendly 404 page, expired ones and those of deleted
 items a 410. There is no CSRF token; a post from another origin is refused as on the
-admin page (``Sec-Fetch-Site``, else ``Origin``: ``admin_ui.base``), which lets the
-page send no referrer at all (``Referrer-Policy: no-referrer``, unlike ``/r/``: browsers
-send ``Sec-Fetch-Site`` whatever the referrer policy). Posts are rate limited like
-submissions: the site's ``manage_per_visitor`` (as ``/api/v1/mine``) and
-``submissions_per_site``. Pages are in the site's language (an unknown token's in the
-visitor's), on the shared layout of public pages under the same strict CSP,
-``no-store`` and ``noindex``. What the author wrote is shown as text, never as HTML
-(Jinja's autoescape).
+admin page (``admin_ui.base.same_origin_forms_only``: ``Sec-Fetch-Site``, else
+``Origin``). The pages send their referrer only to this server (``same-origin``, as
+``/r/`` does), not ``no-referrer``: under ``no-referrer`` a browser posts ``Origin:
+null``, and Chromium sends no ``Sec-Fetch-Site`` to a plain-http origin, so the page's
+own forms would be refused there; the token still never reaches another site. Posts
+are rate limited like submissions: the site's ``manage_per_visitor`` (as
+``/api/v1/mine``) and ``submissions_per_site``. Pages are in the site's language (an
+unknown token's in the visitor's), on the shared layout of public pages under the same
+strict CSP, ``no-store`` and ``noindex``. What the author wrote is shown as text, never
+as HTML (Jinja's autoescape).
 """
 
 from __future__ import annotations
@@ -386,9 +388,11 @@ def load_item() -> Any:
 
 @bp.after_request
 def headers(response: Response) -> Response:
-    """The public pages' CSP and headers (``unsubscribe.security_headers``): no referrer,
-    ``no-store``, ``noindex``; a download is not sniffed as anything else."""
+    """The public pages' CSP and headers (``unsubscribe.security_headers``: ``no-store``,
+    ``noindex``), the referrer only to this server (see the module's docstring); a
+    download is not sniffed as anything else."""
     security_headers(response)
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -54,7 +54,7 @@ def page(response: Any, status: int = 200) -> str:
     assert "Traceback" not in html and "<script" not in html
     headers = response.headers
     assert headers["Content-Security-Policy"] == unsubscribe.CONTENT_SECURITY_POLICY
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"  # see manage_page.py
     assert headers["Cache-Control"] == "no-store"
     assert headers["X-Robots-Tag"] == "noindex"
     assert headers["X-Frame-Options"] == "DENY"
@@ -394,8 +394,8 @@ def test_a_post_from_another_origin_is_refused(
 
 
 def test_the_browsers_own_word_is_enough(app: Flask, client: Any, api: Api) -> None:
-    """Chromium posts ``Origin: null`` under ``no-referrer`` but ``Sec-Fetch-Site:
-    same-origin``, which it alone sets: that is the page's own form."""
+    """A browser that says the post is its page's own (``Sec-Fetch-Site``, which it alone
+    sets) is believed whatever its ``Origin`` (``null`` under a stricter referrer policy)."""
     review_id, path = submit_review(api)
     headers = {"Sec-Fetch-Site": "same-origin", "Origin": "null"}
     sent = client.post(path + "/edit", data=review_form(body="From the page"), headers=headers)
