@@ -13,6 +13,7 @@ import plaudit
 from plaudit._async.author import split_manage_url
 
 from .conftest import Poster
+from .test_trust import Reporter
 
 
 def _token(manage_url: str) -> str:
@@ -107,6 +108,29 @@ def test_a_rejection_is_explained_and_appealed_once(author, post, sdk):
 
     with pytest.raises(plaudit.ConflictError):
         author(data["manage_url"], lambda client: client.appeal("Please, again."))
+
+
+def test_an_edit_after_an_appeal_waits_for_the_shop(author, post, sdk):
+    """Appealing puts a rejected review back in the queue; an edit then must not
+    publish it on its own (post moderation publishes clean edits at once)."""
+    data = _submit(post)
+    review = data["review"]["id"]
+    sdk.reviews.reject(review, reason="offensive")
+    author(data["manage_url"], lambda client: client.appeal("I meant it kindly."))
+    edited = author(data["manage_url"], lambda client: client.update(body="Fixed the wording."))
+    assert edited.state == "pending"
+    assert sdk.reviews.get(review).status is plaudit.ReviewStatus.PENDING
+
+
+def test_an_edit_does_not_release_an_item_held_by_reports(author, post, sdk, live_server, site):
+    sdk.site.update(report_threshold=1)
+    data = _submit(post)
+    review = data["review"]["id"]
+    Reporter(live_server.url, site.slug)(review, reason="fake")
+    assert sdk.reviews.get(review).status is plaudit.ReviewStatus.PENDING
+    edited = author(data["manage_url"], lambda client: client.update(body="Honest, really."))
+    assert edited.state == "pending"
+    assert sdk.reviews.get(review).status is plaudit.ReviewStatus.PENDING
 
 
 def test_appealing_what_was_not_rejected_is_a_conflict(author, post):
