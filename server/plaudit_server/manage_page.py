@@ -405,15 +405,7 @@ def rate_limited(error: Exception) -> Any:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error: Exception) -> Any:
-    locale = _locale(g.get("site"))
-    text = _words(locale)
-    page = render_template(
-        "public/message.html",
-        locale=locale,
-        title=text["too_large_title"],
-        message=text["too_large"],
-    )
-    return page, 413
+    return _message(_locale(g.get("site")), "too_large", 413)
 
 
 def _status(item: Review | Comment, locale: str) -> dict[str, Any]:

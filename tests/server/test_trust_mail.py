@@ -28,6 +28,7 @@ from test_notifications import (  # the fixtures (mail_app, shop, mapi) and help
     messages,
     new_items,
     ok,
+    open_shop,
     review,
     run,
     settings,
@@ -43,7 +44,7 @@ from plaudit_server.extensions import db
 from plaudit_server.models import Base, ManageToken, Message, Review, Site
 from plaudit_server.services import notifications, reviews, suppressions
 
-__all__ = ["mail_app", "mapi", "shop"]  # fixtures, used by name
+__all__ = ["mail_app", "mapi", "open_shop", "shop"]  # fixtures, used by name
 
 SOON = (datetime.now(UTC) + timedelta(days=3)).isoformat()
 LEA = "lea@example.com"
@@ -89,13 +90,6 @@ def report(api: Api, item_id: str, visitor: int, kind: str = "review", **body: A
 def decide(api: Api, report_id: str, decision: str, note: str | None = None) -> None:
     body = {"decision": decision, **({"note": note} if note is not None else {})}
     ok(api.admin("POST", f"/reports/{report_id}/decide", json=body))
-
-
-def open_shop(api: Api) -> Api:
-    """Post-moderation, no notices to the shop: only the mails under test are sent."""
-    settings(api, moderation="post")
-    new_items(api, "off")
-    return api
 
 
 # ---------------------------------------------------------------- the manage link
@@ -148,9 +142,8 @@ def test_a_comment_in_the_sites_language(mail_app: Flask, mapi: Api, smtp_sink: 
 
 
 def test_no_link_without_an_address_for_the_shop_or_for_spam(
-    mail_app: Flask, mapi: Api, smtp_sink: MailSink
+    mail_app: Flask, mapi: Api, open_shop: Api, smtp_sink: MailSink
 ) -> None:
-    open_shop(mapi)
     review(mapi, body="No address given")
     owner = ok(
         mapi.admin(
@@ -167,11 +160,10 @@ def test_no_link_without_an_address_for_the_shop_or_for_spam(
 
 
 def test_one_message_for_what_one_request_submits(
-    mail_app: Flask, mapi: Api, smtp_sink: MailSink
+    mail_app: Flask, mapi: Api, open_shop: Api, smtp_sink: MailSink
 ) -> None:
     """A buyer reviewing two products of an order on the hosted page: one mail, two links,
     each opening its own review."""
-    open_shop(mapi)
     invitation = ok(
         mapi.admin(
             "POST",
@@ -262,9 +254,8 @@ def test_an_item_deleted_before_sending_is_not_mailed(
 
 
 def test_the_reporter_hears_the_decision_and_why(
-    mail_app: Flask, mapi: Api, shop: SiteInfo, smtp_sink: MailSink
+    mail_app: Flask, mapi: Api, open_shop: Api, shop: SiteInfo, smtp_sink: MailSink
 ) -> None:
-    open_shop(mapi)
     item = review(mapi, body="You are all <idiots>")
     first = report(mapi, item["id"], 1, email=RITA, headers={"Accept-Language": "fr-FR,fr"})
     report(mapi, item["id"], 2)  # no address: told nothing
@@ -296,8 +287,9 @@ def test_the_reporter_hears_the_decision_and_why(
     assert [m.kind for m in messages(mail_app)] == ["report_outcome"]  # the first only
 
 
-def test_kept_in_english_with_no_note(mail_app: Flask, mapi: Api, smtp_sink: MailSink) -> None:
-    open_shop(mapi)
+def test_kept_in_english_with_no_note(
+    mail_app: Flask, mapi: Api, open_shop: Api, smtp_sink: MailSink
+) -> None:
     made = comment(mapi, body="A fair question")
     decide(mapi, report(mapi, made["id"], 1, kind="comment", reason="spam", email=RITA), "keep")
     assert run(mail_app).report_outcomes == 1
