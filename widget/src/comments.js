@@ -3,7 +3,7 @@
 import { api, getJSON } from './api.js';
 import { h } from './dom.js';
 import { field, makeForm, notifyBox } from './form.js';
-import { manageLink, remember, reportButton } from './trust.js';
+import { manageAfter, manageLink, remember, reportButton } from './trust.js';
 
 export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
   const box = h('div');
@@ -46,8 +46,7 @@ export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
         }
         if (parent) f.form.remove();
         message.textContent = L.t(published ? 'cPublished' : 'cPending');
-        const link = manageLink(L, site, data.comment.id, 'manageC');
-        if (link) message.append(' ', link);
+        manageAfter(message, L, site, data.comment.id, 'manageC');
         message.hidden = false;
         message.focus();
         ctx.live(message.textContent);

@@ -1,4 +1,4 @@
-// The report dialog: an on-demand chunk (build.mjs CHUNKS.report), imported by the
+// The report dialog: an on-demand chunk (build.mjs CHUNKS['report-dialog']), imported by the
 // "Report" button of a review or comment (trust.js) on its first click. A native modal
 // <dialog> (Escape closes it, the page behind is inert, focus goes back to the button),
 // with the reason list, details and an optional e-mail; a notice of illegal content

@@ -12,7 +12,7 @@ import { field, inviteNote, makeForm, notifyBox, ratingInput } from './form.js';
 import { localize } from './i18n.js';
 import { reviewItem } from './item.js';
 import { jsonLd, removeJsonLd } from './jsonld.js';
-import { guidelines, manageLink, remember } from './trust.js';
+import { guidelines, manageAfter, remember } from './trust.js';
 
 const SORTS = ['newest', 'highest', 'lowest', 'helpful'];
 
@@ -174,8 +174,7 @@ export function reviews(el) {
       review.form.hidden = true;
       writeBtn.setAttribute('aria-expanded', 'false');
       thanks.textContent = L.t(published ? 'published' : 'pending');
-      const link = manageLink(L, site, r.id, 'manageR');
-      if (link) thanks.append(' ', link);
+      manageAfter(thanks, L, site, r.id, 'manageR');
       thanks.hidden = false;
       thanks.focus();
       ctx.live(thanks.textContent);

@@ -1,5 +1,5 @@
 // What the core needs of the trust features (issue 16): the "Report" button on every
-// review and comment, whose dialog is the on-demand "report" chunk (src/report.js), and
+// review and comment, whose dialog is the on-demand "report-dialog" chunk (src/report.js), and
 // the visitor's own submissions: a submission's 201 carries its manage_url (the hosted
 // page /m/TOKEN where its author edits, deletes, downloads or appeals it), kept in this
 // browser so the visitor finds "Manage your review" next to it on later visits.
@@ -51,7 +51,17 @@ export function manageLink(L, site, id, key) {
     : null;
 }
 
-// The moderation guidelines of the site, a page on the Plaudit server.
+// The same link right after a submission's thanks message `msg` (its sibling, hidden
+// with it: the message itself stays one sentence), replacing an earlier one.
+export function manageAfter(msg, L, site, id, key) {
+  const next = msg.nextElementSibling;
+  if (next && next.classList.contains('mng')) next.remove();
+  const link = manageLink(L, site, id, key);
+  if (link) msg.after(h('p', { class: 'mng' }, link));
+}
+
+// The moderation guidelines of the site, a page on the Plaudit server, in the
+// widget's language.
 export const guidelines = (L, site) =>
   h(
     'p',
@@ -60,7 +70,7 @@ export const guidelines = (L, site) =>
       'a',
       {
         class: 'lnk',
-        href: `${ORIGIN}/sites/${encodeURIComponent(site)}/guidelines`,
+        href: `${ORIGIN}/sites/${encodeURIComponent(site)}/guidelines?lang=${L.lang}`,
         rel: 'noopener noreferrer',
       },
       L.t('guide'),
@@ -77,7 +87,7 @@ export function reportButton(L, ctx, kind, id) {
     L.t('report'),
   );
   button.addEventListener('click', async () => {
-    const chunk = await loadChunk('report');
+    const chunk = await loadChunk('report-dialog');
     if (!chunk) return ctx.live(L.t('reportFail'));
     chunk.open({
       L,
