@@ -80,7 +80,9 @@ def test_answers_section_figures_summary_chart_and_tables(
     assert re.findall(r'data-rate="([\d.]+)"', part) == ["0.5", "0.75"]
     # Dots: 72 hours two months ago (the top of a 72-hour scale), 4 hours now.
     assert re.findall(r'data-hours="([\d.]+)"', part) == ["72.0", "4.0"]
-    assert re.search(r'<circle class="median" cx="[\d.]+" cy="28.0"', part)
+    assert re.search(r'<circle class="median" cx="[\d.]+" cy="40.0"', part)
+    labels = re.findall(r'<text class="median-label"[^>]*>([^<]+)</text>', part)
+    assert labels == ["3 d", "4 h"]  # the row of median times above the bars
     assert ">3 d</text>" in part and ">36 h</text>" in part  # the right scale
     line = re.search(r'<path class="median-line" d="([^"]+)"', part)
     assert line and line.group(1).count("M") == 2 and "L" not in line.group(1)  # a gap

@@ -152,7 +152,8 @@ def response_chart(
     height: float = 280,
 ) -> ResponseChart:
     """Bars and dots for ``responses.monthly_responses``: oldest month on the left."""
-    left, right, top, bottom = 48.0, width - 56.0, 28.0, height - 44.0
+    # Room above for the row of median times, below for the months, beside for scales.
+    left, right, top, bottom = 56.0, width - 56.0, 40.0, height - 44.0
     plot = bottom - top
     step = (right - left) / max(len(monthly), 1)
     bar_width = round(step * 0.6, 1)
