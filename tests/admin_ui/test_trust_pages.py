@@ -34,6 +34,7 @@ from plaudit_server.models import (
     REPORT_REASONS,
     AuditEntry,
     Comment,
+    Invitation,
     Report,
     Review,
     Site,
@@ -310,6 +311,23 @@ def test_the_incentive_label_is_toggled_and_logged(
     assert client.post(theirs_url, data={"incentivized": "true"}).status_code == 404
     assert item_of(app, Review, theirs).incentivized is False
     assert len(entries(app, action="review.incentivized")) == 2
+
+
+def test_an_invitation_can_say_the_buyer_is_offered_an_incentive(
+    app: Flask, make_site: Callable[..., Any], signed_in: Callable[[Any], Any]
+) -> None:
+    site = make_site()
+    client = signed_in(site)
+    form = {"order_id": "A-1", "email": "ada@example.test", "name": "", "products": "sku-1"}
+    url = f"{ADMIN}/{site.slug}/invitations"
+    assert "The buyer is offered something for a review" in text_of(client.get(url))
+    client.post(url, data={**form, "incentive": "yes"})
+    client.post(url, data={**form, "order_id": "A-2"})
+    with app.app_context():
+        found = db.session.execute(
+            sa.select(Invitation.order_id, Invitation.incentive).order_by(Invitation.order_id)
+        ).all()
+    assert [tuple(row) for row in found] == [("A-1", True), ("A-2", False)]
 
 
 # ---------------------------------------------------------------- reports

@@ -214,6 +214,7 @@ def create_invitation(slug: str) -> Any:
     site = owned_site(slug)
     form: dict[str, Any] = {name: request.form.get(name, "") for name in CREATE_FIELDS}
     form["store_review"] = request.form.get("store_review") == "yes"
+    form["incentive"] = request.form.get("incentive") == "yes"
     products = split_products(form["products"])
     body = {
         "order_id": form["order_id"],
@@ -223,6 +224,7 @@ def create_invitation(slug: str) -> Any:
         "locale": form["locale"] or None,
         "send_at": form["send_at"].strip() or None,
         "store_review": form["store_review"],
+        "incentive": form["incentive"],
     }
     try:
         data = InvitationCreate().load(body)
