@@ -99,24 +99,28 @@ WHAT: dict[str, dict[str, str]] = {
         "invitations": "review requests",
         "new_items": "moderation notices",
         "replies": "reply notifications",
+        "reports": "decisions on your reports",
         "notifications": "notifications",
     },
     "de": {
         "invitations": "Bewertungsanfragen",
         "new_items": "Moderationshinweise",
         "replies": "Antwort-Benachrichtigungen",
+        "reports": "Entscheidungen zu Ihren Meldungen",
         "notifications": "Benachrichtigungen",
     },
     "fr": {
         "invitations": "demandes d'avis",
         "new_items": "avis de modération",
         "replies": "notifications de réponse",
+        "reports": "décisions sur vos signalements",
         "notifications": "notifications",
     },
     "es": {
         "invitations": "solicitudes de opinión",
         "new_items": "avisos de moderación",
         "replies": "avisos de respuesta",
+        "reports": "decisiones sobre tus denuncias",
         "notifications": "notificaciones",
     },
 }

@@ -41,12 +41,19 @@ def mail_app(app_factory: Callable[..., Flask], smtp_sink: MailSink) -> Iterator
     app.extensions["plaudit_mail"].close()
 
 
+# The addresses the visitors of these tests give. Their manage links (a mail of its own,
+# tested in test_trust_mail.py) are suppressed, so each test sees the messages it is about.
+VISITORS = ("ada@example.com", "kim@example.com", *(f"buyer{n}@example.com" for n in range(12)))
+
+
 @pytest.fixture
 def shop(make_site: Callable[..., SiteInfo], mail_app: Flask) -> SiteInfo:
     """A pre-moderation site: every visitor's item waits in the queue."""
     site = make_site(slug="acme-shop", moderation="pre", owner_email="owner@acme.test")
     with mail_app.app_context():
         db.session.get(Site, site.id).name = SHOP  # type: ignore[union-attr]
+        for email in VISITORS:
+            suppressions.suppress(db.session, site.id, notifications.MANAGE_LIST, email)
         db.session.commit()
     return site
 

@@ -26,9 +26,10 @@ from ..mail import public_url
 from ..models import Suppression
 
 # The lists an address can leave: review requests, the shop's notices of items waiting
-# for moderation, the visitor's notices of the shop's answers ("notifications": the
-# name both notices once shared, kept so its links and exports stay valid).
-KINDS = frozenset({"invitations", "new_items", "replies", "notifications"})
+# for moderation, the visitor's notices of the shop's answers, a reporter's notices of
+# the shop's decisions ("notifications": the name the first two once shared, kept so
+# its links and exports stay valid).
+KINDS = frozenset({"invitations", "new_items", "replies", "reports", "notifications"})
 _SALT = "plaudit.unsubscribe"
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
