@@ -376,7 +376,7 @@ def test_transparency_report(both, sdk, post, report, site):
     sdk.reviews.reject(ids[0], reason="off_topic")
     sdk.reviews.reject(ids[1], reason="off_topic")
     sdk.reviews.mark_spam(ids[2], reason="spam")
-    reported = report(ids[3])
+    reported = report(ids[3], reason="fake")
     sdk.reports.decide(reported, "remove")
 
     own = both(lambda client: client.transparency())
@@ -384,6 +384,7 @@ def test_transparency_report(both, sdk, post, report, site):
     assert own.received >= 4
     assert own.rejected_by_reason.get("off_topic") == 2
     assert own.rejected_by_reason.get("spam") == 1
+    assert own.rejected_by_reason.get("not_genuine") == 1  # the report's "fake"
     assert own.reports == plaudit.ReportCounts(received=1, removed=1)
     assert own.median_hours_to_moderate is not None
     assert both(lambda client: client.transparency(site=site.slug)) == own
