@@ -70,7 +70,7 @@ def sync(client: plaudit.Plaudit) -> None:
     report_ = client.transparency(site="acme-shop")
     assert_type(report_.rejected_by_reason, dict[str, int])
     assert_type(report_.reports, plaudit.ReportCounts)
-    assert_type(client.guidelines(locale="de").customized, bool)
+    assert_type(client.guidelines(site="acme-shop").customized, bool)
 
 
 def author(manage_url: str) -> None:

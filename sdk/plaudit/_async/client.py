@@ -21,7 +21,7 @@ from .._base_client import (
 )
 from .._exceptions import APIConnectionError, PlauditError
 from .._export import Destination, StreamExporter, split_lines
-from .._models import Guidelines, Locale, Stats, Transparency
+from .._models import Guidelines, Stats, Transparency
 from .audit import AsyncAudit
 from .comments import AsyncComments
 from .invitations import AsyncInvitations
@@ -283,16 +283,13 @@ class AsyncPlaudit(BaseClient):
         path = f"sites/{path_segment(slug, 'site')}/transparency"
         return Transparency.from_dict(await self.request("GET", path))
 
-    async def guidelines(
-        self, *, site: str | None = None, locale: Locale | str | None = None
-    ) -> Guidelines:
-        """A site's public moderation guidelines (its own text, or the default one in
-        ``locale``); ``site`` as for :meth:`transparency`. Change them with
+    async def guidelines(self, *, site: str | None = None) -> Guidelines:
+        """A site's public moderation guidelines: its own text, or the default one in
+        the site's language; ``site`` as for :meth:`transparency`. Change them with
         ``client.site.update(guidelines=...)``."""
         slug = site if site is not None else await self._own_site_id()
         path = f"sites/{path_segment(slug, 'site')}/guidelines"
-        params = {"locale": locale}
-        return Guidelines.from_dict(await self.request("GET", path, params=params))
+        return Guidelines.from_dict(await self.request("GET", path))
 
     async def _own_site_id(self) -> str:
         if self._site_id is None:

@@ -23,7 +23,7 @@ from .._base_client import (
 )
 from .._exceptions import APIConnectionError, PlauditError
 from .._export import Destination, StreamExporter, split_lines
-from .._models import Guidelines, Locale, Stats, Transparency
+from .._models import Guidelines, Stats, Transparency
 from .audit import Audit
 from .comments import Comments
 from .invitations import Invitations
@@ -285,16 +285,13 @@ class Plaudit(BaseClient):
         path = f"sites/{path_segment(slug, 'site')}/transparency"
         return Transparency.from_dict(self.request("GET", path))
 
-    def guidelines(
-        self, *, site: str | None = None, locale: Locale | str | None = None
-    ) -> Guidelines:
-        """A site's public moderation guidelines (its own text, or the default one in
-        ``locale``); ``site`` as for :meth:`transparency`. Change them with
+    def guidelines(self, *, site: str | None = None) -> Guidelines:
+        """A site's public moderation guidelines: its own text, or the default one in
+        the site's language; ``site`` as for :meth:`transparency`. Change them with
         ``client.site.update(guidelines=...)``."""
         slug = site if site is not None else self._own_site_id()
         path = f"sites/{path_segment(slug, 'site')}/guidelines"
-        params = {"locale": locale}
-        return Guidelines.from_dict(self.request("GET", path, params=params))
+        return Guidelines.from_dict(self.request("GET", path))
 
     def _own_site_id(self) -> str:
         if self._site_id is None:
