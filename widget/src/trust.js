@@ -54,8 +54,7 @@ export function manageLink(L, site, id, key) {
 // The same link right after a submission's thanks message `msg` (its sibling, hidden
 // with it: the message itself stays one sentence), replacing an earlier one.
 export function manageAfter(msg, L, site, id, key) {
-  const next = msg.nextElementSibling;
-  if (next && next.classList.contains('mng')) next.remove();
+  if (msg.nextElementSibling?.classList.contains('mng')) msg.nextElementSibling.remove();
   const link = manageLink(L, site, id, key);
   if (link) msg.after(h('p', { class: 'mng' }, link));
 }
@@ -83,23 +82,27 @@ export const guidelines = (L, site) =>
 export function reportButton(L, ctx, kind, id) {
   const button = h(
     'button',
-    { class: 'lnk', type: 'button', 'aria-haspopup': 'dialog' },
+    {
+      class: 'lnk',
+      type: 'button',
+      'aria-haspopup': 'dialog',
+      onclick: async () => {
+        const chunk = await loadChunk('report-dialog');
+        if (!chunk) return ctx.live(L.t('reportFail'));
+        chunk.open({
+          L,
+          live: ctx.live,
+          kind,
+          button,
+          url: api(ctx.site, `/${kind}s/${encodeURIComponent(id)}/reports`),
+          h,
+          newId,
+          field,
+          makeForm,
+        });
+      },
+    },
     L.t('report'),
   );
-  button.addEventListener('click', async () => {
-    const chunk = await loadChunk('report-dialog');
-    if (!chunk) return ctx.live(L.t('reportFail'));
-    chunk.open({
-      L,
-      live: ctx.live,
-      kind,
-      button,
-      url: api(ctx.site, `/${kind}s/${encodeURIComponent(id)}/reports`),
-      h,
-      newId,
-      field,
-      makeForm,
-    });
-  });
   return button;
 }
