@@ -792,7 +792,21 @@ class InvitationStats(ma.Schema):
     conversion = fields.Float(allow_none=True, metadata={"description": "reviewed / sent"})
 
 
+class StatsQuery(QuerySchema):
+    product = fields.String(
+        validate=product_id_validator,
+        metadata={"description": "Response figures (`responses`) of this product alone"},
+    )
+
+
 class StatsSchema(ma.Schema):
+    responses = fields.Nested(
+        "ResponsesSchema",
+        metadata={
+            "description": "How often and how fast the shop answers reviews (365 days; with "
+            "`product`, that product's)"
+        },
+    )
     reviews = fields.Nested(StatusCounts)
     comments = fields.Nested(StatusCounts)
     invitations = fields.Nested(InvitationStats)

@@ -421,6 +421,8 @@ def test_incentives_are_disclosed(app: Flask, api: Any) -> None:
     ok(api.admin("PATCH", f"/reviews/{review_id}", json={"incentivized": True}))
     public = ok(api.client.get(api.public("/products/sku-1/reviews")))["reviews"][0]
     assert public["incentivized"] is True
+    ld = ok(api.client.get(api.public("/products/sku-1/jsonld")))
+    assert ld["review"][0]["description"] == "Received an incentive"
     created = ok(
         api.admin(
             "POST",
@@ -443,3 +445,50 @@ def test_incentives_are_disclosed(app: Flask, api: Any) -> None:
             sa.select(Review.incentivized).join(Product).where(Product.external_id == "sku-2")
         )
         assert stored is True
+
+
+# ---------------------------------------------------------------- public trust reads
+
+
+def test_guidelines_and_transparency_are_public(api: Any) -> None:
+    guidelines = ok(api.client.get(api.public("/guidelines")))
+    assert guidelines["customized"] is False and "rating" in guidelines["text"]
+    assert guidelines["url"].endswith(f"/sites/{api.site.slug}/guidelines")
+    ok(api.admin("PATCH", "/site", json={"guidelines": "Be kind.\n\nNo spam."}))
+    own = ok(api.client.get(api.public("/guidelines")))
+    assert (own["text"], own["customized"]) == ("Be kind.\n\nNo spam.", True)
+    ok(api.admin("PATCH", "/site", json={"guidelines": ""}))
+    assert ok(api.client.get(api.public("/guidelines")))["customized"] is False
+
+    kept, rejected = add_review(api)["review"]["id"], add_review(api)["review"]["id"]
+    ok(api.admin("PATCH", f"/reviews/{kept}", json={"reply": "Thanks!"}))
+    ok(api.admin("PATCH", f"/reviews/{rejected}", json={"status": "rejected", "reason": "spam"}))
+    report_ = ok(api.client.get(api.public("/transparency")))
+    assert report_["received"] == 2 and report_["published"] == 1
+    assert report_["rejected_by_reason"]["spam"] == 1
+    assert report_["reply_rate"] == 1.0
+    assert set(report_) >= {
+        "received",
+        "published",
+        "rejected_by_reason",
+        "reports",
+        "median_hours_to_moderate",
+        "reply_rate",
+        "median_hours_to_reply",
+    }
+    assert_problem(api.client.get("/api/v1/sites/no-such-site/transparency"), 404)
+
+
+def test_stats_carry_response_figures_per_site_and_product(api: Any) -> None:
+    answered = add_review(api, rating=1)["review"]["id"]
+    add_review(api, rating=5, product="sku-2")
+    ok(api.admin("PATCH", f"/reviews/{answered}", json={"reply": "Sorry, we fixed it."}))
+    site = ok(api.admin("GET", "/stats"))["responses"]
+    assert site == {
+        "reply_rate": 0.5,
+        "median_hours_to_reply": site["median_hours_to_reply"],
+        "low_rating_reply_rate": 1.0,
+    }
+    product = ok(api.admin("GET", "/stats", query_string={"product": "sku-2"}))["responses"]
+    assert product["reply_rate"] == 0.0 and product["low_rating_reply_rate"] is None
+    assert_problem(api.admin("GET", "/stats", query_string={"product": "bad id!"}), 422)

@@ -38,6 +38,7 @@ from ..schemas import (
     ReviewPatch,
     SitePatch,
     SiteSchema,
+    StatsQuery,
     StatsSchema,
 )
 from ..services import (
@@ -46,6 +47,7 @@ from ..services import (
     invitation_delivery,
     invitations,
     moderation,
+    responses,
     reviews,
     sites,
     stats,
@@ -291,11 +293,20 @@ def update_site(changes: dict[str, Any]) -> Any:
 
 
 @bp.route("/stats", methods=["GET"])
+@bp.arguments(StatsQuery, location="query")
 @bp.response(200, StatsSchema)
 @bp.doc(security=[{"secretKey": []}])
-def get_stats() -> dict[str, Any]:
-    """Counts by status, the site-wide average and published reviews per day (90 days)."""
-    return stats.cached_site_stats(db.session, g.site)
+def get_stats(query: dict[str, Any]) -> dict[str, Any]:
+    """Counts by status, the site-wide average, published reviews per day (90 days) and
+    the response figures: reply rate, median hours to the first reply, share of 1-2 star
+    reviews answered (over 365 days; `product` narrows those to one product)."""
+    numbers = stats.cached_site_stats(db.session, g.site)
+    if query.get("product"):
+        numbers = {
+            **numbers,
+            "responses": responses.response_metrics(db.session, g.site, product=query["product"]),
+        }
+    return numbers
 
 
 # ---------------------------------------------------------------- invitations

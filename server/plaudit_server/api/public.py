@@ -12,19 +12,21 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
+from .. import guidelines
 from ..cache import PUBLIC_VARY, cached_public_read, public_cache_control, snapshot
 from ..db import read_without_transaction
 from ..errors import Problem
 from ..extensions import db, limiter
 from ..fields import PRODUCT_RE, SITE_RE
 from ..idempotency import idempotent
-from ..mail import LOCALES
+from ..mail import LOCALES, public_url
 from ..models import STORE, Product, Site
 from ..openapi import Blueprint
 from ..origins import add_cors_headers, check_origin
 from ..schemas import (
     CommentCreate,
     CommentCreated,
+    GuidelinesSchema,
     PublicCommentList,
     PublicCommentsQuery,
     PublicReviewList,
@@ -35,10 +37,11 @@ from ..schemas import (
     ReviewCreated,
     SummariesQuery,
     SummariesResult,
+    TransparencySchema,
     VoteCreate,
     VoteResult,
 )
-from ..services import comments, manage, reports, reviews, sites, summaries
+from ..services import comments, manage, reports, responses, reviews, sites, summaries
 from ..visitors import network_hash, visitor_hash
 
 bp = Blueprint(
@@ -313,3 +316,27 @@ def _report(object_type: str, item_id: str, data: dict[str, Any]) -> Any:
     db.session.expunge(report)
     db.session.commit()
     return report
+
+
+@bp.route("/<site>/guidelines", methods=["GET"])
+@bp.response(200, GuidelinesSchema)
+def get_guidelines(site: str) -> dict[str, Any]:
+    """The site's moderation guidelines: what is removed and why (never the rating)."""
+    found = current_site()
+    text, customized = guidelines.text_for(found)
+    return {
+        "site": found.slug,
+        "text": text,
+        "customized": customized,
+        "locale": found.locale,
+        "url": public_url(f"/sites/{found.slug}/guidelines"),
+    }
+
+
+@bp.route("/<site>/transparency", methods=["GET"])
+@bp.response(200, TransparencySchema)
+def get_transparency(site: str) -> dict[str, Any]:
+    """The site's transparency report over the last 365 days (readable at `/t/{site}`):
+    items received and published, rejections by reason, reports, the median time to a
+    decision and how often and how fast the shop answers. At most an hour old."""
+    return responses.cached_transparency(db.session, current_site())

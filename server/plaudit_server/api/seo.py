@@ -56,6 +56,9 @@ class ReviewLd(_Typed):
     name = fields.String(metadata={"description": "The review's title, when it has one"})
     reviewBody = fields.String()
     reviewRating = fields.Nested(RatingLd)
+    description = fields.String(
+        metadata={"description": "`Received an incentive` for an incentivized review"}
+    )
 
 
 class ProductLd(_Typed):
@@ -120,6 +123,9 @@ def _with_reviews(
             if review.verified_buyer:
                 # schema.org has no property for it; the author's description says it.
                 entry["author"]["description"] = "Verified buyer"
+            if review.incentivized:
+                # Disclosed as the widget shows it (widget/README.md, "Incentives").
+                entry["description"] = "Received an incentive"
             document["review"].append(entry)
     return document
 

@@ -12,6 +12,7 @@ from .. import cache
 from ..models import STORE, Comment, Product, Review, Site, Status
 from ..timeutil import utcnow
 from .invitations import conversion
+from .responses import response_metrics
 from .site_counts import status_counts
 
 DAYS = 90
@@ -62,6 +63,7 @@ def _counted(session: Session, site: Site) -> dict[str, Any]:
     )
     per_day = {str(k): v for k, v in by_day.items()}
     return {
+        "responses": response_metrics(session, site),
         "reviews": status_counts(session, Review, site),
         "comments": status_counts(session, Comment, site),
         "average": round(rating_sum / total, 2) if total else None,

@@ -525,6 +525,8 @@ class _Writer:
                     "comment_count": 0,
                     "reply_body": _reply(record.reply_body),
                     "reply_created_at": record.reply_created_at if record.reply_body else None,
+                    # The shop's first answer, for the response metrics.
+                    "first_reply_at": record.reply_created_at if record.reply_body else None,
                     **self._origin(record),
                     "created_at": record.created_at,
                     "updated_at": record.updated_at or record.created_at,
@@ -617,8 +619,10 @@ class _Writer:
             with cursor.copy(f"COPY {_STAGE} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            # An imported reply is the shop's first answer (the response metrics).
             cursor.execute(
-                f"INSERT INTO reviews ({columns}) SELECT {columns} FROM {_STAGE} "
+                f"INSERT INTO reviews ({columns}, first_reply_at) "
+                f"SELECT {columns}, reply_created_at FROM {_STAGE} "
                 "ON CONFLICT (site_id, source, source_id) DO NOTHING"
             )
             written = cursor.rowcount
