@@ -12,17 +12,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import marshmallow as ma
 import sqlalchemy as sa
 from flask import render_template, request, url_for
 from flask_login import login_required
 
-from ..errors import Problem
 from ..extensions import db
 from ..models import AuditEntry, Comment, Review, Site, Webhook
 from ..schemas import AuditQuery
 from ..services import audit
-from .base import bp, owned_site
+from .base import bp, load_filters, owned_site, page_of
 
 ENTRIES_PER_PAGE = 50
 FILTERS = ("object_id", "action", "actor_type", "since", "until")
@@ -68,14 +66,8 @@ def _query() -> tuple[dict[str, Any], dict[str, Any], list[str]]:
                 del given[name]
             else:
                 given[name] = value
-    schema = AuditQuery()
-    limit = str(ENTRIES_PER_PAGE)
-    try:
-        query = schema.load({**given, "limit": limit})
-    except ma.ValidationError as exc:
-        refused = list(exc.messages) if isinstance(exc.messages, dict) else []
-        bad += refused
-        query = schema.load({k: v for k, v in {**given, "limit": limit}.items() if k not in bad})
+    query, refused = load_filters(AuditQuery(), {**given, "limit": str(ENTRIES_PER_PAGE)})
+    bad += refused
     query.setdefault("cursor", None)
     return query, {k: v for k, v in typed.items() if k not in bad}, bad
 
@@ -124,16 +116,10 @@ def _object_links(site: Site, found: list[AuditEntry]) -> dict[str, str]:
 @login_required
 def audit_log(slug: str) -> Any:
     site = owned_site(slug)
-    query, typed, filter_errors = _query()
-    try:
-        found, next_cursor = audit.entries(db.session, site, query)
-    except Problem as problem:
-        if problem.status != 422:
-            raise
-        db.session.rollback()  # a cursor of another query or a mangled one: the first page
-        query = {**query, "cursor": None}
-        filter_errors = [*filter_errors, "cursor"]
-        found, next_cursor = audit.entries(db.session, site, query)
+    query, typed, ignored = _query()
+    found, next_cursor, query, filter_errors = page_of(
+        lambda q: audit.entries(db.session, site, q), query, ignored
+    )
     return render_template(
         "admin/audit.html",
         site=site,

@@ -16,9 +16,11 @@ another site's ids answer 404 here exactly as they do there.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+import marshmallow as ma
 from flask import Blueprint, Response, render_template, request
 from flask_login import LoginManager, current_user
 from werkzeug.exceptions import Forbidden, HTTPException, NotFound
@@ -28,6 +30,8 @@ from ..extensions import db
 from ..models import Site
 from ..services import audit
 from .sessions import PREFIX
+
+T = TypeVar("T")
 
 bp = Blueprint("admin_ui", __name__, url_prefix=PREFIX)
 login_manager = LoginManager()
@@ -166,6 +170,35 @@ def whole_number(text: str) -> int | str:
     anything else as typed, for its "Not a valid integer." message."""
     text = text.strip()
     return int(text) if re.fullmatch(r"-?[0-9]{1,9}", text) else text
+
+
+def load_filters(schema: ma.Schema, given: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """A list's filters from the query string, checked by the API's query schema; the
+    ones it refuses are left out and named, so the list is still shown."""
+    try:
+        return schema.load(given), []
+    except ma.ValidationError as exc:
+        bad = list(exc.messages) if isinstance(exc.messages, dict) else []
+        return schema.load({k: v for k, v in given.items() if k not in bad}), bad
+
+
+def page_of(
+    fetch: Callable[[dict[str, Any]], tuple[list[T], str | None]],
+    query: dict[str, Any],
+    ignored: list[str],
+) -> tuple[list[T], str | None, dict[str, Any], list[str]]:
+    """A page of a list; a cursor of another list or a mangled one (the service's 422)
+    gives the first page, with ``cursor`` named among the ``ignored`` filters."""
+    try:
+        items, next_cursor = fetch(query)
+    except Problem as problem:
+        if problem.status != 422:
+            raise
+        db.session.rollback()
+        query = {**query, "cursor": None}
+        ignored = [*ignored, "cursor"]
+        items, next_cursor = fetch(query)
+    return items, next_cursor, query, ignored
 
 
 def render_error(status: int, message: str) -> tuple[str, int]:

@@ -25,7 +25,7 @@ from ..models import Comment, Report, ReportStatus, Review, Site, Status
 from ..schemas import DecideBody, ReportsQuery
 from ..services import reports as report_service
 from .auth import safe_next
-from .base import bp, owned_site
+from .base import bp, load_filters, owned_site, page_of
 from .queue import Links
 from .reasons import reason_label
 
@@ -66,23 +66,16 @@ def reports_waiting() -> dict[str, Any]:
 
 
 def _query() -> tuple[dict[str, Any], list[str]]:
-    """The status filter, the item filter and the cursor from the query string; a bad
-    one is left out and named (the list is still shown)."""
+    """The status filter (open by default), the item filter and the cursor."""
     given = {
         k: v.strip()
         for k in ("status", "object_id", "cursor")
         if (v := request.args.get(k, "")).strip()
     }
-    given.setdefault("status", "open")
-    schema = ReportsQuery()
-    limit = str(REPORTS_PER_PAGE)
-    try:
-        return schema.load({**given, "limit": limit}), []
-    except ma.ValidationError as exc:
-        bad = list(exc.messages) if isinstance(exc.messages, dict) else []
-        clean = {k: v for k, v in given.items() if k not in bad}
-        clean.setdefault("status", "open")
-        return schema.load({**clean, "limit": limit}), bad
+    query, bad = load_filters(ReportsQuery(), {**given, "limit": str(REPORTS_PER_PAGE)})
+    if "status" in bad or "status" not in given:
+        query["status"] = "open"
+    return query, bad
 
 
 def _grouped(site: Site, found: list[Report]) -> list[ReportedItem]:
@@ -116,16 +109,10 @@ def _grouped(site: Site, found: list[Report]) -> list[ReportedItem]:
 @login_required
 def reports(slug: str) -> Any:
     site = owned_site(slug)
-    query, filter_errors = _query()
-    try:
-        found, next_cursor = report_service.list_reports(db.session, site, query)
-    except Problem as problem:
-        if problem.status != 422:
-            raise
-        db.session.rollback()  # a cursor of another list or a mangled one: the first page
-        query = {**query, "cursor": None}
-        filter_errors = [*filter_errors, "cursor"]
-        found, next_cursor = report_service.list_reports(db.session, site, query)
+    query, ignored = _query()
+    found, next_cursor, query, filter_errors = page_of(
+        lambda q: report_service.list_reports(db.session, site, q), query, ignored
+    )
     filters = {k: query[k] for k in ("status", "object_id") if query.get(k)}
     return render_template(
         "admin/reports.html",

@@ -32,7 +32,7 @@ from ..services.tenancy import owned
 from ..timeutil import utcnow
 from ..webhooks import delivery as deliverer
 from .auth import safe_next
-from .base import bp, owned_site
+from .base import bp, load_filters, owned_site, page_of
 
 DELIVERIES_PER_PAGE = 25
 ALL_EVENTS = "*"
@@ -139,29 +139,15 @@ def _list_page(site: Site, status: int = 200, **extra: Any) -> Any:
 def _deliveries_query() -> tuple[dict[str, Any], list[str]]:
     """The delivery list's status filter and cursor from the query string; a bad one is
     left out and named (the list is still shown)."""
-    given = {k: v.strip() for k in ("status", "cursor") if (v := request.args.get(k, ""))}
-    given = {k: v for k, v in given.items() if v}
-    schema = DeliveriesQuery()
-    limit = str(DELIVERIES_PER_PAGE)
-    try:
-        return schema.load({**given, "limit": limit}), []
-    except ma.ValidationError as exc:
-        bad = list(exc.messages) if isinstance(exc.messages, dict) else []
-        clean = {k: v for k, v in given.items() if k not in bad}
-        return schema.load({**clean, "limit": limit}), bad
+    given = {k: v.strip() for k in ("status", "cursor") if (v := request.args.get(k, "")).strip()}
+    return load_filters(DeliveriesQuery(), {**given, "limit": str(DELIVERIES_PER_PAGE)})
 
 
 def _detail_page(site: Site, webhook: Webhook, status: int = 200, **extra: Any) -> Any:
-    query, filter_errors = _deliveries_query()
-    try:
-        items, next_cursor = webhook_service.list_deliveries(db.session, site, webhook.id, query)
-    except Problem as problem:
-        if problem.status != 422:
-            raise
-        db.session.rollback()  # a cursor of another list or a mangled one: the first page
-        query = {**query, "cursor": None}
-        filter_errors = [*filter_errors, "cursor"]
-        items, next_cursor = webhook_service.list_deliveries(db.session, site, webhook.id, query)
+    query, ignored = _deliveries_query()
+    items, next_cursor, query, filter_errors = page_of(
+        lambda q: webhook_service.list_deliveries(db.session, site, webhook.id, q), query, ignored
+    )
     values: dict[str, Any] = {
         "site": site,
         "webhook": webhook,
