@@ -363,8 +363,8 @@ def _reason_and_note(
 ) -> dict[str, Any] | Any:
     """Why an owner rejects (or marks as spam): a reason from the list and an optional
     note to the author, checked as ``POST /admin/{reviews,comments}/moderate`` checks
-    them (``ModerateBody``). A form that names no reason (a bulk action, or a page
-    without the script-free reason picker) gets the page that asks for one; a reason
+    them (``ModerateBody``). A form that names no reason (the bulk toolbar) gets the
+    page that asks for one, for the site's own ids among those selected; a reason
     outside the list or a note too long gets that page again with the problem, and
     nothing changes. "Spam" needs no choosing: it is the reason of marking as spam
     unless another is given."""
