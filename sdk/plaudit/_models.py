@@ -623,6 +623,7 @@ WebhookEventType = Literal[
     "comment.deleted",
     "invitation.reviewed",
     "report.created",
+    "report.decided",
     "question.created",
     "answer.created",
     "idea.created",

@@ -5,6 +5,7 @@ transparency report. The author's side (``AuthorClient``) is in test_trust_autho
 from __future__ import annotations
 
 import datetime as dt
+import typing
 import uuid
 from typing import Any
 
@@ -392,3 +393,9 @@ def test_transparency_report(both, sdk, post, report, site):
     assert both(lambda client: client.transparency(site=site.slug)) == own
     with pytest.raises(plaudit.NotFoundError):
         both(lambda client: client.transparency(site="no-such-site"))
+
+
+def test_the_sdk_knows_every_event_type_the_server_sends():
+    from plaudit_server.events import EVENT_TYPES
+
+    assert set(typing.get_args(plaudit.WebhookEventType)) - {"*"} == set(EVENT_TYPES)
