@@ -49,6 +49,7 @@ from .models import (
 from .services.audit import ACTOR_TYPES
 from .services.invitations import LOCALES, url_of
 from .services.sites import notify_address, rate_limit
+from .timeutil import isoformat
 
 STATUSES = [s.value for s in Status]
 INVITATION_STATUSES = [s.value for s in InvitationStatus]
@@ -621,7 +622,7 @@ def _moderation(item: Any) -> dict[str, Any] | None:
     return {
         "reason": item.moderation_reason,
         "note": item.moderation_note,
-        "at": item.moderated_at,
+        "at": isoformat(item.moderated_at),
         "by": item.moderated_by,
     }
 
@@ -1004,10 +1005,39 @@ class ManageStatusSchema(ma.Schema):
     can_appeal = fields.Boolean()
 
 
+def _author_status(item: Any) -> str:
+    """The status an author sees: spam the checks flagged reads as pending, as the
+    submission's answer said (a spammer learns nothing); spam a person marked shows."""
+    if item.status == Status.SPAM and item.moderated_at is None:
+        return Status.PENDING.value
+    return str(item.status.value)
+
+
+class _AuthorView(ma.Schema):
+    status = fields.Function(_author_status, metadata={"type": "string", "enum": STATUSES})
+    spam_reasons = fields.Function(
+        lambda item: [], metadata={"type": "array", "items": {"type": "string"}}
+    )
+
+
+class MineReviewSchema(_AuthorView, AdminReviewSchema):
+    pass
+
+
+class MineCommentSchema(_AuthorView, AdminCommentSchema):
+    pass
+
+
 class MineSchema(ma.Schema):
     type = fields.String(validate=validate.OneOf(["review", "comment"]))
-    review = fields.Nested(AdminReviewSchema, metadata={"description": "For a review"})
-    comment = fields.Nested(AdminCommentSchema, metadata={"description": "For a comment"})
+    review = fields.Nested(
+        MineReviewSchema,
+        metadata={"description": "For a review: its admin form, without the spam checks"},
+    )
+    comment = fields.Nested(
+        MineCommentSchema,
+        metadata={"description": "For a comment: its admin form, without the spam checks"},
+    )
     status = fields.Nested(ManageStatusSchema, metadata={"description": "In plain words"})
 
 

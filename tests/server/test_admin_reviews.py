@@ -43,6 +43,11 @@ ADMIN_REVIEW_KEYS = {
     "author_email",
     "updated_at",
     "spam_reasons",
+    "incentivized",
+    "moderation",
+    "reports_open",
+    "appealed",
+    "appeal_message",
 }
 
 
@@ -445,9 +450,14 @@ def test_every_status_transition(app: Flask, api: Any, old: str, new: str) -> No
         assert after["updated_at"] > "2020-01-01T00:00:00.000000Z"
     else:
         assert after["updated_at"] == "2020-01-01T00:00:00.000000Z"
-    assert {k: v for k, v in after.items() if k not in {"status", "updated_at"}} == {
-        k: v for k, v in before.items() if k not in {"status", "updated_at"}
+    moved = {"status", "updated_at", "moderation"}
+    assert {k: v for k, v in after.items() if k not in moved} == {
+        k: v for k, v in before.items() if k not in moved
     }
+    # A decision is recorded with its default reason; a move back to pending is none.
+    reason = {"published": None, "rejected": "other", "spam": "spam"}
+    if old != new and new != "pending":
+        assert after["moderation"]["reason"] == reason[new]
     summary = assert_summary_fresh(app, api)
     assert summary["count"] == 1 + (new == "published")
     assert summary["average"] == (3.5 if new == "published" else 2.0)

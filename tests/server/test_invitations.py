@@ -25,6 +25,7 @@ from plaudit_server.models import Invitation, Review, Suppression
 INVITATION_KEYS = {
     *("id", "order_id", "email", "name", "products", "locale", "status", "send_at", "sent_at"),
     *("reminded_at", "reviewed_at", "expires_at", "url", "created_at", "store_review"),
+    "incentive",
 }
 
 

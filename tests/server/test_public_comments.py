@@ -64,7 +64,7 @@ def test_comment_shape(api: Any) -> None:
     response = post_comment(api, body="  First!  ", author_name="Fan", author_email="f@x.example")
     assert response.status_code == 201
     data = response.get_json()
-    assert set(data) == {"comment", "status"}
+    assert set(data) == {"comment", "status", "manage_url"}
     assert data["status"] == "published"
     created = data["comment"]
     assert set(created) == COMMENT_KEYS

@@ -23,6 +23,7 @@ PUBLIC_REVIEW_KEYS = {
     "body",
     "author_name",
     "verified_buyer",
+    "incentivized",
     "helpful_count",
     "unhelpful_count",
     "comment_count",

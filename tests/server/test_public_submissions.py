@@ -24,6 +24,7 @@ PUBLIC_REVIEW_KEYS = {
     "body",
     "author_name",
     "verified_buyer",
+    "incentivized",
     "helpful_count",
     "unhelpful_count",
     "comment_count",
@@ -56,7 +57,7 @@ def test_created_review_shape(api: Any) -> None:
     assert response.status_code == 201
     assert response.mimetype == "application/json"
     data = response.get_json()
-    assert set(data) == {"review", "status"}
+    assert set(data) == {"review", "status", "manage_url"}
     assert data["status"] == "published"
     review = data["review"]
     assert set(review) == PUBLIC_REVIEW_KEYS

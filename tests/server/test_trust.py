@@ -213,7 +213,7 @@ def test_rejecting_takes_a_reason_and_a_note(api: Any) -> None:
     rejected = ok(api.admin("PATCH", f"/reviews/{review_id}", json=body))
     assert rejected["moderation"]["reason"] == "personal_data"
     assert rejected["moderation"]["note"] == "It names an employee."
-    assert rejected["moderation"]["at"] and rejected["moderation"]["by"]
+    assert rejected["moderation"]["at"].endswith("Z") and rejected["moderation"]["by"]
     entry = audit_entries(api, object_id=review_id)[0]
     assert entry["action"] == "review.status" and entry["reason"] == "personal_data"
     assert entry["actor"]["type"] == "key"
@@ -492,3 +492,37 @@ def test_stats_carry_response_figures_per_site_and_product(api: Any) -> None:
     product = ok(api.admin("GET", "/stats", query_string={"product": "sku-2"}))["responses"]
     assert product["reply_rate"] == 0.0 and product["low_rating_reply_rate"] is None
     assert_problem(api.admin("GET", "/stats", query_string={"product": "bad id!"}), 422)
+
+
+def test_a_comment_can_be_marked_incentivized(api: Any) -> None:
+    comment = ok(
+        api.client.post(
+            api.public("/products/sku-1/comments"),
+            json={"body": "Got a voucher", "author_name": "Al"},
+        ),
+        201,
+    )["comment"]
+    patched = ok(api.admin("PATCH", f"/comments/{comment['id']}", json={"incentivized": True}))
+    assert patched["incentivized"] is True
+    assert ok(api.admin("GET", f"/comments/{comment['id']}"))["incentivized"] is True
+    assert audit_entries(api, action="comment.incentivized")[0]["to"] == "true"
+
+
+def test_the_author_never_learns_of_the_spam_checks(api: Any) -> None:
+    flagged = add_review(api, hp="bot")
+    own = ok(mine(api, "GET", flagged["manage_url"]))
+    assert own["review"]["status"] == "pending" and own["review"]["spam_reasons"] == []
+    assert own["status"]["state"] == "pending"
+    marked = {"status": "spam", "reason": "spam", "note": "Advertising."}
+    ok(api.admin("PATCH", f"/reviews/{flagged['review']['id']}", json=marked))
+    own = ok(mine(api, "GET", flagged["manage_url"]))
+    assert own["review"]["status"] == "spam" and own["status"]["state"] == "rejected"
+
+
+def test_an_edit_does_not_publish_what_waits_for_the_shop(api: Any) -> None:
+    set_threshold(api, 1)
+    posted = add_review(api)
+    ok(report(api, "review", posted["review"]["id"]), 202)
+    assert admin_review(api, posted["review"]["id"])["status"] == "pending"
+    edited = ok(mine(api, "PATCH", posted["manage_url"], json={"body": "Softer words."}))
+    assert edited["review"]["status"] == "pending"

@@ -226,6 +226,7 @@ def update_comment(changes: dict[str, Any], comment_id: str) -> Comment:
         )
     if "incentivized" in changes:
         comments.set_incentivized(db.session, g.site, comment_id, changes["incentivized"])
+    db.session.flush()  # expire() below would drop an unflushed change
     # Reloaded: a delete that won the race meanwhile makes this a 404, not a 500.
     db.session.expire(comment)
     comment = owned(db.session, Comment, g.site, comment_id)

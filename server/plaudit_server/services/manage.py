@@ -128,8 +128,9 @@ def edit(session: Session, site: Site, item: Item, changes: dict[str, Any]) -> I
     """Apply the author's edit; it goes back through moderation.
 
     The site's policy decides as for a new submission (post: published unless a check
-    flags it; pre: pending), except that an item the shop rejected waits for the shop
-    again: an edit must not be a way around a rejection."""
+    flags it; pre: pending), except that an item the shop rejected, one waiting after an
+    appeal and one held by reports wait for the shop again: an edit must not be a way
+    around the shop's decision."""
     kind = kind_of(item)
     unknown = sorted(set(changes) - set(EDITABLE[kind]))
     if unknown:
@@ -152,7 +153,13 @@ def edit(session: Session, site: Site, item: Item, changes: dict[str, Any]) -> I
     )
     reasons = spam.spam_reasons(submission, session)
     status = initial_status(site, reasons)
-    if old_status in (Status.REJECTED, Status.SPAM) and status == Status.PUBLISHED:
+    # Rejected, appealed or held by reports: the shop decides, not the edit.
+    held = (
+        old_status in (Status.REJECTED, Status.SPAM)
+        or item.appealed_at is not None
+        or item.reports_open > 0
+    )
+    if held and old_status != Status.PUBLISHED and status == Status.PUBLISHED:
         status = Status.PENDING
     item.status = status
     item.spam_reasons = reasons

@@ -88,7 +88,36 @@ def set_review_status(
         )
         if announce:
             _announce(session, site, Review, "review.updated", changing)
+    _confirm(session, site, Review, rows, status, reason, note)
     return len(rows)
+
+
+def _confirm(
+    session: Session,
+    site: Site,
+    model: type[Review] | type[Comment],
+    rows: list[Any],
+    status: Status,
+    reason: str | None,
+    note: str | None,
+) -> None:
+    """A person confirms a rejection the item already has (spam the checks flagged,
+    marked spam with a reason): the status stays, the decision is recorded."""
+    if status not in DEFAULT_REASON or (reason is None and note is None):
+        return
+    same = [r.id for r in rows if r.status == status]
+    if not same:
+        return
+    values = decision_values(status, reason, note)
+    session.execute(sa.update(model).where(model.id.in_(same)).values(**values))
+    audit.record_many(
+        session,
+        site,
+        f"{model.__tablename__[:-1]}.status",
+        [(item_id, status, status) for item_id in same],
+        reason=values["moderation_reason"],
+        note=note,
+    )
 
 
 def _announce(
@@ -263,6 +292,7 @@ def set_comment_status(
             note=note,
         )
         _announce(session, site, Comment, "comment.updated", changing)
+    _confirm(session, site, Comment, rows, status, reason, note)
     return len(rows)
 
 

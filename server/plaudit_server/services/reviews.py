@@ -305,7 +305,9 @@ def update_review(session: Session, site: Site, review_id: str, patch: dict[str,
     review = owned(session, Review, site, review_id, lock=True)
     previous: dict[str, Any] = {"status": review.status.value}
     touched = False
-    if "status" in patch and patch["status"] != review.status:
+    if "status" in patch and (
+        patch["status"] != review.status or "reason" in patch or "note" in patch
+    ):
         moderation.set_review_status(
             session,
             site,
