@@ -8,7 +8,7 @@ moderators acting on the same item at once move each counter once.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -96,7 +96,7 @@ def _confirm(
     session: Session,
     site: Site,
     model: type[Review] | type[Comment],
-    rows: list[Any],
+    rows: Sequence[Any],
     status: Status,
     reason: str | None,
     note: str | None,
