@@ -238,7 +238,27 @@ class Product(Base):
     stars_5: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
-class Review(Base):
+class Moderated:
+    """What reviews and comments share of moderation: the last decision, open reports,
+    the author's appeal, the incentive label."""
+
+    # The last decision by a person or the system (null: never decided):
+    # ``moderation_reason`` is one of ``REJECT_REASONS`` for rejected and spam items;
+    # ``moderation_note`` is shown to the author; ``moderated_by`` is the actor's label.
+    moderation_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    moderation_note: Mapped[str | None] = mapped_column(sa.Text)
+    moderated_at: Mapped[datetime | None]
+    moderated_by: Mapped[str | None] = mapped_column(sa.String(200))
+    # Reports not yet decided (``Report``), kept with the item for the admin lists.
+    reports_open: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The author's one appeal against a rejection, through its manage link.
+    appeal_message: Mapped[str | None] = mapped_column(sa.Text)
+    appealed_at: Mapped[datetime | None]
+    # Received an incentive (a discount, a gift) for writing it: disclosed publicly.
+    incentivized: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+
+class Review(Moderated, Base):
     __tablename__ = "reviews"
     __table_args__ = (
         sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
@@ -292,20 +312,6 @@ class Review(Base):
     # there): importing the same file again finds it and adds nothing. Null: made here.
     source: Mapped[str | None] = mapped_column(sa.String(16))
     source_id: Mapped[str | None] = mapped_column(sa.String(128))
-    # The last moderation decision by a person or the system (null: never decided):
-    # ``moderation_reason`` is one of ``REJECT_REASONS`` for rejected and spam items;
-    # ``moderation_note`` is shown to the author; ``moderated_by`` is the actor's label.
-    moderation_reason: Mapped[str | None] = mapped_column(sa.String(32))
-    moderation_note: Mapped[str | None] = mapped_column(sa.Text)
-    moderated_at: Mapped[datetime | None]
-    moderated_by: Mapped[str | None] = mapped_column(sa.String(200))
-    # Reports not yet decided (``Report``), kept with the item for the admin lists.
-    reports_open: Mapped[int] = mapped_column(default=0, server_default="0")
-    # The author's one appeal against a rejection, through its manage link.
-    appeal_message: Mapped[str | None] = mapped_column(sa.Text)
-    appealed_at: Mapped[datetime | None]
-    # Received an incentive (a discount, a gift) for writing it: disclosed publicly.
-    incentivized: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # When the shop first answered (its reply, or its own comment on the review): the
     # response metrics (reply rate, time to reply) read this, not the reply itself.
     first_reply_at: Mapped[datetime | None]
@@ -315,7 +321,7 @@ class Review(Base):
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
 
 
-class Comment(Base):
+class Comment(Moderated, Base):
     __tablename__ = "comments"
     __table_args__ = (
         sa.Index(None, "product_id", "review_id", "status", "created_at", "id"),
@@ -353,20 +359,6 @@ class Comment(Base):
     # there): importing the same file again finds it and adds nothing. Null: made here.
     source: Mapped[str | None] = mapped_column(sa.String(16))
     source_id: Mapped[str | None] = mapped_column(sa.String(128))
-    # The last moderation decision by a person or the system (null: never decided):
-    # ``moderation_reason`` is one of ``REJECT_REASONS`` for rejected and spam items;
-    # ``moderation_note`` is shown to the author; ``moderated_by`` is the actor's label.
-    moderation_reason: Mapped[str | None] = mapped_column(sa.String(32))
-    moderation_note: Mapped[str | None] = mapped_column(sa.Text)
-    moderated_at: Mapped[datetime | None]
-    moderated_by: Mapped[str | None] = mapped_column(sa.String(200))
-    # Reports not yet decided (``Report``), kept with the item for the admin lists.
-    reports_open: Mapped[int] = mapped_column(default=0, server_default="0")
-    # The author's one appeal against a rejection, through its manage link.
-    appeal_message: Mapped[str | None] = mapped_column(sa.Text)
-    appealed_at: Mapped[datetime | None]
-    # Received an incentive (a discount, a gift) for writing it: disclosed publicly.
-    incentivized: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
