@@ -58,10 +58,12 @@ def submit(
     The item is locked first (as every writer of it does), so concurrent reports count
     exactly and the threshold holds the item once."""
     model = MODELS[object_type]
-    item = session.scalar(
-        sa.select(model)
-        .where(model.id == object_id, model.site_id == site.id, model.status == Status.PUBLISHED)
-        .with_for_update(of=model)
+    item = _locked(
+        session,
+        object_type,
+        sa.select(model).where(
+            model.id == object_id, model.site_id == site.id, model.status == Status.PUBLISHED
+        ),
     )
     if item is None:
         raise Problem(404, f"There is no {object_type} {object_id!r}.")
@@ -96,6 +98,16 @@ def submit(
         set_status(session, site, [item.id], Status.PENDING, note=note, actor=audit.SYSTEM)
     events.emit(session, site, "report.created", report)
     return report, True
+
+
+def _locked(session: Session, object_type: str, stmt: sa.Select[Any]) -> Any:
+    """The item ``stmt`` selects, locked; a comment's review is locked before it, the
+    order every writer of comments takes (``moderation.lock_reviews``)."""
+    model = MODELS[object_type]
+    if model is Comment:
+        review_ids = session.scalars(stmt.with_only_columns(Comment.review_id))
+        moderation.lock_reviews(session, review_ids)
+    return session.scalar(stmt.with_for_update(of=model))
 
 
 def _of_visitor(session: Session, object_id: str, visitor_hash: str) -> Report | None:
@@ -169,8 +181,8 @@ def decide(
     409 when the item's reports are all decided already, or the item is gone."""
     report = get(session, site, report_id)
     model = MODELS[report.object_type]
-    item = session.scalar(
-        sa.select(model).where(model.id == report.object_id).with_for_update(of=model)
+    item = _locked(
+        session, report.object_type, sa.select(model).where(model.id == report.object_id)
     )
     open_reports = list(
         session.scalars(
