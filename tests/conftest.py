@@ -219,6 +219,9 @@ class LiveServer:
 def serve(app: Flask) -> tuple[LiveServer, Callable[[], None]]:
     """Serve ``app`` on a free loopback port in a thread; returns it and a stopper."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Request threads are joined on close: work a response leaves behind (mail sent
+    # after it, e.g. a manage link) ends before the test's database goes away.
+    server.daemon_threads = False
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

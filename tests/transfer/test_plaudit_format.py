@@ -102,8 +102,10 @@ def test_export_import_export_is_identical(
 
     # Into an empty database: the same tables, emptied.
     with app.app_context():
+        # The audit log goes with its sites (its triggers refuse any other delete).
         for table in reversed(Site.metadata.sorted_tables):
-            db.session.execute(table.delete())
+            if table.name != "audit_entries":
+                db.session.execute(table.delete())
         db.session.commit()
         sites.create_site(
             db.session, api.site.slug, owner_email="new@example.com", password="x" * 12
@@ -191,8 +193,10 @@ def test_status_pending_holds_everything_and_counters_stay_exact(
     runner = app.test_cli_runner()
     assert run(runner, "export", "--site", api.site.slug, str(path)).exit_code == 0
     with app.app_context():  # the same site, emptied: a fresh start with everything held
+        # The audit log goes with its sites (its triggers refuse any other delete).
         for table in reversed(Site.metadata.sorted_tables):
-            db.session.execute(table.delete())
+            if table.name != "audit_entries":
+                db.session.execute(table.delete())
         sites.create_site(db.session, api.site.slug, owner_email="o@example.com", password="x" * 12)
         db.session.commit()
     result = run(

@@ -47,7 +47,6 @@ from ..services import (
     invitation_delivery,
     invitations,
     moderation,
-    responses,
     reviews,
     sites,
     stats,
@@ -305,7 +304,7 @@ def get_stats(query: dict[str, Any]) -> dict[str, Any]:
     if query.get("product"):
         numbers = {
             **numbers,
-            "responses": responses.response_metrics(db.session, g.site, product=query["product"]),
+            "responses": stats.response_figures(db.session, g.site, product=query["product"]),
         }
     return numbers
 

@@ -17,6 +17,10 @@ from .site_counts import status_counts
 
 DAYS = 90
 
+# The response figures the statistics show (response_metrics also counts what they
+# are made of).
+RESPONSE_FIGURES = ("reply_rate", "median_hours_to_reply", "low_rating_reply_rate")
+
 
 def cached_site_stats(session: Session, site: Site) -> dict[str, Any]:
     """:func:`site_stats`, from the cache while nothing of the site has changed (the
@@ -63,7 +67,7 @@ def _counted(session: Session, site: Site) -> dict[str, Any]:
     )
     per_day = {str(k): v for k, v in by_day.items()}
     return {
-        "responses": response_metrics(session, site),
+        "responses": response_figures(session, site),
         "reviews": status_counts(session, Review, site),
         "comments": status_counts(session, Comment, site),
         "average": round(rating_sum / total, 2) if total else None,
@@ -72,6 +76,12 @@ def _counted(session: Session, site: Site) -> dict[str, Any]:
             for i in range(DAYS)
         ],
     }
+
+
+def response_figures(session: Session, site: Site, product: str | None = None) -> dict[str, Any]:
+    """How often and how fast the shop answers reviews (of one product when given)."""
+    metrics = response_metrics(session, site, product=product)
+    return {name: metrics[name] for name in RESPONSE_FIGURES}
 
 
 def site_histogram(session: Session, site: Site) -> dict[int, int]:
