@@ -17,6 +17,7 @@ from ..idempotency import idempotent
 from ..openapi import Blueprint
 from ..schemas import AppealBody, MinePatch, MineSchema
 from ..services import audit, manage, sites
+from .admin import no_store
 
 bp = Blueprint(
     "mine",
@@ -24,6 +25,7 @@ bp = Blueprint(
     url_prefix="/api/v1/mine",
     description="An author's own review or comment, with the token of its manage link.",
 )
+bp.after_request(no_store)
 SECURITY: list[dict[str, list[str]]] = [{"manageToken": []}]
 
 
@@ -50,12 +52,6 @@ def authenticate() -> None:
 
 def _manage_limit() -> str:
     return sites.rate_limit(g.get("site"), "manage_per_visitor", current_app.config)
-
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _mine(item: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
@@ -27,11 +28,11 @@ from ..mail import public_url
 from ..models import AuditEntry, Comment, ManageToken, Review, Site, Status
 from ..timeutil import isoformat, utcnow
 from . import audit, moderation, site_counts, spam, summaries
+from .invitations import token_hash
 from .reviews import initial_status
 
 Item = Review | Comment
-# Typed loosely: a select of either model yields that model (mypy sees their base).
-MODELS: dict[str, Any] = {"review": Review, "comment": Comment}
+MODELS = moderation.ITEM_MODELS
 
 # Which fields an author may change, by the kind of item (what its submission took).
 EDITABLE = {
@@ -44,17 +45,13 @@ def kind_of(item: Item) -> str:
     return "review" if isinstance(item, Review) else "comment"
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue(session: Session, site: Site, item: Item, *, token: str | None = None) -> str:
     """A new manage token for ``item`` (or store ``token``: see :func:`mail_token`)."""
     token = token or secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
         ManageToken(
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             site_id=site.id,
             object_type=kind_of(item),
             object_id=item.id,
@@ -80,7 +77,7 @@ def url_of(token: str) -> str:
 def resolve(session: Session, token: str, *, lock: bool = False) -> tuple[Site, Item]:
     """The site and the item ``token`` opens: 404 for an unknown token, 410 for one that
     expired or whose item was deleted (the link was good once: say so)."""
-    row = session.get(ManageToken, _hash(token)) if 0 < len(token) <= 200 else None
+    row = session.get(ManageToken, token_hash(token)) if 0 < len(token) <= 200 else None
     if row is None:
         raise Problem(404, "This manage link is not valid.")
     if row.expires_at <= utcnow():
@@ -176,11 +173,8 @@ def edit(session: Session, site: Site, item: Item, changes: dict[str, Any]) -> I
         )
         site_counts.adjust(session, site.id, Review, [(old_status, status)])
     else:
-        deltas: dict[str, int] = {}
-        if item.review_id is not None:
-            deltas[item.review_id] = int(status == Status.PUBLISHED) - int(
-                old_status == Status.PUBLISHED
-            )
+        deltas: dict[str, int] = defaultdict(int)
+        moderation.comment_moved(deltas, item.review_id, old_status, status)
         moderation.adjust_comment_counts(session, deltas)
         site_counts.adjust(session, site.id, Comment, [(old_status, status)])
     cache.touch(session, site.slug, [item.product.external_id])
@@ -221,10 +215,7 @@ def appeal(session: Session, site: Site, item: Item, message: str) -> Item:
     session.flush()
     with audit.acting_as(audit.REVIEWER):
         audit.record(session, site, f"{kind}.appealed", item.id, from_value=item.status)
-        if isinstance(item, Review):
-            moderation.set_review_status(session, site, [item.id], Status.PENDING)
-        else:
-            moderation.set_comment_status(session, site, [item.id], Status.PENDING)
+        moderation.set_item_status(session, site, type(item), [item.id], Status.PENDING)
     session.refresh(item)
     return item
 

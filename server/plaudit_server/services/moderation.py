@@ -20,6 +20,10 @@ from ..models import Comment, Product, Report, ReportStatus, Review, Site, Statu
 from ..timeutil import utcnow
 from . import audit, site_counts, summaries
 
+# Reviews and comments by the names reports and manage links give them. Typed loosely:
+# a select of either model yields that model (mypy would see their base).
+ITEM_MODELS: dict[str, Any] = {"review": Review, "comment": Comment}
+
 # What a decision without a reason is recorded as: the API took rejections without one
 # before reasons existed, and still does.
 DEFAULT_REASON = {Status.REJECTED: "other", Status.SPAM: "spam"}
@@ -90,6 +94,22 @@ def set_review_status(
             _announce(session, site, Review, "review.updated", changing)
     _confirm(session, site, Review, rows, status, reason, note)
     return len(rows)
+
+
+def set_item_status(
+    session: Session,
+    site: Site,
+    model: type[Review] | type[Comment],
+    ids: Iterable[str],
+    status: Status,
+    *,
+    reason: str | None = None,
+    note: str | None = None,
+) -> int:
+    """:func:`set_review_status` or :func:`set_comment_status`, by ``model``."""
+    if model is Review:
+        return set_review_status(session, site, ids, status, reason=reason, note=note)
+    return set_comment_status(session, site, ids, status, reason=reason, note=note)
 
 
 def _confirm(

@@ -25,8 +25,7 @@ from ..pagination import SortOrder, fingerprint, paginate
 from ..timeutil import utcnow
 from . import audit, moderation
 
-# Typed loosely: a select of either model yields that model (mypy sees their base).
-MODELS: dict[str, Any] = {"review": Review, "comment": Comment}
+MODELS = moderation.ITEM_MODELS
 
 # A report's reason, as the rejection it asks for (``fake``: not genuine; a notice of
 # illegal content is removed as "other", with the shop's note saying why).
@@ -94,8 +93,8 @@ def submit(
     threshold = site.report_threshold
     if threshold and item.reports_open >= threshold:
         note = f"Held for review: {item.reports_open} open reports."
-        set_status = _setter(object_type)
-        set_status(session, site, [item.id], Status.PENDING, note=note, actor=audit.SYSTEM)
+        with audit.acting_as(audit.SYSTEM):  # the threshold's doing, not the visitor's
+            moderation.set_item_status(session, site, model, [item.id], Status.PENDING, note=note)
     events.emit(session, site, "report.created", report)
     return report, True
 
@@ -114,28 +113,6 @@ def _of_visitor(session: Session, object_id: str, visitor_hash: str) -> Report |
     return session.scalar(
         sa.select(Report).where(Report.object_id == object_id, Report.visitor_hash == visitor_hash)
     )
-
-
-def _setter(object_type: str) -> Any:
-    """The status change for the type, with its actor (a hold is the system's doing)."""
-    change = (
-        moderation.set_review_status if object_type == "review" else moderation.set_comment_status
-    )
-
-    def set_status(
-        session: Session,
-        site: Site,
-        ids: list[str],
-        status: Status,
-        *,
-        reason: str | None = None,
-        note: str | None = None,
-        actor: audit.Actor | None = None,
-    ) -> int:
-        with audit.acting_as(actor):
-            return change(session, site, ids, status, reason=reason, note=note)
-
-    return set_status
 
 
 def list_reports(
@@ -198,15 +175,16 @@ def decide(
             f"The reports on {report.object_id} are decided already"
             + (" (the item was deleted)." if item is None else "."),
         )
-    set_status = _setter(report.object_type)
     reason = None
     if decision == "remove":
         reasons = Counter(REJECTION_FOR[r.reason] for r in open_reports)
         reason = reasons.most_common(1)[0][0]
-        set_status(session, site, [item.id], Status.REJECTED, reason=reason, note=note)
+        moderation.set_item_status(
+            session, site, model, [item.id], Status.REJECTED, reason=reason, note=note
+        )
     elif item.status == Status.PENDING:
         # Held by the reports (or waiting anyway): kept means it is shown.
-        set_status(session, site, [item.id], Status.PUBLISHED, note=note)
+        moderation.set_item_status(session, site, model, [item.id], Status.PUBLISHED, note=note)
     now = utcnow()
     actor = audit.current_actor()
     outcome = ReportStatus.REMOVED if decision == "remove" else ReportStatus.KEPT
