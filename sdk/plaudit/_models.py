@@ -13,8 +13,12 @@ from enum import StrEnum
 from typing import Any, Literal, Required, TypedDict
 
 __all__ = [
+    "AdminAnswer",
     "AdminComment",
+    "AdminIdea",
+    "AdminQuestion",
     "AdminReview",
+    "Answer",
     "AuditActor",
     "AuditEntry",
     "BatchError",
@@ -25,6 +29,9 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "Guidelines",
+    "Idea",
+    "IdeaSource",
+    "IdeaStage",
     "Invitation",
     "InvitationStats",
     "InvitationStatus",
@@ -34,6 +41,7 @@ __all__ = [
     "ModerationDecision",
     "NewInvitation",
     "Problem",
+    "Question",
     "RejectReason",
     "Reply",
     "Report",
@@ -928,4 +936,229 @@ class Guidelines:
             customized=bool(data.get("customized", False)),
             locale=data.get("locale") or "en",
             url=data.get("url") or "",
+        )
+
+
+class IdeaStage(StrEnum):
+    """Where an idea stands on the shop's roadmap, in this order; reaching ``PLANNED``
+    or ``SHIPPED`` tells its voters and the authors of its linked feedback."""
+
+    OPEN = "open"
+    UNDER_REVIEW = "under_review"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    SHIPPED = "shipped"
+    DECLINED = "declined"
+
+
+def _admin_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the admin forms of questions, answers and ideas add to the public one, as
+    for reviews: the status, the author's address and the last moderation."""
+    return {
+        "status": ReviewStatus(data["status"]),
+        "author_email": data.get("author_email"),
+        "spam_reasons": list(data.get("spam_reasons") or []),
+        "moderation": ModerationDecision.optional(data.get("moderation")),
+    }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Answer:
+    """An answer to a product question, as the public sees it.
+
+    ``is_owner`` marks the shop's own answers and ``verified_buyer`` those sent with an
+    invitation's token; the widget shows the shop's first, then verified buyers', then
+    the most helpful.
+    """
+
+    id: str
+    question_id: str
+    body: str
+    author_name: str
+    is_owner: bool
+    verified_buyer: bool
+    helpful_count: int
+    unhelpful_count: int
+    created_at: dt.datetime
+
+    @staticmethod
+    def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": data["id"],
+            "question_id": data["question_id"],
+            "body": data["body"],
+            "author_name": data["author_name"],
+            "is_owner": bool(data.get("is_owner", False)),
+            "verified_buyer": bool(data.get("verified_buyer", False)),
+            "helpful_count": int(data.get("helpful_count") or 0),
+            "unhelpful_count": int(data.get("unhelpful_count") or 0),
+            "created_at": parse_datetime(data["created_at"]),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Answer:
+        return cls(**cls._fields(data))
+
+    @classmethod
+    def optional(cls, data: Any) -> Answer | None:
+        return cls.from_dict(data) if isinstance(data, Mapping) else None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AdminAnswer(Answer):
+    """An answer as its site's owner sees it: any status, the author's address, the
+    last moderation (as :class:`AdminReview`), and what it answers: the question's
+    ``product`` and an excerpt of its body (``question_body``)."""
+
+    status: ReviewStatus
+    author_email: str | None
+    updated_at: dt.datetime
+    spam_reasons: list[str]
+    moderation: ModerationDecision | None = None
+    product: str | None = None
+    question_body: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AdminAnswer:
+        return cls(
+            **Answer._fields(data),
+            **_admin_fields(data),
+            updated_at=parse_datetime(data["updated_at"]),
+            product=data.get("product"),
+            question_body=data.get("question_body"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Question:
+    """A visitor's question about a product, as the public sees it, with its number of
+    published answers and the first of them in the widget's order (``top_answer``)."""
+
+    id: str
+    product: str
+    body: str
+    author_name: str
+    answer_count: int
+    created_at: dt.datetime
+    top_answer: Answer | None
+
+    @staticmethod
+    def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": data["id"],
+            "product": data["product"],
+            "body": data["body"],
+            "author_name": data["author_name"],
+            "answer_count": int(data.get("answer_count") or 0),
+            "created_at": parse_datetime(data["created_at"]),
+            "top_answer": Answer.optional(data.get("top_answer")),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Question:
+        return cls(**cls._fields(data))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AdminQuestion(Question):
+    """A question as its site's owner sees it: any status, the asker's address, the
+    last moderation (as :class:`AdminReview`), and whether the asker wants to hear of
+    the first published answer (``notify``)."""
+
+    status: ReviewStatus
+    author_email: str | None
+    updated_at: dt.datetime
+    spam_reasons: list[str]
+    moderation: ModerationDecision | None = None
+    notify: bool = False
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AdminQuestion:
+        return cls(
+            **Question._fields(data),
+            **_admin_fields(data),
+            updated_at=parse_datetime(data["updated_at"]),
+            notify=bool(data.get("notify", False)),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdeaSource:
+    """Customer feedback linked to an idea: a ``review`` or ``comment`` (``type``), its
+    ``id`` and an excerpt of its text."""
+
+    type: str
+    id: str
+    excerpt: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IdeaSource:
+        return cls(type=data["type"], id=data["id"], excerpt=data.get("excerpt") or "")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Idea:
+    """An idea on the site's board, as the public sees it.
+
+    ``product`` is None for an idea about the shop as a whole. ``stage`` is where the
+    shop has it (:class:`IdeaStage`) and ``stage_note`` what the shop says of it.
+    ``sources`` is the feedback it came from (the public lists may leave it empty; one
+    idea read by id has it all).
+    """
+
+    id: str
+    title: str
+    body: str
+    author_name: str
+    product: str | None
+    stage: IdeaStage
+    stage_note: str | None
+    vote_count: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    sources: list[IdeaSource]
+
+    @staticmethod
+    def _fields(data: Mapping[str, Any]) -> dict[str, Any]:
+        created_at = parse_datetime(data["created_at"])
+        return {
+            "id": data["id"],
+            "title": data["title"],
+            "body": data.get("body") or "",
+            "author_name": data.get("author_name") or "",
+            "product": data.get("product"),
+            "stage": IdeaStage(data["stage"]),
+            "stage_note": data.get("stage_note"),
+            "vote_count": int(data.get("vote_count") or 0),
+            "created_at": created_at,
+            "updated_at": _optional_datetime(data.get("updated_at")) or created_at,
+            "sources": [IdeaSource.from_dict(s) for s in data.get("sources") or []],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Idea:
+        return cls(**cls._fields(data))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AdminIdea(Idea):
+    """An idea as its site's owner sees it: any status, the author's address, the last
+    moderation (as :class:`AdminReview`), the idea it was merged into (``merged_into``;
+    a merged idea is rejected and its votes moved), and how many voters left an address
+    (``voter_emails``: who hears when it is planned or shipped)."""
+
+    status: ReviewStatus
+    author_email: str | None
+    spam_reasons: list[str]
+    moderation: ModerationDecision | None = None
+    merged_into: str | None = None
+    voter_emails: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AdminIdea:
+        return cls(
+            **Idea._fields(data),
+            **_admin_fields(data),
+            merged_into=data.get("merged_into"),
+            voter_emails=int(data.get("voter_emails") or 0),
         )

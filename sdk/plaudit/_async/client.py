@@ -22,10 +22,13 @@ from .._base_client import (
 from .._exceptions import APIConnectionError, PlauditError
 from .._export import Destination, StreamExporter, split_lines
 from .._models import Guidelines, Stats, Transparency
+from .answers import AsyncAnswers
 from .audit import AsyncAudit
 from .comments import AsyncComments
+from .ideas import AsyncIdeas
 from .invitations import AsyncInvitations
 from .products import AsyncProducts
+from .questions import AsyncQuestions
 from .reports import AsyncReports
 from .reviews import AsyncReviews
 from .site import AsyncSiteResource
@@ -61,6 +64,9 @@ class AsyncPlaudit(BaseClient):
     webhooks: AsyncWebhooks
     reports: AsyncReports
     audit: AsyncAudit
+    questions: AsyncQuestions
+    answers: AsyncAnswers
+    ideas: AsyncIdeas
 
     def __init__(
         self,
@@ -90,6 +96,9 @@ class AsyncPlaudit(BaseClient):
         self.webhooks = AsyncWebhooks(self)
         self.reports = AsyncReports(self)
         self.audit = AsyncAudit(self)
+        self.questions = AsyncQuestions(self)
+        self.answers = AsyncAnswers(self)
+        self.ideas = AsyncIdeas(self)
 
     def with_options(
         self,

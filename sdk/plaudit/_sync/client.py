@@ -24,10 +24,13 @@ from .._base_client import (
 from .._exceptions import APIConnectionError, PlauditError
 from .._export import Destination, StreamExporter, split_lines
 from .._models import Guidelines, Stats, Transparency
+from .answers import Answers
 from .audit import Audit
 from .comments import Comments
+from .ideas import Ideas
 from .invitations import Invitations
 from .products import Products
+from .questions import Questions
 from .reports import Reports
 from .reviews import Reviews
 from .site import SiteResource
@@ -63,6 +66,9 @@ class Plaudit(BaseClient):
     webhooks: Webhooks
     reports: Reports
     audit: Audit
+    questions: Questions
+    answers: Answers
+    ideas: Ideas
 
     def __init__(
         self,
@@ -92,6 +98,9 @@ class Plaudit(BaseClient):
         self.webhooks = Webhooks(self)
         self.reports = Reports(self)
         self.audit = Audit(self)
+        self.questions = Questions(self)
+        self.answers = Answers(self)
+        self.ideas = Ideas(self)
 
     def with_options(
         self,

@@ -1,7 +1,8 @@
 # Generated from plaudit/_async/collection.py by sdk/scripts/unasync.py: do not edit;
 # edit that file and run the script.
-"""What ``client.reviews`` and ``client.comments`` share: an admin collection, read in
-cursor pages and moderated in batches."""
+"""What the admin collections share: read in cursor pages and moderated in batches
+(``client.reviews``, ``client.comments``...), and for the community's questions,
+answers and ideas one item by id, changed, published, rejected or deleted alike."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
-from .._base_resource import APIResource, Pages, batch_key, chunked
+from .._base_client import path_segment
+from .._base_resource import APIResource, Pages, batch_key, chunked, rejection
+from .._models import RejectReason, ReviewStatus
 from .pagination import CursorPage
 
 ItemT = TypeVar("ItemT")
@@ -67,3 +70,77 @@ class Collection(APIResource, Generic[ItemT]):
             )
             updated += int(data["updated"])
         return updated
+
+
+class ModeratedCollection(Collection[ItemT]):
+    """``admin/<name>/<id>`` too: one item read, changed (PATCH), given a status or
+    deleted, the same way for each kind of item, so questions, answers and ideas behave
+    as reviews do. Each resource adds its typed ``list()`` and ``update()``."""
+
+    #: What one item is called: the member wrapping it in answers that wrap it
+    #: (``{"answer": ...}``), and ``<item>_id`` in the error for a bad id.
+    item_key: ClassVar[str]
+
+    def _path(self, item_id: str, *rest: str) -> str:
+        segment = path_segment(item_id, f"{self.item_key}_id")
+        return "/".join([f"admin/{self.name}", segment, *rest])
+
+    def _one(self, data: Mapping[str, Any]) -> ItemT:
+        # Creation answers {"<item>": ...}; reads and changes the item itself.
+        inner = data.get(self.item_key)
+        return self._item(inner if isinstance(inner, Mapping) else data)
+
+    def _patch(self, item_id: str, body: dict[str, Any], idempotency_key: str | None) -> ItemT:
+        data = self._client.request(
+            "PATCH", self._path(item_id), json=body, idempotency_key=idempotency_key
+        )
+        return self._one(data)
+
+    def get(self, item_id: str) -> ItemT:
+        """One item by id; :class:`~plaudit.NotFoundError` if it is not this site's."""
+        return self._one(self._client.request("GET", self._path(item_id)))
+
+    def approve(self, item_id: str) -> ItemT:
+        """Publish an item."""
+        return self._patch(item_id, {"status": ReviewStatus.PUBLISHED}, None)
+
+    def reject(
+        self,
+        item_id: str,
+        *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
+    ) -> ItemT:
+        """Reject an item: never public, kept in the admin API. ``reason`` (a
+        :data:`~plaudit.RejectReason`) and ``note`` tell its author why, as for reviews."""
+        body = {"status": ReviewStatus.REJECTED, **rejection(reason, note)}
+        return self._patch(item_id, body, None)
+
+    def mark_spam(
+        self,
+        item_id: str,
+        *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
+    ) -> ItemT:
+        """Mark an item as spam: hidden like a rejected one (``reason`` and ``note`` as
+        for :meth:`reject`)."""
+        body = {"status": ReviewStatus.SPAM, **rejection(reason, note)}
+        return self._patch(item_id, body, None)
+
+    def delete(self, item_id: str) -> None:
+        """Delete an item for good."""
+        self._client.request("DELETE", self._path(item_id))
+
+    def moderate(
+        self,
+        ids: Iterable[str],
+        status: ReviewStatus | str,
+        *,
+        reason: RejectReason | str | None = None,
+        note: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Give many items one status (500 per request); returns how many were updated.
+        ``reason`` and ``note`` go with ``"rejected"`` or ``"spam"``."""
+        return self._moderate(ids, status, idempotency_key, reason=reason, note=note)
