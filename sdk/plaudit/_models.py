@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal, Required, TypedDict
 
@@ -410,11 +410,11 @@ class Site:
 class StatusCounts:
     """How many items are in each moderation state."""
 
-    pending: int
-    published: int
-    rejected: int
-    spam: int
-    total: int
+    pending: int = 0
+    published: int = 0
+    rejected: int = 0
+    spam: int = 0
+    total: int = 0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StatusCounts:
@@ -481,7 +481,12 @@ class ResponseStats:
 class Stats:
     """Site statistics: counts by status, the site-wide average rating, the number of
     reviews published on each of the last 90 days (oldest first), how invitations
-    convert, and how the shop answers reviews (``responses``)."""
+    convert, and how the shop answers reviews (``responses``).
+
+    The community's counts by status are ``questions``, ``answers`` and ``ideas``;
+    ``ideas_top`` is the most wanted (the most-voted open or under review ideas, up to
+    5) and ``ideas_shipped`` the recently shipped (up to 5, newest first).
+    """
 
     reviews: StatusCounts
     comments: StatusCounts
@@ -489,6 +494,11 @@ class Stats:
     published_per_day: list[DayCount]
     invitations: InvitationStats
     responses: ResponseStats = ResponseStats()
+    questions: StatusCounts = StatusCounts()
+    answers: StatusCounts = StatusCounts()
+    ideas: StatusCounts = StatusCounts()
+    ideas_top: list[Idea] = field(default_factory=list)
+    ideas_shipped: list[Idea] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Stats:
@@ -503,6 +513,11 @@ class Stats:
             ],
             invitations=InvitationStats.from_dict(data.get("invitations") or {}),
             responses=ResponseStats.from_dict(data.get("responses") or {}),
+            questions=StatusCounts.from_dict(data.get("questions") or {}),
+            answers=StatusCounts.from_dict(data.get("answers") or {}),
+            ideas=StatusCounts.from_dict(data.get("ideas") or {}),
+            ideas_top=[Idea.from_dict(item) for item in data.get("ideas_top") or []],
+            ideas_shipped=[Idea.from_dict(item) for item in data.get("ideas_shipped") or []],
         )
 
 

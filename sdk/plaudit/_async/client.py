@@ -279,7 +279,9 @@ class AsyncPlaudit(BaseClient):
         published per day over the last 90 days, how many invitations sent brought a
         review (``invitations.conversion``), and how the shop answers its reviews
         (``responses``: reply rate, median hours to the first reply, share of 1-2 star
-        reviews answered). ``product`` gives one product's figures."""
+        reviews answered). ``product`` gives one product's figures. The community's:
+        questions, answers and ideas by status, the most-voted open ideas
+        (``ideas_top``) and the recently shipped (``ideas_shipped``)."""
         params = {"product": product}
         return Stats.from_dict(await self.request("GET", "admin/stats", params=params))
 
