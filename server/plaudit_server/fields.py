@@ -51,12 +51,15 @@ class Text(ma.fields.String):
     default_error_messages = {
         "control": "Must not contain control characters.",
         "too_short": "Must not be empty.",
+        "shorter": "Must be at least {min} characters.",
         "too_long": "Must be at most {max} characters.",
     }
 
     def __init__(self, *, max_length: int, min_length: int = 1, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {})
         kwargs["metadata"].setdefault("maxLength", max_length)
+        if min_length > 1:
+            kwargs["metadata"].setdefault("minLength", min_length)
         super().__init__(**kwargs)
         self.min_length = min_length
         self.max_length = max_length
@@ -69,6 +72,8 @@ class Text(ma.fields.String):
         if is_blank(text):
             text = ""
         if len(text) < self.min_length:
+            if text and self.min_length > 1:
+                raise self.make_error("shorter", min=self.min_length)
             raise self.make_error("too_short")
         if len(text) > self.max_length:
             raise self.make_error("too_long", max=self.max_length)

@@ -753,3 +753,185 @@ class ManageToken(Base):
     object_id: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------- community
+
+# Where an idea stands on the shop's roadmap, in the order it moves (``declined`` ends it
+# without building it). Reaching ``planned`` or ``shipped`` tells the people who asked.
+IDEA_STAGES = ("open", "under_review", "planned", "in_progress", "shipped", "declined")
+ANNOUNCED_STAGES = ("planned", "shipped")
+
+
+class Question(Moderated, Base):
+    """A visitor's question about a product, answered by other customers and the shop.
+
+    ``answer_count`` and ``helpful_count`` (the helpful votes of its published answers)
+    are counters moved with the answers, so the public sorts are plain index scans.
+    """
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        sa.Index(None, "product_id", "status", "created_at", "id"),
+        sa.Index(None, "product_id", "status", "answer_count", "created_at", "id"),
+        sa.Index(None, "product_id", "status", "helpful_count", "created_at", "id"),
+        sa.Index(None, "site_id", "created_at", "id"),
+        sa.Index(None, "site_id", "status", "created_at", "id"),
+        sa.Index(None, "site_id", "updated_at", "id"),
+        sa.Index(None, "site_id", "network_hash", "body_hash"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("que"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    author_name: Mapped[str] = mapped_column(sa.String(80))
+    author_email: Mapped[str | None] = mapped_column(sa.String(254))
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"))
+    spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    network_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    body_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    answer_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    helpful_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The asker wants to hear of the first published answer; set once told.
+    notify: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    answer_notified_at: Mapped[datetime | None]
+    # When the product's reviewers were asked to answer ("ask the community"): once.
+    community_asked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+
+class Answer(Moderated, Base):
+    """An answer to a question: the shop's (``is_owner``), a verified buyer's, anyone's.
+
+    ``rank`` orders them as the widget shows them (the shop's first, then verified
+    buyers', then by helpful votes): 2 for the shop, 1 for a verified buyer, else 0,
+    kept in a column so one index serves the order and its cursors.
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        sa.Index(None, "question_id", "status", "rank", "helpful_count", "created_at", "id"),
+        sa.Index(None, "site_id", "created_at", "id"),
+        sa.Index(None, "site_id", "status", "created_at", "id"),
+        sa.Index(None, "site_id", "updated_at", "id"),
+        sa.Index(None, "site_id", "network_hash", "body_hash"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("ans"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(sa.ForeignKey("questions.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(sa.ForeignKey("products.id", ondelete="CASCADE"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    author_name: Mapped[str] = mapped_column(sa.String(80))
+    author_email: Mapped[str | None] = mapped_column(sa.String(254))
+    is_owner: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    verified_buyer: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    rank: Mapped[int] = mapped_column(sa.SmallInteger, default=0, server_default="0")
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"))
+    spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    network_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    body_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    helpful_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    unhelpful_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+
+class AnswerVote(Base):
+    """One helpful/unhelpful vote per visitor and answer, as ``Vote`` is for reviews."""
+
+    __tablename__ = "answer_votes"
+    __table_args__ = (sa.Index(None, "answer_id", "network_hash", "created_at"),)
+
+    answer_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True
+    )
+    visitor_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    network_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Idea(Moderated, Base):
+    """A customer's (or the shop's) idea on the site's board, voted on and moved through
+    ``IDEA_STAGES``. A merged idea is rejected with ``merged_into`` set: its votes and
+    links live on in the idea it was merged into."""
+
+    __tablename__ = "ideas"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "stage IN (" + ", ".join(f"'{s}'" for s in IDEA_STAGES) + ")", name="stage"
+        ),
+        sa.Index(None, "site_id", "status", "vote_count", "created_at", "id"),
+        sa.Index(None, "site_id", "status", "created_at", "id"),
+        sa.Index(None, "site_id", "status", "stage", "vote_count", "created_at", "id"),
+        sa.Index(None, "site_id", "created_at", "id"),
+        sa.Index(None, "site_id", "updated_at", "id"),
+        sa.Index(None, "site_id", "network_hash", "body_hash"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=lambda: new_id("idea"))
+    site_id: Mapped[str] = mapped_column(sa.ForeignKey("sites.id", ondelete="CASCADE"))
+    product_id: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("products.id", ondelete="SET NULL")
+    )
+    title: Mapped[str] = mapped_column(sa.String(120))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    author_name: Mapped[str] = mapped_column(sa.String(80))
+    author_email: Mapped[str | None] = mapped_column(sa.String(254))
+    status: Mapped[Status] = mapped_column(_enum(Status, "status"))
+    stage: Mapped[str] = mapped_column(sa.String(16), default="open", server_default="open")
+    stage_note: Mapped[str | None] = mapped_column(sa.Text)
+    stage_changed_at: Mapped[datetime | None]
+    # The stages whose message ("you asked, we built it") went out: once per stage.
+    announced: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    vote_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    merged_into: Mapped[str | None] = mapped_column(sa.ForeignKey("ideas.id", ondelete="SET NULL"))
+    spam_reasons: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    visitor_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    network_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    body_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product | None] = relationship(lazy="joined")
+
+
+class IdeaVote(Base):
+    """One vote per visitor and idea; withdrawing deletes it. ``email``: the voter wants
+    to hear when the idea is planned or shipped."""
+
+    __tablename__ = "idea_votes"
+    __table_args__ = (sa.Index(None, "idea_id", "network_hash", "created_at"),)
+
+    idea_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    visitor_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    network_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdeaSource(Base):
+    """A review or comment an idea was made from ("make this an idea"). Not a foreign
+    key: the link outlives a deleted item (and shows nothing of it)."""
+
+    __tablename__ = "idea_sources"
+    __table_args__ = (sa.Index(None, "object_id"),)
+
+    idea_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True
+    )
+    object_type: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    object_id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

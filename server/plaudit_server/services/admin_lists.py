@@ -1,4 +1,5 @@
-"""The admin lists of reviews and comments: one set of filters, sorts and cursors."""
+"""The admin lists of reviews, comments, questions, answers and ideas: one set of
+filters, sorts and cursors."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Comment, Product, Review, Site, Status, search_document
+from ..models import Answer, Comment, Idea, Product, Question, Review, Site, Status, search_document
 from ..pagination import SortOrder, fingerprint, paginate
 
-T = TypeVar("T", Review, Comment)
+T = TypeVar("T", Review, Comment, Question, Answer, Idea)
 
 
 def like_pattern(text: str) -> str:
@@ -37,12 +38,13 @@ def admin_page(
     *,
     search: Sequence[Any],
     where: Sequence[Any] = (),
+    orders: dict[str, SortOrder] | None = None,
 ) -> tuple[list[T], str | None]:
     """A page of the site's items of any status, filtered as the admin query says.
 
     ``search`` are the text columns ``q`` looks in (``models.REVIEW_SEARCH``, as the
     search index has them); ``where`` adds the model's own
-    filters (a rating, a review).
+    filters (a rating, a review); ``orders`` adds sorts of its own (ideas by votes).
     """
     stmt = sa.select(model).where(model.site_id == site.id, *where)
     if query["status"] != "all":
@@ -65,7 +67,7 @@ def admin_page(
     return paginate(
         session,
         stmt,
-        _orders(model)[query["sort"]],
+        {**_orders(model), **(orders or {})}[query["sort"]],
         limit=query["limit"],
         cursor=query["cursor"],
         query_fingerprint=fingerprint(kind=f"admin-{model.__tablename__}", site=site.id, **filters),

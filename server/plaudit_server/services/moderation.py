@@ -92,7 +92,7 @@ def set_review_status(
         )
         if announce:
             _announce(session, site, Review, "review.updated", changing)
-    _confirm(session, site, Review, rows, status, reason, note)
+    confirm(session, site, Review, rows, status, reason, note)
     return len(rows)
 
 
@@ -112,10 +112,10 @@ def set_item_status(
     return set_comment_status(session, site, ids, status, reason=reason, note=note)
 
 
-def _confirm(
+def confirm(
     session: Session,
     site: Site,
-    model: type[Review] | type[Comment],
+    model: Any,
     rows: Sequence[Any],
     status: Status,
     reason: str | None,
@@ -312,7 +312,7 @@ def set_comment_status(
             note=note,
         )
         _announce(session, site, Comment, "comment.updated", changing)
-    _confirm(session, site, Comment, rows, status, reason, note)
+    confirm(session, site, Comment, rows, status, reason, note)
     return len(rows)
 
 

@@ -226,49 +226,10 @@ def vote(
     vote from a network that already cast its daily share on this review is not
     counted (the answer is the counts as they are: nothing tells a stuffer so)."""
     review = published_review(session, site, review_id)  # locked: votes queue here
-    existing = session.scalar(
-        sa.select(Vote)
-        .where(Vote.review_id == review.id, Vote.visitor_hash == visitor_hash)
-        .with_for_update()
+    helpful_delta, unhelpful_delta = record_vote(
+        session, Vote, Vote.review_id, review.id, visitor_hash, helpful, network_hash
     )
-    if existing is None and network_hash is not None:
-        from_network: int = session.execute(
-            sa.select(sa.func.count())
-            .select_from(Vote)
-            .where(
-                Vote.review_id == review.id,
-                Vote.network_hash == network_hash,
-                Vote.created_at > utcnow() - timedelta(days=1),
-            )
-        ).scalar_one()
-        if from_network >= VOTES_PER_NETWORK_PER_DAY:
-            return review
-    if existing is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    Vote(
-                        review_id=review.id,
-                        visitor_hash=visitor_hash,
-                        network_hash=network_hash,
-                        helpful=helpful,
-                    )
-                )
-            old = None
-        except IntegrityError:
-            # The same visitor's concurrent vote won the race: treat ours as a change.
-            existing = session.scalar(
-                sa.select(Vote)
-                .where(Vote.review_id == review.id, Vote.visitor_hash == visitor_hash)
-                .with_for_update()
-            )
-            assert existing is not None
-    if existing is not None:
-        old = existing.helpful
-        existing.helpful = helpful
-    if old != helpful:
-        helpful_delta = int(helpful) - int(old is True)
-        unhelpful_delta = int(not helpful) - int(old is False)
+    if helpful_delta or unhelpful_delta:
         session.execute(
             sa.update(Review)
             .where(Review.id == review.id)
@@ -281,6 +242,64 @@ def vote(
     session.flush()
     session.refresh(review)
     return review
+
+
+def record_vote(
+    session: Session,
+    model: Any,
+    item_column: Any,
+    item_id: str,
+    visitor_hash: str,
+    helpful: bool,
+    network_hash: str | None,
+) -> tuple[int, int]:
+    """A visitor's helpful/unhelpful vote on an item (a review, an answer) whose row the
+    caller holds locked: written or changed in ``model`` (a vote table keyed by
+    ``item_column`` and the visitor), answered with how the item's helpful and
+    unhelpful counts move. A new vote past its network's daily share moves nothing."""
+    existing = session.scalar(
+        sa.select(model)
+        .where(item_column == item_id, model.visitor_hash == visitor_hash)
+        .with_for_update()
+    )
+    if existing is None and network_hash is not None:
+        from_network: int = session.execute(
+            sa.select(sa.func.count())
+            .select_from(model)
+            .where(
+                item_column == item_id,
+                model.network_hash == network_hash,
+                model.created_at > utcnow() - timedelta(days=1),
+            )
+        ).scalar_one()
+        if from_network >= VOTES_PER_NETWORK_PER_DAY:
+            return 0, 0
+    old = None
+    if existing is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    model(
+                        **{item_column.key: item_id},
+                        visitor_hash=visitor_hash,
+                        network_hash=network_hash,
+                        helpful=helpful,
+                    )
+                )
+        except IntegrityError:
+            # The same visitor's concurrent vote won the race: treat ours as a change.
+            existing = session.scalar(
+                sa.select(model)
+                .where(item_column == item_id, model.visitor_hash == visitor_hash)
+                .with_for_update()
+            )
+            assert existing is not None
+    if existing is not None:
+        old = existing.helpful
+        existing.helpful = helpful
+    if old == helpful:
+        return 0, 0
+    return int(helpful) - int(old is True), int(not helpful) - int(old is False)
 
 
 def admin_reviews(

@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..models import Comment, Review, Site, Status, StatusCount
+from ..models import Answer, Comment, Idea, Question, Review, Site, Status, StatusCount
 
-Item = type[Review] | type[Comment]
+Item = type[Review] | type[Comment] | type[Question] | type[Answer] | type[Idea]
 Move = tuple[Status | None, Status | None]  # old and new status; None: absent
 
 # Both dialects' INSERT ... ON CONFLICT, spelled the same way.
@@ -61,7 +61,7 @@ def adjust(session: Session, site_id: str, model: Item, moves: Iterable[Move]) -
 
 
 def status_counts(session: Session, model: Item, site: Site) -> dict[str, int]:
-    """How many of the site's reviews (or comments) are in each status, and in all."""
+    """How many of the site's items of ``model`` are in each status, and in all."""
     rows = session.execute(
         sa.select(StatusCount.status, StatusCount.count).where(
             StatusCount.site_id == site.id, StatusCount.subject == model.__tablename__
