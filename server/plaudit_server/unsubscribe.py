@@ -100,6 +100,8 @@ WHAT: dict[str, dict[str, str]] = {
         "new_items": "moderation notices",
         "replies": "reply notifications",
         "reports": "decisions on your reports",
+        "community": "invitations to answer questions",
+        "ideas": "news of the ideas you asked for",
         "notifications": "notifications",
     },
     "de": {
@@ -107,6 +109,8 @@ WHAT: dict[str, dict[str, str]] = {
         "new_items": "Moderationshinweise",
         "replies": "Antwort-Benachrichtigungen",
         "reports": "Entscheidungen zu Ihren Meldungen",
+        "community": "Bitten um Antworten auf Fragen",
+        "ideas": "Neuigkeiten zu Ihren gewünschten Ideen",
         "notifications": "Benachrichtigungen",
     },
     "fr": {
@@ -114,6 +118,8 @@ WHAT: dict[str, dict[str, str]] = {
         "new_items": "avis de modération",
         "replies": "notifications de réponse",
         "reports": "décisions sur vos signalements",
+        "community": "demandes de réponse à des questions",
+        "ideas": "nouvelles des idées que vous avez demandées",
         "notifications": "notifications",
     },
     "es": {
@@ -121,6 +127,8 @@ WHAT: dict[str, dict[str, str]] = {
         "new_items": "avisos de moderación",
         "replies": "avisos de respuesta",
         "reports": "decisiones sobre tus denuncias",
+        "community": "invitaciones a responder preguntas",
+        "ideas": "novedades de las ideas que pediste",
         "notifications": "notificaciones",
     },
 }

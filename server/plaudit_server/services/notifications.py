@@ -1,7 +1,8 @@
 """Notification e-mails: the shop hears of new items and reports waiting, a visitor of the
-shop's answer, an author of their manage link, a reporter of the shop's decision.
+shop's answer, an author of their manage link, a reporter of the shop's decision, and the
+community's messages (``services/community_mail.py`` queues those).
 
-Four kinds of message, all written to the ``messages`` outbox (``models.Message``) in
+Seven kinds of message, all written to the ``messages`` outbox (``models.Message``) in
 the transaction of the change that calls for them, so a change that rolls back mails
 nobody and one that commits is never forgotten, whatever Redis or the worker do:
 
@@ -42,6 +43,20 @@ The shop hears of new reports (``report.created``) with its new items: a report 
 the instant notice as an item does, a day's open reports bring the digest due, and
 both messages count "N new reports" with a link to ``/admin/<slug>/reports``.
 
+The community's kinds (who gets them and when: ``services/community_mail.py``; the
+words and the mail, written at send time as things are then, here):
+
+- ``question_invite``: "can you help answer this question?", to a customer who reviewed
+  the product, with the link to the hosted answer page ``/q/<token>``
+  (``community_page.py``; the token derived from the row's id by :func:`answer_token`).
+  Unsubscribe list ``community``. Dropped when the question is no longer published.
+- ``answer_published``: to an asker who ticked "tell me", the question and its first
+  published answer, each quoted briefly. Like ``reply`` (what the visitor asked for, of
+  the same nature) it carries ``List-Unsubscribe`` to the same list, ``replies``.
+- ``idea_progress``: "you asked, we built it", to a voter or an author of the idea's
+  feedback, when the idea reached ``planned`` or ``shipped``, with the stage's note.
+  Unsubscribe list ``ideas``. Dropped when the idea went back, was declined or is gone.
+
 Unsubscribing (the signed ``/u/<token>`` link in the footer and the RFC 8058
 ``List-Unsubscribe`` headers) puts the address on the site's suppression list for the
 kind's list (:data:`OWNER_LIST`, :data:`VISITOR_LIST`); a suppressed address is
@@ -81,7 +96,21 @@ from ..config import number_list
 from ..extensions import db
 from ..ids import new_id
 from ..mail import LOCALES, Mail, Outcome, attempt, mailer, public_url, render
-from ..models import STORE, Comment, Message, Report, ReportStatus, Review, Site, Status
+from ..models import (
+    ANNOUNCED_STAGES,
+    IDEA_STAGES,
+    STORE,
+    Answer,
+    Comment,
+    Idea,
+    Message,
+    Question,
+    Report,
+    ReportStatus,
+    Review,
+    Site,
+    Status,
+)
 from ..timeutil import utcnow
 from . import manage, suppressions
 from .sites import notify_address
@@ -92,17 +121,33 @@ NEW_ITEMS = "new_items"  # Message.kind: to the shop, items wait in the queue
 REPLY = "reply"  # Message.kind: to a visitor, the shop answered
 MANAGE_LINK = "manage_link"  # Message.kind: to an author, the link to manage their item
 REPORT_OUTCOME = "report_outcome"  # Message.kind: to a reporter, the shop's decision
-KINDS = (NEW_ITEMS, REPLY, MANAGE_LINK, REPORT_OUTCOME)
+QUESTION_INVITE = "question_invite"  # Message.kind: to a reviewer, help answer a question
+ANSWER_PUBLISHED = "answer_published"  # Message.kind: to an asker, the first answer
+IDEA_PROGRESS = "idea_progress"  # Message.kind: to voters and authors, planned or shipped
+KINDS = (
+    NEW_ITEMS,
+    REPLY,
+    MANAGE_LINK,
+    REPORT_OUTCOME,
+    QUESTION_INVITE,
+    ANSWER_PUBLISHED,
+    IDEA_PROGRESS,
+)
 # The suppression list each kind obeys: leaving one keeps the others.
 OWNER_LIST = "new_items"
 VISITOR_LIST = "replies"
 MANAGE_LIST = "manage_link"  # no unsubscribe link leads here: see the module's docstring
 REPORTS_LIST = "reports"
+COMMUNITY_LIST = "community"  # invitations to answer other customers' questions
+IDEAS_LIST = "ideas"  # news of the ideas one voted for or gave the feedback of
 SUPPRESSION_LIST = {
     NEW_ITEMS: OWNER_LIST,
     REPLY: VISITOR_LIST,
     MANAGE_LINK: MANAGE_LIST,
     REPORT_OUTCOME: REPORTS_LIST,
+    QUESTION_INVITE: COMMUNITY_LIST,
+    ANSWER_PUBLISHED: VISITOR_LIST,  # like a reply: the visitor asked to hear of it
+    IDEA_PROGRESS: IDEAS_LIST,
 }
 
 MODES = ("off", "instant", "daily")
@@ -122,6 +167,9 @@ class Tally:
     replies: int = 0  # answers told to visitors
     manage_links: int = 0  # manage links sent to authors
     report_outcomes: int = 0  # decisions told to reporters
+    question_invites: int = 0  # customers asked to answer a question
+    answers: int = 0  # askers told of the first answer
+    idea_progress: int = 0  # voters and authors told an idea is planned or shipped
     dropped: int = 0  # nothing left to say, turned off or unsubscribed: not sent
     retrying: int = 0  # transient failures, due again later
     failed: int = 0  # given up
@@ -129,7 +177,15 @@ class Tally:
 
     @property
     def sent(self) -> int:
-        return self.new_items + self.replies + self.manage_links + self.report_outcomes
+        return (
+            self.new_items
+            + self.replies
+            + self.manage_links
+            + self.report_outcomes
+            + self.question_invites
+            + self.answers
+            + self.idea_progress
+        )
 
     @property
     def total(self) -> int:
@@ -223,7 +279,7 @@ def queue_new_items(session: Session, site: Site) -> Message | None:
         created_at=now,
     )
     session.add(message)
-    _send_soon()
+    send_soon()
     return message
 
 
@@ -264,7 +320,7 @@ def queue_reply(
         created_at=now,
     )
     session.add(message)
-    _send_soon()
+    send_soon()
     return message
 
 
@@ -299,7 +355,7 @@ def queue_manage_link(session: Session, site: Site, item: Review | Comment) -> M
         )
         session.add(message)
         queued[key] = message
-        _send_soon()
+        send_soon()
     items = [*message.data["items"], entry]
     message.data = {**message.data, "items": items}  # a new dict: the JSON column sees it
     manage.issue(session, site, item, token=_manage_token(message.id, len(items) - 1))
@@ -328,7 +384,7 @@ def queue_report_outcome(session: Session, site: Site, report: Report) -> Messag
         created_at=now,
     )
     session.add(message)
-    _send_soon()
+    send_soon()
     return message
 
 
@@ -360,7 +416,7 @@ def _locale(locale: str | None) -> str:
     return locale if locale in LOCALES else "en"
 
 
-def _send_soon() -> None:
+def send_soon() -> None:
     """Without Redis, in a request: send what is due right after the response (like
     ``invitation_delivery.send_soon``). With Redis the worker's poll sends it; outside
     a request (a job, the CLI) the next poll or ``plaudit run-due`` does."""
@@ -570,6 +626,9 @@ def _record(session: Session, step: _Claimed, outcome: Outcome, tally: Tally) ->
             REPLY: "replies",
             MANAGE_LINK: "manage_links",
             REPORT_OUTCOME: "report_outcomes",
+            QUESTION_INVITE: "question_invites",
+            ANSWER_PUBLISHED: "answers",
+            IDEA_PROGRESS: "idea_progress",
         }[step.kind]
         setattr(tally, counter, getattr(tally, counter) + 1)
     else:
@@ -702,6 +761,29 @@ COPY: dict[str, dict[str, str]] = {
         "outcome_thanks": "Thank you for helping keep the reviews trustworthy.",
         "outcome_reason": "You get this message because you gave this address with your "
         "report to {shop}.",
+        "invite_subject": "Can you help answer a question about {product}?",
+        "invite_intro": "{asker} asked a question about {product} at {shop}. You reviewed "
+        "it, so your experience can help:",
+        "invite_button": "Answer the question",
+        "invite_verified": "Your answer will show that you bought it from {shop}.",
+        "invite_note": "Your answer is shown with your name. No account needed.",
+        "invite_reason": "You get this message because you reviewed {product} at {shop}. "
+        "You are asked at most once a week.",
+        "answered_subject": "Your question about {product} has an answer",
+        "answered_intro": "your question about {product} at {shop} has its first answer.",
+        "you_asked": "You asked:",
+        "answered_by": "{name} answered:",
+        "answered_by_verified": "{name} (verified buyer) answered:",
+        "answered_reason": "You get this message because you asked to be told when your "
+        "question is answered. It is the only one about this question.",
+        "idea_subject_planned": "You asked, we are building it: {title}",
+        "idea_subject_shipped": "You asked, we built it: {title}",
+        "idea_intro_planned": "an idea you asked for at {shop} is now planned:",
+        "idea_intro_shipped": "an idea you asked for at {shop} has shipped:",
+        "idea_note": "{shop}'s note:",
+        "idea_thanks": "Thank you for telling {shop} what you need.",
+        "idea_reason": "You get this message because you voted for this idea at {shop} or "
+        "wrote the feedback it came from. It is the only one for this stage.",
     },
     "de": {
         "new_subject": "Neue Beiträge warten auf Freigabe bei {shop}",
@@ -754,6 +836,32 @@ COPY: dict[str, dict[str, str]] = {
         "halten.",
         "outcome_reason": "Sie erhalten diese Nachricht, weil Sie diese Adresse bei Ihrer "
         "Meldung an {shop} angegeben haben.",
+        "invite_subject": "Können Sie eine Frage zu {product} beantworten?",
+        "invite_intro": "{asker} hat bei {shop} eine Frage zu {product} gestellt. Sie haben "
+        "den Artikel bewertet, Ihre Erfahrung kann also helfen:",
+        "invite_button": "Frage beantworten",
+        "invite_verified": "Ihre Antwort zeigt, dass Sie den Artikel bei {shop} gekauft haben.",
+        "invite_note": "Ihre Antwort erscheint mit Ihrem Namen. Ein Konto ist nicht nötig.",
+        "invite_reason": "Sie erhalten diese Nachricht, weil Sie {product} bei {shop} bewertet "
+        "haben. Sie werden höchstens einmal pro Woche gefragt.",
+        "answered_subject": "Ihre Frage zu {product} wurde beantwortet",
+        "answered_intro": "Ihre Frage zu {product} bei {shop} hat die erste Antwort erhalten.",
+        "you_asked": "Sie fragten:",
+        "answered_by": "{name} antwortete:",
+        "answered_by_verified": "{name} (verifizierter Kauf) antwortete:",
+        "answered_reason": "Sie erhalten diese Nachricht, weil Sie benachrichtigt werden "
+        "wollten, wenn Ihre Frage beantwortet wird. Es ist die einzige zu dieser Frage.",
+        "idea_subject_planned": "Sie haben es sich gewünscht, wir setzen es um: {title}",
+        "idea_subject_shipped": "Sie haben es sich gewünscht, wir haben es umgesetzt: {title}",
+        "idea_intro_planned": "eine Idee, die Sie sich bei {shop} gewünscht haben, ist jetzt "
+        "geplant:",
+        "idea_intro_shipped": "eine Idee, die Sie sich bei {shop} gewünscht haben, ist jetzt "
+        "umgesetzt:",
+        "idea_note": "Anmerkung von {shop}:",
+        "idea_thanks": "Danke, dass Sie {shop} sagen, was Sie brauchen.",
+        "idea_reason": "Sie erhalten diese Nachricht, weil Sie bei {shop} für diese Idee "
+        "gestimmt oder das Feedback geschrieben haben, aus dem sie entstand. Es ist die "
+        "einzige zu diesem Schritt.",
     },
     "fr": {
         "new_subject": "Nouveaux contenus à modérer chez {shop}",
@@ -803,6 +911,30 @@ COPY: dict[str, dict[str, str]] = {
         "outcome_thanks": "Merci de nous aider à garder des avis dignes de confiance.",
         "outcome_reason": "Vous recevez ce message parce que vous avez indiqué cette adresse "
         "avec votre signalement à {shop}.",
+        "invite_subject": "Pouvez-vous répondre à une question sur {product} ?",
+        "invite_intro": "{asker} a posé une question sur {product} chez {shop}. Vous avez "
+        "donné votre avis sur cet article, votre expérience peut donc aider :",
+        "invite_button": "Répondre à la question",
+        "invite_verified": "Votre réponse indiquera que vous l'avez acheté chez {shop}.",
+        "invite_note": "Votre réponse est affichée avec votre nom. Aucun compte n'est nécessaire.",
+        "invite_reason": "Vous recevez ce message parce que vous avez donné votre avis sur "
+        "{product} chez {shop}. Cette demande vous est faite au plus une fois par semaine.",
+        "answered_subject": "Votre question sur {product} a une réponse",
+        "answered_intro": "votre question sur {product} chez {shop} a reçu sa première réponse.",
+        "you_asked": "Vous avez demandé :",
+        "answered_by": "{name} a répondu :",
+        "answered_by_verified": "{name} (achat vérifié) a répondu :",
+        "answered_reason": "Vous recevez ce message parce que vous avez demandé à être "
+        "prévenu de la réponse à votre question. C'est le seul à son sujet.",
+        "idea_subject_planned": "Vous l'avez demandé, nous le préparons : {title}",
+        "idea_subject_shipped": "Vous l'avez demandé, nous l'avons fait : {title}",
+        "idea_intro_planned": "une idée que vous avez demandée chez {shop} est maintenant prévue :",
+        "idea_intro_shipped": "une idée que vous avez demandée chez {shop} est maintenant "
+        "disponible :",
+        "idea_note": "Note de {shop} :",
+        "idea_thanks": "Merci de dire à {shop} ce dont vous avez besoin.",
+        "idea_reason": "Vous recevez ce message parce que vous avez voté pour cette idée chez "
+        "{shop} ou écrit l'avis dont elle est née. C'est le seul pour cette étape.",
     },
     "es": {
         "new_subject": "Nuevos contenidos pendientes de moderación en {shop}",
@@ -850,6 +982,29 @@ COPY: dict[str, dict[str, str]] = {
         "outcome_thanks": "Gracias por ayudar a que las opiniones sean fiables.",
         "outcome_reason": "Recibes este mensaje porque indicaste esta dirección en tu "
         "denuncia a {shop}.",
+        "invite_subject": "¿Puedes ayudar a responder una pregunta sobre {product}?",
+        "invite_intro": "{asker} ha hecho una pregunta sobre {product} en {shop}. Tú lo "
+        "valoraste, así que tu experiencia puede ayudar:",
+        "invite_button": "Responder a la pregunta",
+        "invite_verified": "Tu respuesta mostrará que lo compraste en {shop}.",
+        "invite_note": "Tu respuesta se muestra con tu nombre. No hace falta una cuenta.",
+        "invite_reason": "Recibes este mensaje porque valoraste {product} en {shop}. Te lo "
+        "pedimos como mucho una vez por semana.",
+        "answered_subject": "Tu pregunta sobre {product} tiene respuesta",
+        "answered_intro": "tu pregunta sobre {product} en {shop} ha recibido su primera respuesta.",
+        "you_asked": "Preguntaste:",
+        "answered_by": "{name} respondió:",
+        "answered_by_verified": "{name} (compra verificada) respondió:",
+        "answered_reason": "Recibes este mensaje porque pediste que te avisáramos cuando "
+        "respondieran a tu pregunta. Es el único sobre ella.",
+        "idea_subject_planned": "Lo pediste y lo vamos a hacer: {title}",
+        "idea_subject_shipped": "Lo pediste y lo hemos hecho: {title}",
+        "idea_intro_planned": "una idea que pediste en {shop} ya está planificada:",
+        "idea_intro_shipped": "una idea que pediste en {shop} ya está disponible:",
+        "idea_note": "Nota de {shop}:",
+        "idea_thanks": "Gracias por contarle a {shop} lo que necesitas.",
+        "idea_reason": "Recibes este mensaje porque votaste por esta idea en {shop} o "
+        "escribiste la opinión de la que surgió. Es el único para esta etapa.",
     },
 }
 
@@ -869,6 +1024,12 @@ def _write(session: Session, row: Message, site: Site, now: datetime) -> Mail | 
         return _manage_link_mail(session, row, site)
     if row.kind == REPORT_OUTCOME:
         return _report_outcome_mail(session, row, site)
+    if row.kind == QUESTION_INVITE:
+        return _question_invite_mail(session, row, site)
+    if row.kind == ANSWER_PUBLISHED:
+        return _answer_published_mail(session, row, site)
+    if row.kind == IDEA_PROGRESS:
+        return _idea_progress_mail(session, row, site)
     log.warning("notification %s has an unknown kind %r; dropped", row.id, row.kind)
     return None
 
@@ -959,7 +1120,7 @@ def _item(session: Session, site: Site, kind: str | None, item_id: Any) -> Revie
     return item if item is not None and item.site_id == site.id else None
 
 
-def _product_words(item: Review | Comment, copy: dict[str, str]) -> str:
+def _product_words(item: Review | Comment | Question, copy: dict[str, str]) -> str:
     product = item.product.external_id
     return copy["store"] if product == STORE else product
 
@@ -1087,7 +1248,7 @@ def _reply_mail(session: Session, row: Message, site: Site) -> Mail | None:
     shop = site.name
     product = _product_words(item, copy)
     kind = "review" if isinstance(item, Review) else "comment"
-    quote = item.body if len(item.body) <= QUOTE_CHARS else item.body[:QUOTE_CHARS].rstrip() + "…"
+    quote = _quote(item.body)
     unsubscribe_url = suppressions.unsubscribe_url(site.id, row.email, VISITOR_LIST)
     text, html = render(
         "notify_reply",
@@ -1096,7 +1257,7 @@ def _reply_mail(session: Session, row: Message, site: Site) -> Mail | None:
         intro=copy[f"reply_intro_{kind}"].format(shop=shop, product=product),
         you_wrote=copy["you_wrote"],
         quote=quote,
-        quoted="\n".join(f"> {line}" for line in quote.splitlines()),
+        quoted=_quoted(quote),
         they_answered=copy["they_answered"].format(shop=shop),
         answer=answer,
         footer_note=copy["reply_reason"].format(shop=shop),
@@ -1113,19 +1274,186 @@ def _reply_mail(session: Session, row: Message, site: Site) -> Mail | None:
     )
 
 
+def _quote(text: str) -> str:
+    """The first ``QUOTE_CHARS`` of a person's text, to remind them of it."""
+    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS].rstrip() + "…"
+
+
+def _quoted(text: str) -> str:
+    """``text`` quoted for the plain-text part, each line after "> "."""
+    return "\n".join(f"> {line}" for line in text.splitlines())
+
+
+def answer_token(message_id: str) -> str:
+    """The token of the answer link (``/q/<token>``) in ``question_invite`` message
+    ``message_id``: the row's id, to find it, and an HMAC of it (the manage links' key,
+    :func:`services.manage.mail_token`, on a name of its own), the capability. Derived,
+    never stored: the row keeps only its hash (``services/community_mail.py``), and the
+    mail is written from the id again at send time."""
+    return f"{message_id}.{manage.mail_token(message_id + '.answer')}"
+
+
+def answer_url(message_id: str) -> str:
+    return public_url(f"/q/{answer_token(message_id)}")
+
+
+def _question_invite_mail(session: Session, row: Message, site: Site) -> Mail | None:
+    """The question as it stands, and the link to answer it; nothing once the question
+    is no longer published or the address left the ``community`` list."""
+    data = row.data or {}
+    question = session.get(Question, data.get("question"))
+    if question is None or question.site_id != site.id or question.status != Status.PUBLISHED:
+        return None
+    if _suppressed(session, site.id, QUESTION_INVITE, row.email):
+        return None
+    locale = _locale(row.locale)
+    copy = COPY[locale]
+    shop = site.name
+    product = _product_words(question, copy)
+    review = session.get(Review, data.get("review")) if data.get("review") else None
+    verified = review is not None and review.verified_buyer
+    name = review.author_name if review is not None else None
+    url = answer_url(row.id)
+    quote = _quote(question.body)
+    unsubscribe_url = suppressions.unsubscribe_url(site.id, row.email, COMMUNITY_LIST)
+    text, html = render(
+        "question_invite",
+        locale,
+        greeting=copy["hello_name"].format(name=name) if name else copy["new_hello"],
+        intro=copy["invite_intro"].format(asker=question.author_name, product=product, shop=shop),
+        question=quote,
+        quoted=_quoted(quote),
+        url=url,
+        button=copy["invite_button"],
+        note=copy["invite_verified" if verified else "invite_note"].format(shop=shop),
+        footer_note=copy["invite_reason"].format(product=product, shop=shop),
+        unsubscribe_url=unsubscribe_url,
+    )
+    return Mail(
+        to=row.email,
+        subject=copy["invite_subject"].format(product=product),
+        text=text,
+        html=html,
+        message_id=message_id(row),
+        unsubscribe_url=unsubscribe_url,
+        locale=locale,
+    )
+
+
+def _answer_published_mail(session: Session, row: Message, site: Site) -> Mail | None:
+    """The question and its answer as they stand: either gone or unpublished meanwhile,
+    or the address unsubscribed, nothing is sent."""
+    data = row.data or {}
+    question = session.get(Question, data.get("question"))
+    answer = session.get(Answer, data.get("answer"))
+    if question is None or question.site_id != site.id or question.status != Status.PUBLISHED:
+        return None
+    if answer is None or answer.question_id != question.id or answer.status != Status.PUBLISHED:
+        return None
+    if _suppressed(session, site.id, ANSWER_PUBLISHED, row.email):
+        return None
+    locale = _locale(row.locale)
+    copy = COPY[locale]
+    shop = site.name
+    product = _product_words(question, copy)
+    if answer.is_owner:
+        answered_by = copy["they_answered"].format(shop=shop)
+    elif answer.verified_buyer:
+        answered_by = copy["answered_by_verified"].format(name=answer.author_name)
+    else:
+        answered_by = copy["answered_by"].format(name=answer.author_name)
+    question_quote, answer_quote = _quote(question.body), _quote(answer.body)
+    unsubscribe_url = suppressions.unsubscribe_url(site.id, row.email, VISITOR_LIST)
+    text, html = render(
+        "answer_published",
+        locale,
+        greeting=copy["hello_name"].format(name=question.author_name),
+        intro=copy["answered_intro"].format(product=product, shop=shop),
+        you_asked=copy["you_asked"],
+        question=question_quote,
+        quoted=_quoted(question_quote),
+        answered_by=answered_by,
+        answer=answer_quote,
+        footer_note=copy["answered_reason"],
+        unsubscribe_url=unsubscribe_url,
+    )
+    return Mail(
+        to=row.email,
+        subject=copy["answered_subject"].format(product=product),
+        text=text,
+        html=html,
+        message_id=message_id(row),
+        unsubscribe_url=unsubscribe_url,
+        locale=locale,
+    )
+
+
+def _idea_progress_mail(session: Session, row: Message, site: Site) -> Mail | None:
+    """The idea and the note of the stage it reached. Nothing when the idea is gone,
+    unpublished (merged into another too), declined or moved back before the stage
+    the message announces, or the address left the ``ideas`` list."""
+    data = row.data or {}
+    idea = session.get(Idea, data.get("idea"))
+    stage = data.get("stage")
+    if idea is None or idea.site_id != site.id or idea.status != Status.PUBLISHED:
+        return None
+    if stage not in ANNOUNCED_STAGES or idea.stage not in IDEA_STAGES or idea.stage == "declined":
+        return None
+    if IDEA_STAGES.index(idea.stage) < IDEA_STAGES.index(stage):
+        return None
+    if _suppressed(session, site.id, IDEA_PROGRESS, row.email):
+        return None
+    locale = _locale(row.locale)
+    copy = COPY[locale]
+    shop = site.name
+    # The note as the shop has it now while the idea is at that stage; once it moved on,
+    # the note that came with the stage.
+    note = idea.stage_note if idea.stage == stage else data.get("note")
+    name = data.get("name")
+    unsubscribe_url = suppressions.unsubscribe_url(site.id, row.email, IDEAS_LIST)
+    text, html = render(
+        "idea_progress",
+        locale,
+        greeting=copy["hello_name"].format(name=name) if name else copy["new_hello"],
+        intro=copy[f"idea_intro_{stage}"].format(shop=shop),
+        title=idea.title,
+        note_label=copy["idea_note"].format(shop=shop),
+        note=note,
+        thanks=copy["idea_thanks"].format(shop=shop),
+        footer_note=copy["idea_reason"].format(shop=shop),
+        unsubscribe_url=unsubscribe_url,
+    )
+    return Mail(
+        to=row.email,
+        subject=copy[f"idea_subject_{stage}"].format(title=idea.title),
+        text=text,
+        html=html,
+        message_id=message_id(row),
+        unsubscribe_url=unsubscribe_url,
+        locale=locale,
+    )
+
+
 __all__ = [
+    "ANSWER_PUBLISHED",
+    "COMMUNITY_LIST",
     "COPY",
+    "IDEAS_LIST",
+    "IDEA_PROGRESS",
     "KINDS",
     "MANAGE_LINK",
     "MANAGE_LIST",
     "NEW_ITEMS",
     "OWNER_LIST",
+    "QUESTION_INVITE",
     "REPLY",
     "REPORTS_LIST",
     "REPORT_OUTCOME",
     "REPORT_REASON_WORDS",
     "VISITOR_LIST",
     "Tally",
+    "answer_token",
+    "answer_url",
     "deliver_due",
     "init_app",
     "message_id",
@@ -1135,4 +1463,5 @@ __all__ = [
     "queue_reply",
     "queue_report_outcome",
     "retry_minutes",
+    "send_soon",
 ]

@@ -27,9 +27,12 @@ from ..models import Suppression
 
 # The lists an address can leave: review requests, the shop's notices of items waiting
 # for moderation, the visitor's notices of the shop's answers, a reporter's notices of
-# the shop's decisions ("notifications": the name the first two once shared, kept so
-# its links and exports stay valid).
-KINDS = frozenset({"invitations", "new_items", "replies", "reports", "notifications"})
+# the shop's decisions, invitations to answer other customers' questions ("community"),
+# news of the ideas one asked for ("ideas") ("notifications": the name the first two
+# once shared, kept so its links and exports stay valid).
+KINDS = frozenset(
+    {"invitations", "new_items", "replies", "reports", "community", "ideas", "notifications"}
+)
 _SALT = "plaudit.unsubscribe"
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
