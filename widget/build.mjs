@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,7 +22,13 @@ const CHUNKS = {
   'lang-es': 'src/lang/es.js',
   'lang-fr': 'src/lang/fr.js',
   'report-dialog': 'src/report.js', // the report dialog, its CSS, its strings in 4 languages
+  comments: 'src/comments.js', // review threads and the product's discussion
+  questions: 'src/questions.js', // product Q&A: data-plaudit-questions, the Questions tab
+  ideas: 'src/ideas.js', // the idea board, roadmap and changelog: data-plaudit-ideas
 };
+// Gzip budgets (level 9, as bench/widget_size.py measures): the core, which every page
+// with a widget loads, and the community bundles, which only their pages load.
+const BUDGETS = { core: 12 * 1024, questions: 8 * 1024, ideas: 8 * 1024 };
 const TARGET = ['chrome100', 'firefox100', 'safari15.4', 'edge100'];
 const BANNER = '/* Plaudit widget | MIT | built from widget/src by widget/build.mjs */';
 
@@ -75,12 +82,24 @@ outputs.set(
 );
 
 const rel = (path) => path.slice(join(here, '..').length + 1);
+const over = Object.entries(BUDGETS)
+  .map(([name, budget]) => {
+    const path = name === 'core' ? CORE : join(CHUNK_DIR, `${name}.js`);
+    const size = gzipSync(outputs.get(path), { level: 9 }).length;
+    console.log(`${rel(path)}: ${size} B gzip (budget ${budget} B)`);
+    return size > budget ? `${rel(path)} is ${size} B gzipped, over its ${budget} B budget` : null;
+  })
+  .filter(Boolean);
 const present = await readdir(CHUNK_DIR).catch(() => []);
 const stale = present
   .filter((f) => !outputs.has(join(CHUNK_DIR, f)))
   .map((f) => join(CHUNK_DIR, f));
 
 if (process.argv.includes('--check')) {
+  if (over.length) {
+    console.error(over.join('; '));
+    process.exit(1);
+  }
   const wrong = [...stale];
   for (const [path, code] of outputs) {
     if ((await readFile(path, 'utf8').catch(() => '')) !== code) wrong.push(path);
@@ -93,6 +112,7 @@ if (process.argv.includes('--check')) {
   }
   console.log(`the built widget is current (${outputs.size} files).`);
 } else {
+  if (over.length) console.error(`warning: ${over.join('; ')}: \`npm run check\` fails`);
   await mkdir(CHUNK_DIR, { recursive: true });
   for (const path of stale) await rm(path);
   for (const [path, code] of outputs) {

@@ -1,11 +1,10 @@
 // Fan comments: a product's discussion, or the thread under one review (3 levels deep).
 // Every comment can be reported; the visitor's own carry "Manage your comment".
-import { api, getJSON } from './api.js';
-import { h } from './dom.js';
-import { field, makeForm, notifyBox } from './form.js';
-import { manageAfter, manageLink, remember, reportButton } from './trust.js';
-
-export function commentArea(L, ctx, { site, product, reviewId, onPosted }) {
+// An on-demand chunk (build.mjs CHUNKS.comments), loaded when a visitor first opens a
+// discussion or a thread; `k` is the core's kit (kit.js): its form machinery and helpers.
+export function commentArea(L, ctx, { site, product, reviewId, onPosted }, k) {
+  const { api, getJSON, h, field, makeForm, notifyBox } = k;
+  const { manageAfter, manageLink, remember, reportButton } = k;
   const box = h('div');
   const list = h('ul');
   const more = h('button', { class: 'lnk', type: 'button', hidden: true }, L.t('moreC'));

@@ -1,11 +1,11 @@
 // One review in the list: stars, title, author, text, the shop's reply, helpful votes
-// and its comment thread (loaded when opened; store reviews have none: there is no
-// comments endpoint for the shop itself). ctx is the widget's: site, product (null for
+// and its comment thread (the comments chunk, loaded when opened; store reviews have
+// none: there is no comments endpoint for the shop itself). ctx is the widget's: site, product (null for
 // the store), live(), fetchOpts(), wrote(). Every review has a "Report" button; the
 // visitor's own (trust.js remembers them) a "Manage your review" link.
 import { api, postJSON, uuid } from './api.js';
-import { commentArea } from './comments.js';
 import { h, stars } from './dom.js';
+import { withChunk } from './kit.js';
 import { manageLink, reportButton } from './trust.js';
 
 export function reviewItem(L, ctx, r) {
@@ -22,16 +22,16 @@ export function reviewItem(L, ctx, r) {
     threadBox.hidden = !threadBox.hidden;
     cBtn.setAttribute('aria-expanded', String(!threadBox.hidden));
     label();
-    if (!thread) {
-      thread = commentArea(L, ctx, {
-        site,
-        product,
-        reviewId: r.id,
-        onPosted: () => (comments += 1),
-      });
-      threadBox.append(thread.box);
-      thread.load();
-    }
+    thread ||= withChunk('comments', L, ctx.live, (m, k) => {
+      const area = m.commentArea(
+        L,
+        ctx,
+        { site, product, reviewId: r.id, onPosted: () => (comments += 1) },
+        k,
+      );
+      threadBox.append(area.box);
+      area.load();
+    });
   });
   const votes = [true, false].map((helpful) => {
     const b = h('button', { class: 'btn', type: 'button', 'aria-pressed': 'false' });

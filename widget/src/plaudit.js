@@ -11,10 +11,12 @@
 import { ORIGIN } from './api.js';
 import { badge } from './badges.js';
 import { loadStrings } from './i18n.js';
+import { community } from './kit.js';
 import { reviews } from './reviews.js';
 
 const VERSION = '1';
-const SELECTOR = '[data-plaudit-reviews],[data-plaudit-stars]';
+const SELECTOR =
+  '[data-plaudit-reviews],[data-plaudit-stars],[data-plaudit-questions],[data-plaudit-ideas]';
 const mounted = new Map(); // element -> {destroy}
 
 function mount(scope) {
@@ -31,7 +33,11 @@ function mount(scope) {
   const now = () => {
     for (const el of fresh) {
       if (mounted.get(el) !== pending) continue;
-      const made = el.hasAttribute('data-plaudit-reviews') ? reviews(el) : badge(el);
+      const made = el.hasAttribute('data-plaudit-reviews')
+        ? reviews(el)
+        : el.hasAttribute('data-plaudit-stars')
+          ? badge(el)
+          : community(el); // questions, ideas: their own bundles
       if (made) mounted.set(el, made);
       else mounted.delete(el);
     }

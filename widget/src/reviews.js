@@ -6,12 +6,12 @@
 // review, which makes it a verified buyer's.
 import { getJSON, reviewsUrl } from './api.js';
 import { shareSummary } from './badges.js';
-import { commentArea } from './comments.js';
 import { clear, h, ids, lifetime, newId, shadow, starLabel, stars, top } from './dom.js';
 import { field, inviteNote, makeForm, notifyBox, ratingInput } from './form.js';
 import { localize } from './i18n.js';
 import { reviewItem } from './item.js';
 import { jsonLd, removeJsonLd } from './jsonld.js';
+import { withChunk } from './kit.js';
 import { guidelines, manageAfter, remember } from './trust.js';
 
 const SORTS = ['newest', 'highest', 'lowest', 'helpful'];
@@ -183,21 +183,58 @@ export function reviews(el) {
   review.form.hidden = true;
   writeBtn.addEventListener('click', () => toggleForm(review.form.hidden));
 
-  let discussion = null;
-  if (!store) {
-    const disc = commentArea(L, ctx, { site, product });
-    const discBtn = h(
+  // The product's discussion: the comments chunk, loaded when the visitor opens it.
+  const discBtn = store
+    ? null
+    : h(
+        'button',
+        {
+          class: 'btn',
+          type: 'button',
+          'aria-expanded': 'false',
+          onclick: () =>
+            withChunk('comments', L, ctx.live, (m, k) => {
+              if (!discBtn.isConnected) return; // a second click while it came
+              const area = m.commentArea(L, ctx, { site, product }, k);
+              discBtn.replaceWith(area.box);
+              area.load();
+            }),
+        },
+        L.t('showDisc'),
+      );
+
+  // The "Questions" tab of a product's widget (not with data-questions="off"), in the
+  // ARIA tab pattern: the arrow keys move to the other tab and choose it. Its panel is
+  // the questions bundle's, loaded the first time the tab is chosen.
+  const qa = !store && el.getAttribute('data-questions') !== 'off';
+  let asked = null;
+  const panels = [0, 1].map((i) =>
+    h('div', qa && { role: 'tabpanel', id: `${headId}p${i}`, 'aria-labelledby': `${headId}t${i}` }),
+  );
+  const tabs = ['tabR', 'tabQ'].map((key, i) =>
+    h(
       'button',
-      { class: 'btn', type: 'button', 'aria-expanded': 'false' },
-      L.t('showDisc'),
-    );
-    disc.box.hidden = true;
-    discBtn.addEventListener('click', () => {
-      discBtn.hidden = true;
-      disc.box.hidden = false;
-      disc.load();
+      {
+        role: 'tab',
+        type: 'button',
+        id: `${headId}t${i}`,
+        'aria-controls': `${headId}p${i}`,
+        onclick: () => pick(i),
+        onkeydown: (e) => /^Arrow(Left|Right)$/.test(e.key) && (pick(1 - i), tabs[1 - i].focus()),
+      },
+      L.t(key),
+    ),
+  );
+  function pick(i) {
+    tabs.forEach((t, j) => {
+      t.setAttribute('aria-selected', String(i === j));
+      t.tabIndex = i === j ? 0 : -1;
+      panels[j].hidden = i !== j;
     });
-    discussion = h('div', { class: 'disc' }, h('h3', null, L.t('discussion')), discBtn, disc.box);
+    if (i)
+      asked ||= withChunk('questions', L, ctx.live, (m, k) =>
+        m.panel(panels[1], k, { L, live: ctx.live, site, product, el }),
+      );
   }
 
   root.append(
@@ -208,18 +245,24 @@ export function reviews(el) {
       'pl',
       liveBox,
       h('h2', { id: headId }, heading),
-      summary,
-      h('div', { class: 'tools' }, h('label', null, L.t('sortBy'), sortSel), writeBtn),
-      review.form,
-      thanks,
-      chip,
-      status,
-      list,
-      more,
-      guidelines(L, site),
-      discussion,
+      qa && h('div', { role: 'tablist', class: 'tabs' }, tabs),
+      panels[0],
+      panels[1],
     ),
   );
+  panels[0].append(
+    summary,
+    h('div', { class: 'tools' }, h('label', null, L.t('sortBy'), sortSel), writeBtn),
+    review.form,
+    thanks,
+    chip,
+    status,
+    list,
+    more,
+    guidelines(L, site),
+    discBtn && h('div', { class: 'disc' }, h('h3', null, L.t('discussion')), discBtn),
+  );
+  if (qa) pick(0);
 
   root.lastChild.lang = L.lang;
   root.lastChild.setAttribute('aria-labelledby', headId);

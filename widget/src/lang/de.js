@@ -66,5 +66,7 @@ export default {
   manageR: 'Ihre Bewertung verwalten',
   manageC: 'Ihren Kommentar verwalten',
   incent: 'Hat eine Gegenleistung erhalten',
+  tabR: 'Bewertungen',
+  tabQ: 'Fragen',
   guide: 'So prüfen wir Bewertungen',
 };

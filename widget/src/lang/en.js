@@ -65,5 +65,7 @@ export default {
   manageR: 'Manage your review',
   manageC: 'Manage your comment',
   incent: 'Received an incentive',
+  tabR: 'Reviews',
+  tabQ: 'Questions',
   guide: 'How we moderate reviews',
 };

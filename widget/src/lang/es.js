@@ -66,5 +66,7 @@ export default {
   manageR: 'Gestionar tu opinión',
   manageC: 'Gestionar tu comentario',
   incent: 'Recibió un incentivo',
+  tabR: 'Opiniones',
+  tabQ: 'Preguntas',
   guide: 'Cómo moderamos las opiniones',
 };

@@ -66,5 +66,7 @@ export default {
   manageR: 'Gérer votre avis',
   manageC: 'Gérer votre commentaire',
   incent: 'A reçu une contrepartie',
+  tabR: 'Avis',
+  tabQ: 'Questions',
   guide: 'Comment nous modérons les avis',
 };
