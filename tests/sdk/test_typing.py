@@ -65,6 +65,9 @@ def sync(client: plaudit.Plaudit) -> None:
     assert_type(client.reviews.list(subject="store").items[0].product, str | None)
     assert_type(client.stats().invitations.conversion, float | None)
     assert_type(client.site.update(invite_ttl_days=30).invite_ttl_days, int)
+    assert_type(client.questions.list(), CursorPage[plaudit.AdminQuestion])
+    assert_type(client.answers.create(question_id="q", body="b"), plaudit.AdminAnswer)
+    assert_type(client.ideas.get("idea_1").stage, plaudit.IdeaStage)
 
 
 async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
@@ -82,6 +85,8 @@ async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
     assert_type(await client.export("site.jsonl"), int)
     async for line in client.export_lines():
         assert_type(line, dict[str, Any])
+    async for idea in client.ideas.list(stage="planned"):
+        assert_type(idea, plaudit.AdminIdea)
 """
 
 
