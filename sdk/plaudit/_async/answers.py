@@ -54,7 +54,7 @@ class AsyncAnswers(AsyncModeratedCollection[AdminAnswer]):
     ) -> AdminAnswer:
         """Answer a question as the shop itself: published at once, ``is_owner`` true,
         and shown before every other answer. Answering a question that is not published
-        raises :class:`~plaudit.NotFoundError`."""
+        (or not this site's) raises :class:`~plaudit.ValidationError` on ``question_id``."""
         data = await self._client.request(
             "POST",
             "admin/answers",

@@ -59,7 +59,9 @@ class Ideas(ModeratedCollection[AdminIdea]):
 
         ``sources`` are ids of reviews and comments the idea comes from ("make this an
         idea"): they are linked and shown on it, and their authors hear when it is
-        planned or shipped. ``product`` is None for an idea about the shop as a whole.
+        planned or shipped; an id that is not one of the site's raises
+        :class:`~plaudit.ValidationError` on ``from``. ``product`` left out is the
+        sources' product when they share one, else None (an idea about the shop).
         """
         if isinstance(sources, str):
             raise TypeError("sources must be a list of review or comment ids, not one string.")
@@ -109,9 +111,10 @@ class Ideas(ModeratedCollection[AdminIdea]):
         """Merge a duplicate into another idea; returns that other idea.
 
         Its votes (still one per visitor) and linked feedback move to ``into``, and the
-        duplicate is rejected with ``merged_into`` set. Merging an idea into itself
-        raises :class:`~plaudit.ValidationError`, into another site's idea
-        :class:`~plaudit.NotFoundError`.
+        duplicate is rejected with ``merged_into`` set. Merging an idea into itself, or
+        into one that is not this site's or was merged itself, raises
+        :class:`~plaudit.ValidationError` on ``into``; merging an idea twice,
+        :class:`~plaudit.ConflictError`.
         """
         data = self._client.request(
             "POST",
