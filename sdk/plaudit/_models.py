@@ -1100,15 +1100,25 @@ class AdminQuestion(Question):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IdeaSource:
     """Customer feedback linked to an idea: a ``review`` or ``comment`` (``type``), its
-    ``id`` and an excerpt of its text."""
+    ``id`` and an excerpt of its text. The admin form adds the feedback's moderation
+    ``status`` and its ``author_name`` (None in the public form)."""
 
     type: str
     id: str
     excerpt: str
+    status: ReviewStatus | None = None
+    author_name: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> IdeaSource:
-        return cls(type=data["type"], id=data["id"], excerpt=data.get("excerpt") or "")
+        status = data.get("status")
+        return cls(
+            type=data["type"],
+            id=data["id"],
+            excerpt=data.get("excerpt") or "",
+            status=ReviewStatus(status) if status is not None else None,
+            author_name=data.get("author_name"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from .collection import AsyncModeratedCollection
 
 __all__ = ["AsyncAnswers"]
 
-AnswerSort = Literal["newest", "oldest"]
+AnswerSort = Literal["newest", "oldest", "updated"]
 
 
 class AsyncAnswers(AsyncModeratedCollection[AdminAnswer]):
@@ -31,6 +32,7 @@ class AsyncAnswers(AsyncModeratedCollection[AdminAnswer]):
         question_id: str | None = None,
         product: str | None = None,
         q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
         sort: AnswerSort | None = None,
         limit: int | None = None,
     ) -> AsyncPages[AdminAnswer]:
@@ -44,6 +46,7 @@ class AsyncAnswers(AsyncModeratedCollection[AdminAnswer]):
             "question_id": question_id,
             "product": product,
             "q": q,
+            "updated_since": updated_since,
             "sort": sort,
             "limit": limit,
         }

@@ -3,6 +3,7 @@ through their stages, turn feedback into ideas and merge duplicates."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from .collection import AsyncModeratedCollection
 __all__ = ["AsyncIdeas"]
 
 #: ``"top"``: most votes first.
-IdeaSort = Literal["newest", "oldest", "top"]
+IdeaSort = Literal["newest", "oldest", "updated", "top"]
 
 
 class AsyncIdeas(AsyncModeratedCollection[AdminIdea]):
@@ -32,17 +33,20 @@ class AsyncIdeas(AsyncModeratedCollection[AdminIdea]):
         status: ReviewStatus | str | None = None,
         stage: IdeaStage | str | None = None,
         product: str | None = None,
+        q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
         sort: IdeaSort | None = None,
         limit: int | None = None,
     ) -> AsyncPages[AdminIdea]:
         """The ideas matching the filters, page by page (see :mod:`plaudit.pagination`).
 
         ``status`` is the moderation status, as for reviews; ``stage`` one of
-        :class:`~plaudit.IdeaStage`; ``sort`` ``"newest"`` (the default), ``"oldest"``
-        or ``"top"`` (most votes first).
+        :class:`~plaudit.IdeaStage`; ``q`` searches title, text and author; ``sort``
+        ``"newest"`` (the default), ``"oldest"``, ``"updated"`` or ``"top"`` (most
+        votes first).
         """
-        params = {"status": status, "stage": stage, "product": product, "sort": sort}
-        return self._list({**params, "limit": limit})
+        params = {"status": status, "stage": stage, "product": product, "q": q}
+        return self._list({**params, "updated_since": updated_since, "sort": sort, "limit": limit})
 
     async def create(
         self,

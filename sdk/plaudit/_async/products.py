@@ -8,12 +8,12 @@ without repeating its slug, and can still read another site's.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .._base_client import path_segment
 from .._base_resource import AsyncAPIResource, chunked
-from .._models import Comment, Review, Summary
+from .._models import Answer, Comment, Idea, IdeaStage, Question, Review, Summary
 from .pagination import AsyncCursorPage, AsyncProductReviewsPage
 
 if TYPE_CHECKING:
@@ -22,15 +22,25 @@ if TYPE_CHECKING:
 __all__ = ["AsyncProducts", "reviews_page"]
 
 ProductSort = Literal["newest", "oldest", "highest", "lowest", "helpful"]
+#: ``"answered"``: the most answers first; ``"helpful"``: the most helpful votes first.
+QuestionSort = Literal["newest", "answered", "helpful"]
+#: ``"top"``: most votes first.
+BoardSort = Literal["top", "newest"]
 SUMMARIES_BATCH = 100
+
+T = TypeVar("T")
 
 
 def _summaries(data: Mapping[str, Any]) -> dict[str, Summary]:
     return {product: Summary.from_dict(s) for product, s in data["summaries"].items()}
 
 
+def _site_path(site: str) -> str:
+    return f"sites/{path_segment(site, 'site')}"
+
+
 def _product_path(site: str, product: str, what: str) -> str:
-    return f"sites/{path_segment(site, 'site')}/products/{path_segment(product, 'product')}/{what}"
+    return f"{_site_path(site)}/products/{path_segment(product, 'product')}/{what}"
 
 
 async def reviews_page(
@@ -54,7 +64,8 @@ def _unique(products: Iterable[str]) -> list[str]:
 
 
 class AsyncProducts(AsyncAPIResource):
-    """Published reviews, ratings and comments of a site's products (public API)."""
+    """Published reviews, ratings, comments and questions of a site's products, and its
+    idea board (public API)."""
 
     async def _site(self, site: str | None) -> str:
         return site if site is not None else await self._client._own_site_id()
@@ -77,7 +88,7 @@ class AsyncProducts(AsyncAPIResource):
         for batch in chunked(_unique(products), SUMMARIES_BATCH):
             data = await self._client.request(
                 "GET",
-                f"sites/{path_segment(site, 'site')}/summaries",
+                f"{_site_path(site)}/summaries",
                 params={"products": ",".join(batch)},
             )
             result.update(_summaries(data))
@@ -111,17 +122,69 @@ class AsyncProducts(AsyncAPIResource):
         """The first page of a product's published comments, oldest first (``review=``
         for one review's thread)."""
         params = {"review": review, "limit": limit}
-        site = await self._site(site)
-        return await self._comments_page(site, product, params, None)
+        path = _product_path(await self._site(site), product, "comments")
+        return await self._page(path, "comments", Comment.from_dict, params, None)
 
-    async def _comments_page(
-        self, site: str, product: str, params: dict[str, Any], cursor: str | None
-    ) -> AsyncCursorPage[Comment]:
-        data = await self._client.request(
-            "GET", _product_path(site, product, "comments"), params={**params, "cursor": cursor}
-        )
+    async def questions(
+        self,
+        product: str,
+        *,
+        site: str | None = None,
+        sort: QuestionSort | None = None,
+        limit: int | None = None,
+    ) -> AsyncCursorPage[Question]:
+        """The first page of a product's published questions, each with its
+        ``top_answer``, as the widget shows them (``sort``: ``"newest"`` by default)."""
+        params = {"sort": sort, "limit": limit}
+        path = _product_path(await self._site(site), product, "questions")
+        return await self._page(path, "questions", Question.from_dict, params, None)
+
+    async def answers(
+        self, question_id: str, *, site: str | None = None, limit: int | None = None
+    ) -> AsyncCursorPage[Answer]:
+        """The first page of a published question's published answers: the shop's first,
+        then verified buyers', then the most helpful. A question that is not published
+        is a :class:`~plaudit.NotFoundError`."""
+        site = await self._site(site)
+        path = f"{_site_path(site)}/questions/{path_segment(question_id, 'question_id')}/answers"
+        return await self._page(path, "answers", Answer.from_dict, {"limit": limit}, None)
+
+    async def ideas(
+        self,
+        *,
+        site: str | None = None,
+        stage: IdeaStage | str | None = None,
+        product: str | None = None,
+        sort: BoardSort | None = None,
+        limit: int | None = None,
+    ) -> AsyncCursorPage[Idea]:
+        """The first page of the site's idea board: its published ideas, most votes
+        first (``sort="newest"`` for the latest), of one ``stage`` or ``product`` if
+        given. Their ``sources`` may be empty here; :meth:`idea` reads them all."""
+        params = {"stage": stage, "product": product, "sort": sort, "limit": limit}
+        path = f"{_site_path(await self._site(site))}/ideas"
+        return await self._page(path, "ideas", Idea.from_dict, params, None)
+
+    async def idea(self, idea_id: str, *, site: str | None = None) -> Idea:
+        """One published idea with the feedback it came from; an idea that is not
+        published is a :class:`~plaudit.NotFoundError`."""
+        site = await self._site(site)
+        path = f"{_site_path(site)}/ideas/{path_segment(idea_id, 'idea_id')}"
+        return Idea.from_dict((await self._client.request("GET", path))["idea"])
+
+    async def _page(
+        self,
+        path: str,
+        key: str,
+        parse: Callable[[Mapping[str, Any]], T],
+        params: dict[str, Any],
+        cursor: str | None,
+    ) -> AsyncCursorPage[T]:
+        """A page of the public list at ``path``, its items under ``key``; its next page
+        is read from the same ``path``."""
+        data = await self._client.request("GET", path, params={**params, "cursor": cursor})
         return AsyncCursorPage(
-            [Comment.from_dict(item) for item in data["comments"]],
+            [parse(item) for item in data[key]],
             data.get("next_cursor"),
-            lambda next_cursor: self._comments_page(site, product, params, next_cursor),
+            lambda next_cursor: self._page(path, key, parse, params, next_cursor),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -12,7 +13,7 @@ from .collection import AsyncModeratedCollection
 
 __all__ = ["AsyncQuestions"]
 
-QuestionSort = Literal["newest", "oldest"]
+QuestionSort = Literal["newest", "oldest", "updated"]
 
 
 class AsyncQuestions(AsyncModeratedCollection[AdminQuestion]):
@@ -31,6 +32,7 @@ class AsyncQuestions(AsyncModeratedCollection[AdminQuestion]):
         status: ReviewStatus | str | None = None,
         product: str | None = None,
         q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
         sort: QuestionSort | None = None,
         limit: int | None = None,
     ) -> AsyncPages[AdminQuestion]:
@@ -38,11 +40,12 @@ class AsyncQuestions(AsyncModeratedCollection[AdminQuestion]):
 
         ``status`` is ``"pending"``, ``"published"``, ``"rejected"`` or ``"spam"``; left
         out, every status. ``q`` searches the question and its author; ``sort`` is
-        ``"newest"`` (the default) or ``"oldest"``; ``limit`` the page size (1-100).
+        ``"newest"`` (the default), ``"oldest"`` or ``"updated"`` (with
+        ``updated_since``, what changed since a previous sync, as for reviews);
+        ``limit`` the page size (1-100).
         """
-        return self._list(
-            {"status": status, "product": product, "q": q, "sort": sort, "limit": limit}
-        )
+        params = {"status": status, "product": product, "q": q, "updated_since": updated_since}
+        return self._list({**params, "sort": sort, "limit": limit})
 
     async def update(
         self,

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from .collection import ModeratedCollection
 
 __all__ = ["Answers"]
 
-AnswerSort = Literal["newest", "oldest"]
+AnswerSort = Literal["newest", "oldest", "updated"]
 
 
 class Answers(ModeratedCollection[AdminAnswer]):
@@ -33,6 +34,7 @@ class Answers(ModeratedCollection[AdminAnswer]):
         question_id: str | None = None,
         product: str | None = None,
         q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
         sort: AnswerSort | None = None,
         limit: int | None = None,
     ) -> Pages[AdminAnswer]:
@@ -46,6 +48,7 @@ class Answers(ModeratedCollection[AdminAnswer]):
             "question_id": question_id,
             "product": product,
             "q": q,
+            "updated_since": updated_since,
             "sort": sort,
             "limit": limit,
         }

@@ -5,6 +5,7 @@ through their stages, turn feedback into ideas and merge duplicates."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from .collection import ModeratedCollection
 __all__ = ["Ideas"]
 
 #: ``"top"``: most votes first.
-IdeaSort = Literal["newest", "oldest", "top"]
+IdeaSort = Literal["newest", "oldest", "updated", "top"]
 
 
 class Ideas(ModeratedCollection[AdminIdea]):
@@ -34,17 +35,20 @@ class Ideas(ModeratedCollection[AdminIdea]):
         status: ReviewStatus | str | None = None,
         stage: IdeaStage | str | None = None,
         product: str | None = None,
+        q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
         sort: IdeaSort | None = None,
         limit: int | None = None,
     ) -> Pages[AdminIdea]:
         """The ideas matching the filters, page by page (see :mod:`plaudit.pagination`).
 
         ``status`` is the moderation status, as for reviews; ``stage`` one of
-        :class:`~plaudit.IdeaStage`; ``sort`` ``"newest"`` (the default), ``"oldest"``
-        or ``"top"`` (most votes first).
+        :class:`~plaudit.IdeaStage`; ``q`` searches title, text and author; ``sort``
+        ``"newest"`` (the default), ``"oldest"``, ``"updated"`` or ``"top"`` (most
+        votes first).
         """
-        params = {"status": status, "stage": stage, "product": product, "sort": sort}
-        return self._list({**params, "limit": limit})
+        params = {"status": status, "stage": stage, "product": product, "q": q}
+        return self._list({**params, "updated_since": updated_since, "sort": sort, "limit": limit})
 
     def create(
         self,

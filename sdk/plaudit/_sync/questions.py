@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from .collection import ModeratedCollection
 
 __all__ = ["Questions"]
 
-QuestionSort = Literal["newest", "oldest"]
+QuestionSort = Literal["newest", "oldest", "updated"]
 
 
 class Questions(ModeratedCollection[AdminQuestion]):
@@ -33,6 +34,7 @@ class Questions(ModeratedCollection[AdminQuestion]):
         status: ReviewStatus | str | None = None,
         product: str | None = None,
         q: str | None = None,
+        updated_since: dt.datetime | str | None = None,
         sort: QuestionSort | None = None,
         limit: int | None = None,
     ) -> Pages[AdminQuestion]:
@@ -40,11 +42,12 @@ class Questions(ModeratedCollection[AdminQuestion]):
 
         ``status`` is ``"pending"``, ``"published"``, ``"rejected"`` or ``"spam"``; left
         out, every status. ``q`` searches the question and its author; ``sort`` is
-        ``"newest"`` (the default) or ``"oldest"``; ``limit`` the page size (1-100).
+        ``"newest"`` (the default), ``"oldest"`` or ``"updated"`` (with
+        ``updated_since``, what changed since a previous sync, as for reviews);
+        ``limit`` the page size (1-100).
         """
-        return self._list(
-            {"status": status, "product": product, "q": q, "sort": sort, "limit": limit}
-        )
+        params = {"status": status, "product": product, "q": q, "updated_since": updated_since}
+        return self._list({**params, "sort": sort, "limit": limit})
 
     def update(
         self,
