@@ -254,6 +254,7 @@ function draw(box, k, { T, live, site, product, el }) {
 // removed with it (as jsonld.js does for reviews). A product page holds many questions:
 // QAPage describes a page about one question, so FAQPage it is; each answered Question
 // gets its best answer as acceptedAnswer (the one the page shows first) and answerCount.
+// The same document as the server's FAQPage (api/seo.py).
 const tagOf = (site, product) => `${site}/${product}/questions`;
 
 function jsonLd(el, site, product, questions) {
@@ -264,16 +265,21 @@ function jsonLd(el, site, product, questions) {
   const ld = {
     '@context': 'https://schema.org',
     '@type': 'FAQPage',
+    about: {
+      '@type': 'Product',
+      name: el.getAttribute('data-product-name') || document.title || product,
+      productID: product,
+    },
     mainEntity: answered.map((q) => ({
       '@type': 'Question',
       name: q.body,
       answerCount: q.answer_count,
-      dateCreated: q.created_at,
+      dateCreated: q.created_at.slice(0, 10),
       author: { '@type': 'Person', name: q.author_name },
       acceptedAnswer: {
         '@type': 'Answer',
         text: q.top_answer.body,
-        dateCreated: q.top_answer.created_at,
+        dateCreated: q.top_answer.created_at.slice(0, 10),
         upvoteCount: q.top_answer.helpful_count,
         author: {
           '@type': q.top_answer.is_owner ? 'Organization' : 'Person',
