@@ -63,6 +63,14 @@ def sync(client: plaudit.Plaudit) -> None:
     assert_type(stats.ideas_top, list[plaudit.Idea])
     assert_type(stats.ideas_shipped[0].stage_note, str | None)
 
+    public = client.products.questions("sku", sort="answered", site="acme-shop")
+    assert_type(public, CursorPage[plaudit.Question])
+    assert_type(public.items[0].top_answer, plaudit.Answer | None)
+    assert_type(client.products.answers("que_1").items, list[plaudit.Answer])
+    board = client.products.ideas(stage=plaudit.IdeaStage.PLANNED, sort="top")
+    assert_type(board, CursorPage[plaudit.Idea])
+    assert_type(client.products.idea("idea_1").sources[0].status, plaudit.ReviewStatus | None)
+
 
 async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
     pages = client.ideas.list(sort="newest")
@@ -74,6 +82,9 @@ async def asynchronous(client: plaudit.AsyncPlaudit) -> None:
     assert_type(await client.answers.create(question_id="q", body="b"), plaudit.AdminAnswer)
     assert_type(await client.ideas.merge("idea_1", into="idea_2"), plaudit.AdminIdea)
     assert_type((await client.stats()).answers.total, int)
+    assert_type(await client.products.ideas(), AsyncCursorPage[plaudit.Idea])
+    async for public in await client.products.questions("sku"):
+        assert_type(public, plaudit.Question)
 """
 
 BAD_SORT = """
@@ -83,6 +94,7 @@ import plaudit
 def sync(client: plaudit.Plaudit) -> None:
     client.ideas.list(sort="best")
     client.questions.list(sort="top")
+    client.products.ideas(sort="oldest")
 """
 
 
@@ -113,3 +125,4 @@ def test_sorts_outside_the_lists_are_type_errors(tmp_path):
     assert status == 1
     assert 'usage.py:6: error: Argument "sort" to "list" of "Ideas"' in output
     assert 'usage.py:7: error: Argument "sort" to "list" of "Questions"' in output
+    assert 'usage.py:8: error: Argument "sort" to "ideas" of "Products"' in output
