@@ -1,8 +1,11 @@
-"""schema.org JSON-LD for a product's reviews, for shops that render it server-side.
+"""schema.org JSON-LD for a product's reviews and answered questions, for shops that
+render it server-side.
 
-The same Product / AggregateRating / Review document the widget adds to the page. Like
-every public GET it answers any origin (CORS headers only for the site's own origins)
-and may be cached for the public ``max-age``.
+The same Product / AggregateRating / Review document the widget adds to the page, and
+an FAQPage of the product's answered questions (the questions bundle adds the same).
+Like every public GET they answer any origin (CORS headers only for the site's own
+origins), are cached as the lists they mirror are, and may be kept for the public
+``max-age``.
 """
 
 from __future__ import annotations
@@ -11,14 +14,15 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, g
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from ..cache import cached_public_read
 from ..extensions import db
+from ..fields import QueryInteger
 from ..models import STORE
 from ..openapi import Blueprint
-from ..schemas import JsonLdQuery
-from ..services import reviews
+from ..schemas import JsonLdQuery, QuerySchema
+from ..services import community, reviews
 from . import public
 
 JSONLD_MIMETYPE = "application/ld+json"
@@ -70,6 +74,57 @@ class ProductLd(_Typed):
         AggregateRatingLd, metadata={"description": "Absent while the product has no review"}
     )
     review = fields.List(fields.Nested(ReviewLd))
+
+
+class AnswerLd(_Typed):
+    text = fields.String()
+    dateCreated = fields.String(metadata={"format": "date"})
+    upvoteCount = fields.Integer(metadata={"description": "Its helpful votes"})
+    author = fields.Nested(
+        PersonLd,
+        metadata={"description": "`Organization` (the shop's name) for the shop's answer"},
+    )
+
+
+class QuestionLd(_Typed):
+    name = fields.String(metadata={"description": "The question"})
+    answerCount = fields.Integer(metadata={"description": "Its published answers"})
+    dateCreated = fields.String(metadata={"format": "date"})
+    author = fields.Nested(PersonLd)
+    acceptedAnswer = fields.Nested(
+        AnswerLd,
+        metadata={
+            "description": "Its first answer as the widget orders them: the shop's, then"
+            " a verified buyer's, then the most helpful"
+        },
+    )
+
+
+class AboutLd(_Typed):
+    name = fields.String()
+    productID = fields.String()
+
+
+class FaqPageLd(_Typed):
+    context = fields.String(data_key="@context")
+    about = fields.Nested(AboutLd, metadata={"description": "The product asked about"})
+    mainEntity = fields.List(
+        fields.Nested(QuestionLd),
+        metadata={"description": "Absent while the product has no answered question"},
+    )
+
+
+class QuestionsJsonLdQuery(QuerySchema):
+    name = fields.String(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={"description": "The product's name; default: its id"},
+    )
+    limit = QueryInteger(
+        load_default=10,
+        validate=validate.Range(1, 50),
+        metadata={"description": "How many answered questions to include, 1-50"},
+    )
 
 
 # The same checks, autocommit reads and headers as the reviews list this mirrors.
@@ -185,3 +240,66 @@ def store_ld(query: dict[str, Any], site: str) -> dict[str, Any]:
     if g.site.allowed_origins:
         document["url"] = g.site.allowed_origins[0]
     return _with_reviews(document, summary, items)
+
+
+def questions_jsonld(questions: list[Any], product: str, name: str | None) -> dict[str, Any]:
+    """The FAQPage of ``questions`` (as the public list returns them, each with its
+    ``top_answer``) that have a published answer: the widget's document (questions.js).
+
+    FAQPage rather than QAPage: a product page holds many questions, QAPage describes a
+    page about one. Each question's accepted answer is the one the widget shows first.
+    """
+    document: dict[str, Any] = {
+        "context": "https://schema.org",
+        "type_": "FAQPage",
+        "about": {"type_": "Product", "name": name or product, "productID": product},
+    }
+    answered = [q for q in questions if q.top_answer is not None]
+    if answered:
+        document["mainEntity"] = [_question(q) for q in answered]
+    return document
+
+
+def _question(question: Any) -> dict[str, Any]:
+    top = question.top_answer
+    author: dict[str, Any] = {
+        "type_": "Organization" if top.is_owner else "Person",
+        "name": top.author_name,
+    }
+    if top.verified_buyer and not top.is_owner:
+        author["description"] = "Verified buyer"  # as a verified review's author says
+    return {
+        "type_": "Question",
+        "name": question.body,
+        "answerCount": question.answer_count,
+        "dateCreated": question.created_at.date().isoformat(),
+        "author": {"type_": "Person", "name": question.author_name},
+        "acceptedAnswer": {
+            "type_": "Answer",
+            "text": top.body,
+            "dateCreated": top.created_at.date().isoformat(),
+            "upvoteCount": top.helpful_count,
+            "author": author,
+        },
+    }
+
+
+@bp.route("/<site>/products/<product>/questions/jsonld", methods=["GET"])
+@cached_public_read(QuestionsJsonLdQuery, mimetype=JSONLD_MIMETYPE)
+@bp.arguments(QuestionsJsonLdQuery, location="query")
+@bp.response(200, FaqPageLd, content_type=JSONLD_MIMETYPE)
+def questions_ld(query: dict[str, Any], site: str, product: str) -> dict[str, Any]:
+    """schema.org `FAQPage` of a product's answered questions, each with its first answer.
+
+    The product's published questions with the most published answers (up to
+    `limit`), each with the answer the widget shows first (the shop's, then a verified
+    buyer's, then the most helpful) as `acceptedAnswer`; only published questions and
+    answers. Without an answered question there is no `mainEntity`: leave the document
+    out of the page then. Embed it as `<script type="application/ld+json">`, escaping
+    `<` as `\\u003c` (as served).
+    """
+    g.site, found = public.load_product()
+    questions, _ = community.public_questions(
+        db.session, g.site, found, sort="answered", limit=query["limit"], cursor=None
+    )
+    return questions_jsonld(questions, product, query["name"])
