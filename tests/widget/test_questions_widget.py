@@ -357,7 +357,7 @@ def test_no_tab_for_the_store_or_when_turned_off(page: Page, plaudit: Plaudit) -
     open_page(
         page,
         plaudit,
-        mount(site, questions="off") + mount(site, product="other", data_store=""),
+        mount(site, questions="off") + mount(site, product="other", store=""),
     )
     expect(widget(page).nth(0).locator(".sum")).to_be_visible()
     expect(widget(page).nth(1).locator(".sum")).to_be_visible()

@@ -148,6 +148,7 @@ function draw(box, k, { T, live, site, product, el }) {
           ansBtn.setAttribute('aria-expanded', 'false');
           thank(T, note, T.t(published ? 'aPublished' : 'aPending'), live);
         });
+        form.form.hidden = true;
         note.before(form.form);
       }
       const open = form.form.hidden;
