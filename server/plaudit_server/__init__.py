@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import (
     admin_ui,
     cache,
+    community_page,
     config,
     errors,
     events,
@@ -25,7 +26,7 @@ from . import (
     unsubscribe,
     web,
 )
-from .api import admin, mine, public, seo, trust
+from .api import admin, community, mine, public, seo, trust
 from .api import webhooks as webhooks_api
 from .bodies import ScriptSafeJSONProvider, check_request_body
 from .cli import register_commands
@@ -68,10 +69,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.register_blueprint(trust.bp)
     api.register_blueprint(mine.bp)
     api.register_blueprint(seo.bp)
+    api.register_blueprint(community.bp)
+    api.register_blueprint(community.admin_bp)
     app.register_blueprint(web.bp)  # /widget.js and the /demo shop
     app.register_blueprint(unsubscribe.bp)  # /u/<token>: one-click unsubscribe
     app.register_blueprint(review_page.bp)  # /r/<token>: the hosted review page
     app.register_blueprint(manage_page.bp)  # /m/<token>: the author's own item
+    app.register_blueprint(community_page.bp)  # /q/<token>: answer a question
     app.register_blueprint(trust_pages.bp)  # /t/<site>, /sites/<site>/guidelines
     api.register_blueprint(ops.bp)
     errors.init_app(app)

@@ -33,14 +33,18 @@ from .fields import (
     product_id_validator,
 )
 from .models import (
+    IDEA_STAGES,
     REJECT_REASONS,
     REPORT_REASONS,
     STORE,
+    Answer,
     Comment,
     DeliveryStatus,
+    Idea,
     Invitation,
     InvitationStatus,
     Moderation,
+    Question,
     Report,
     ReportStatus,
     Review,
@@ -811,6 +815,16 @@ class StatsSchema(ma.Schema):
     reviews = fields.Nested(StatusCounts)
     comments = fields.Nested(StatusCounts)
     invitations = fields.Nested(InvitationStats)
+    questions = fields.Nested(StatusCounts)
+    answers = fields.Nested(StatusCounts)
+    ideas = fields.Nested(StatusCounts)
+    ideas_top = fields.List(
+        fields.Nested("IdeaSchema"),
+        metadata={"description": "The most wanted: open or under review, most votes (5)"},
+    )
+    ideas_shipped = fields.List(
+        fields.Nested("IdeaSchema"), metadata={"description": "Recently shipped (5)"}
+    )
     average = fields.Float(allow_none=True)
     published_per_day = fields.List(fields.Nested(DayCount))
 
@@ -926,6 +940,9 @@ def event_forms() -> dict[type, Any]:
         Comment: AdminCommentSchema().dump,
         Invitation: InvitationSchema().dump,
         Report: ReportSchema().dump,
+        Question: AdminQuestionSchema().dump,
+        Answer: AdminAnswerSchema().dump,
+        Idea: AdminIdeaSchema().dump,
     }
 
 
@@ -1067,3 +1084,296 @@ class TransparencySchema(ma.Schema):
     median_hours_to_moderate = fields.Float(allow_none=True)
     reply_rate = fields.Float(allow_none=True)
     median_hours_to_reply = fields.Float(allow_none=True)
+
+
+# ---------------------------------------------------------------- community
+
+QUESTION_SORTS = ["newest", "answered", "helpful"]
+IDEA_SORTS = ["top", "newest"]
+_stage = fields.String(validate=validate.OneOf(IDEA_STAGES))
+_optional_product = fields.String(load_default=None, validate=product_id_validator)
+
+
+class NoQuery(QuerySchema):
+    """A cached read that takes no parameters (and refuses any)."""
+
+
+class PublicQuestionsQuery(QuerySchema):
+    sort = fields.String(load_default="newest", validate=validate.OneOf(QUESTION_SORTS))
+    limit = _limit(50)
+    cursor = _cursor
+
+
+class PublicAnswersQuery(QuerySchema):
+    limit = _limit(50)
+    cursor = _cursor
+
+
+class PublicIdeasQuery(QuerySchema):
+    sort = fields.String(load_default="top", validate=validate.OneOf(IDEA_SORTS))
+    stage = fields.String(load_default=None, validate=validate.OneOf(IDEA_STAGES))
+    product = _optional_product
+    limit = _limit(50)
+    cursor = _cursor
+
+
+class AdminQuestionsQuery(_AdminListQuery):
+    pass
+
+
+class AdminAnswersQuery(_AdminListQuery):
+    question_id = fields.String(load_default=None, validate=object_id)
+
+
+class AdminIdeasQuery(_AdminListQuery):
+    sort = fields.String(load_default="newest", validate=validate.OneOf([*ADMIN_SORTS, "top"]))
+    stage = fields.String(load_default=None, validate=validate.OneOf(IDEA_STAGES))
+
+
+_hp = fields.String(
+    load_default=None,
+    allow_none=True,
+    metadata={"description": "Honeypot: leave empty. Anything here marks the item as spam."},
+)
+
+
+class QuestionCreate(InputSchema):
+    body = Text(required=True, min_length=10, max_length=1000)
+    author_name = Name(required=True, max_length=80)
+    author_email = EmailAddress()
+    notify = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "Tell me when an answer is published: one e-mail to "
+            "`author_email` (ignored without an address)"
+        },
+    )
+    hp = _hp
+
+
+class AnswerCreate(InputSchema):
+    body = Text(required=True, max_length=5000)
+    author_name = Name(required=True, max_length=80)
+    author_email = EmailAddress()
+    invite = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(1, 64),
+        metadata={
+            "description": "An invitation's token (`?plaudit_invite=`) for the question's "
+            "product: the answer is a verified buyer's"
+        },
+    )
+    hp = _hp
+
+
+class IdeaCreate(InputSchema):
+    title = Text(required=True, min_length=5, max_length=120)
+    body = OptionalText(max_length=5000)
+    author_name = Name(required=True, max_length=80)
+    author_email = EmailAddress(
+        metadata={"description": "To hear when the idea is planned or shipped"}
+    )
+    product = _optional_product
+    hp = _hp
+
+
+class IdeaVoteCreate(InputSchema):
+    vote = StrictBoolean(required=True, metadata={"description": "false withdraws the vote"})
+    email = EmailAddress(metadata={"description": "To hear when the idea is planned or shipped"})
+
+
+class QuestionPatch(_Decision):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    reason = _reason()
+    note = _note(load_default=ma.missing)
+
+
+class AnswerPatch(QuestionPatch):
+    pass
+
+
+class IdeaPatch(QuestionPatch):
+    title = Text(min_length=5, max_length=120)
+    body = OptionalText(max_length=5000, load_default=ma.missing)
+    stage = _stage
+    stage_note = OptionalText(
+        max_length=2000,
+        load_default=ma.missing,
+        metadata={"description": "Public: shown on the idea and in the messages of its stage"},
+    )
+
+
+class OwnerAnswerCreate(InputSchema):
+    question_id = fields.String(required=True, validate=object_id)
+    body = Text(required=True, max_length=5000)
+
+
+class OwnerIdeaCreate(InputSchema):
+    title = Text(required=True, min_length=5, max_length=120)
+    body = OptionalText(max_length=5000)
+    product = _optional_product
+    sources = fields.List(
+        fields.String(validate=object_id),
+        data_key="from",
+        load_default=list,
+        validate=validate.Length(max=50),
+        metadata={"description": "Ids of the reviews and comments the idea comes from"},
+    )
+
+
+class MergeBody(InputSchema):
+    into = fields.String(required=True, validate=object_id)
+
+
+class AnswerSchema(ma.Schema):
+    id = fields.String()
+    question_id = fields.String()
+    body = fields.String()
+    author_name = fields.String()
+    is_owner = fields.Boolean()
+    verified_buyer = fields.Boolean()
+    helpful_count = fields.Integer()
+    unhelpful_count = fields.Integer()
+    created_at = UTCDateTime()
+
+
+class QuestionSchema(ma.Schema):
+    id = fields.String()
+    product = fields.Function(lambda q: q.product.external_id, metadata={"type": "string"})
+    body = fields.String()
+    author_name = fields.String()
+    answer_count = fields.Integer()
+    created_at = UTCDateTime()
+    top_answer = fields.Nested(AnswerSchema, allow_none=True)
+
+
+class IdeaSourceSchema(ma.Schema):
+    type = fields.String(validate=validate.OneOf(["review", "comment"]))
+    id = fields.String()
+    excerpt = fields.String()
+
+
+class IdeaSchema(ma.Schema):
+    id = fields.String()
+    title = fields.String()
+    body = fields.String()
+    author_name = fields.String()
+    product = fields.Function(
+        lambda i: None if i.product is None else i.product.external_id,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
+    stage = fields.String(validate=validate.OneOf(IDEA_STAGES))
+    stage_note = fields.String(allow_none=True)
+    vote_count = fields.Integer()
+    created_at = UTCDateTime()
+    updated_at = UTCDateTime()
+    sources = fields.List(fields.Nested(IdeaSourceSchema))
+
+
+class _AdminForm(ma.Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    author_email = fields.String(allow_none=True)
+    updated_at = UTCDateTime()
+    spam_reasons = fields.List(fields.String())
+    moderation = _Trust._declared_fields["moderation"]
+
+
+class AdminAnswerSchema(AnswerSchema, _AdminForm):
+    product = fields.Function(lambda a: a.product.external_id, metadata={"type": "string"})
+    question_body = fields.String(metadata={"description": "The question, shortened"})
+
+
+class AdminQuestionSchema(QuestionSchema, _AdminForm):
+    notify = fields.Boolean(metadata={"description": "The asker wants to hear of an answer"})
+
+
+class AdminIdeaSourceSchema(IdeaSourceSchema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    author_name = fields.String()
+
+
+class AdminIdeaSchema(IdeaSchema, _AdminForm):
+    sources = fields.List(fields.Nested(AdminIdeaSourceSchema))
+    merged_into = fields.String(
+        allow_none=True, metadata={"description": "The idea this duplicate was merged into"}
+    )
+
+
+class QuestionList(ma.Schema):
+    questions = fields.List(fields.Nested(QuestionSchema))
+    next_cursor = _next_cursor
+
+
+class AnswerList(ma.Schema):
+    answers = fields.List(fields.Nested(AnswerSchema))
+    next_cursor = _next_cursor
+
+
+class IdeaList(ma.Schema):
+    ideas = fields.List(fields.Nested(IdeaSchema))
+    next_cursor = _next_cursor
+
+
+_public_status = fields.String(validate=validate.OneOf(["published", "pending"]))
+
+
+class QuestionCreated(ma.Schema):
+    question = fields.Nested(QuestionSchema)
+    status = _public_status
+
+
+class AnswerCreated(ma.Schema):
+    answer = fields.Nested(AnswerSchema)
+    status = _public_status
+
+
+class IdeaCreated(ma.Schema):
+    idea = fields.Nested(IdeaSchema)
+    status = _public_status
+
+
+class IdeaEnvelope(ma.Schema):
+    idea = fields.Nested(IdeaSchema)
+
+
+class IdeaVoteResult(ma.Schema):
+    vote_count = fields.Integer()
+    voted = fields.Boolean(metadata={"description": "Extension: whether your vote stands"})
+
+
+class CommunityCount(ma.Schema):
+    questions = fields.Integer(metadata={"description": "Published questions"})
+    answered = fields.Integer(metadata={"description": "Of those, how many have an answer"})
+
+
+class CommunityCountsResult(ma.Schema):
+    counts = fields.Dict(keys=fields.String(), values=fields.Nested(CommunityCount))
+
+
+class AdminQuestionList(ma.Schema):
+    questions = fields.List(fields.Nested(AdminQuestionSchema))
+    next_cursor = _next_cursor
+
+
+class AdminAnswerList(ma.Schema):
+    answers = fields.List(fields.Nested(AdminAnswerSchema))
+    next_cursor = _next_cursor
+
+
+class AdminIdeaList(ma.Schema):
+    ideas = fields.List(fields.Nested(AdminIdeaSchema))
+    next_cursor = _next_cursor
+
+
+class AdminQuestionEnvelope(ma.Schema):
+    question = fields.Nested(AdminQuestionSchema)
+
+
+class AdminAnswerEnvelope(ma.Schema):
+    answer = fields.Nested(AdminAnswerSchema)
+
+
+class AdminIdeaEnvelope(ma.Schema):
+    idea = fields.Nested(AdminIdeaSchema)

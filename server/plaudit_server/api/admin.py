@@ -44,6 +44,7 @@ from ..schemas import (
 from ..services import (
     audit,
     comments,
+    community,
     invitation_delivery,
     invitations,
     moderation,
@@ -299,8 +300,12 @@ def update_site(changes: dict[str, Any]) -> Any:
 def get_stats(query: dict[str, Any]) -> dict[str, Any]:
     """Counts by status, the site-wide average, published reviews per day (90 days) and
     the response figures: reply rate, median hours to the first reply, share of 1-2 star
-    reviews answered (over 365 days; `product` narrows those to one product)."""
-    numbers = stats.cached_site_stats(db.session, g.site)
+    reviews answered (over 365 days; `product` narrows those to one product); questions,
+    answers and ideas by status, the most wanted ideas and the recently shipped."""
+    numbers = {
+        **stats.cached_site_stats(db.session, g.site),
+        **community.community_stats(db.session, g.site),
+    }
     if query.get("product"):
         numbers = {
             **numbers,

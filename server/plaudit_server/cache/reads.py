@@ -30,7 +30,7 @@ from werkzeug.http import generate_etag, http_date
 
 from .. import compression
 from ..extensions import limiter
-from ..fields import PRODUCT_RE, SITE_RE
+from ..fields import OBJECT_ID_RE, PRODUCT_RE, SITE_RE
 from ..origins import cors_headers_for
 from ..requestids import request_id_for
 from .faststore import FastStore, Found, coded_key
@@ -39,7 +39,12 @@ T = TypeVar("T")
 StartResponse = Callable[..., Any]
 
 # The patterns of the URL variables cached reads may have.
-_VARIABLES = {"site": SITE_RE.pattern, "product": PRODUCT_RE.pattern}
+_VARIABLES = {
+    "site": SITE_RE.pattern,
+    "product": PRODUCT_RE.pattern,
+    "question_id": OBJECT_ID_RE.pattern,
+    "idea_id": OBJECT_ID_RE.pattern,
+}
 _MARK = "plaudit_cached_read"
 # Where the hit path leaves its lookup for the view it falls through to (None: Redis
 # was unavailable), so a miss costs one round trip, not two.

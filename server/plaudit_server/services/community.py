@@ -121,6 +121,12 @@ def _show(item: Any, **extra: Any) -> None:
         setattr(item, name, value)
 
 
+def with_sources(idea: Idea, sources: list[dict[str, Any]]) -> Idea:
+    """``idea`` showing ``sources`` as its linked feedback (none, for a new one)."""
+    _show(idea, sources=sources)
+    return idea
+
+
 def _touch(session: Session, site: Site, products: Iterable[str]) -> None:
     cache.touch(session, site.slug, products)
 
@@ -747,7 +753,14 @@ def update(session: Session, site: Site, model: Item, item_id: str, changes: dic
             note=changes.get("note"),
         )
     if model is Idea:
-        session.refresh(item, with_for_update=True)
+        item = session.scalar(
+            sa.select(Idea)
+            .where(Idea.id == item.id)
+            .with_for_update(of=Idea)
+            .execution_options(populate_existing=True)
+        )
+        if item is None:  # deleted meanwhile
+            raise _not_found(Idea, item_id)
         edited = {k: changes[k] for k in ("title", "body") if k in changes}
         if edited:
             for name, value in edited.items():
@@ -955,9 +968,9 @@ def create_from_feedback(session: Session, site: Site, data: dict[str, Any]) -> 
             idea_id=idea.id,
             object_type=NAMES_FEEDBACK[type(found[i])],
             object_id=i,
-            created_at=now,
+            created_at=now + timedelta(microseconds=n),  # shown in the order given
         )
-        for i in wanted
+        for n, i in enumerate(wanted)
     )
     audit.record(
         session, site, "idea.created", idea.id, note=f"from {', '.join(wanted)}" if wanted else None
@@ -1015,13 +1028,14 @@ def merge(session: Session, site: Site, idea_id: str, into_id: str) -> Idea:
         elif kept.email is None and vote.email:
             kept.email, kept.locale = vote.email, vote.locale
         session.delete(vote)
-    linked = set(
-        session.execute(
+    linked = {
+        (row.object_type, row.object_id)
+        for row in session.execute(
             sa.select(IdeaSource.object_type, IdeaSource.object_id).where(
                 IdeaSource.idea_id == target.id
             )
-        ).tuples()
-    )
+        )
+    }
     for link in session.scalars(sa.select(IdeaSource).where(IdeaSource.idea_id == source.id)).all():
         if (link.object_type, link.object_id) not in linked:
             session.add(
