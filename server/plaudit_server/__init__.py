@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import (
     admin_ui,
     cache,
+    community_page,
     config,
     errors,
     events,
@@ -74,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(unsubscribe.bp)  # /u/<token>: one-click unsubscribe
     app.register_blueprint(review_page.bp)  # /r/<token>: the hosted review page
     app.register_blueprint(manage_page.bp)  # /m/<token>: the author's own item
+    app.register_blueprint(community_page.bp)  # /q/<token>: answer a question
     app.register_blueprint(trust_pages.bp)  # /t/<site>, /sites/<site>/guidelines
     api.register_blueprint(ops.bp)
     errors.init_app(app)
