@@ -243,7 +243,7 @@ def test_answer_with_an_invitation_is_verified_and_votes_count(
     q = qbox(page)
     item = q.locator(".qa")
     expect(item.locator(".meta").first).to_contain_text("No answers yet")
-    open_btn = item.get_by_role("button", name="Answer")
+    open_btn = item.get_by_role("button", name="Answer", exact=True)
     open_btn.click()
     expect(open_btn).to_have_attribute("aria-expanded", "true")
     expect(item.get_by_text("Your answer will show that you bought this product.")).to_be_visible()
@@ -396,7 +396,7 @@ def test_no_axe_violations(page: Page, plaudit: Plaudit, axe: Any, width: int) -
     q = qbox(page)
     expect(q.locator(".an")).to_have_count(1)
     q.get_by_role("button", name="Ask a question").click()
-    q.locator(".qa").get_by_role("button", name="Answer").click()
+    q.locator(".qa").get_by_role("button", name="Answer", exact=True).click()
     q.get_by_role("button", name="Submit question").click()  # errors shown too
     expect(q.get_by_text("Please fill in this field.").first).to_be_visible()
     w = widget(page)

@@ -40,10 +40,10 @@ export function postJSON(url, json, key) {
   });
 }
 
+// A version 4 UUID. Not crypto.randomUUID(): shop pages on plain http are no secure
+// context, and one way everywhere is smaller than two.
 export function uuid() {
-  const c = window.crypto;
-  if (typeof c.randomUUID === 'function') return c.randomUUID(); // secure contexts only
-  const b = c.getRandomValues(new Uint8Array(16));
+  const b = crypto.getRandomValues(new Uint8Array(16));
   b[6] = (b[6] & 15) | 64;
   b[8] = (b[8] & 63) | 128;
   const x = Array.from(b, (v) => (v + 256).toString(16).slice(1)).join('');

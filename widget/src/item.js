@@ -22,16 +22,20 @@ export function reviewItem(L, ctx, r) {
     threadBox.hidden = !threadBox.hidden;
     cBtn.setAttribute('aria-expanded', String(!threadBox.hidden));
     label();
-    thread ||= withChunk('comments', L, ctx.live, (m, k) => {
-      const area = m.commentArea(
-        L,
-        ctx,
-        { site, product, reviewId: r.id, onPosted: () => (comments += 1) },
-        k,
-      );
-      threadBox.append(area.box);
-      area.load();
-    });
+    thread ||= withChunk(
+      'comments',
+      (m, k) => {
+        const area = m.commentArea(
+          L,
+          ctx,
+          { site, product, reviewId: r.id, onPosted: () => (comments += 1) },
+          k,
+        );
+        threadBox.append(area.box);
+        area.load();
+      },
+      () => ctx.live(L.t('loadFail')),
+    );
   });
   const votes = [true, false].map((helpful) => {
     const b = h('button', { class: 'btn', type: 'button', 'aria-pressed': 'false' });

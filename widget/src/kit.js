@@ -31,11 +31,11 @@ export const kit = () => ({
   reportButton,
 });
 
-// Load chunk `name` and hand it the kit: then(module, kit). A chunk that cannot be had
-// says so in the live region (loadChunk has warned in the console).
-export async function withChunk(name, L, live, then) {
+// Load chunk `name` and hand it the kit: then(module, kit); fail() when it cannot be
+// had (loadChunk has warned in the console), to tell the visitor.
+export async function withChunk(name, then, fail) {
   const m = await loadChunk(name);
-  return m ? then(m, kit()) : live(L.t('loadFail'));
+  return m ? then(m, kit()) : fail();
 }
 
 // A data-plaudit-questions or data-plaudit-ideas mount: its bundle draws all of it.

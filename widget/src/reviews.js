@@ -193,12 +193,16 @@ export function reviews(el) {
           type: 'button',
           'aria-expanded': 'false',
           onclick: () =>
-            withChunk('comments', L, ctx.live, (m, k) => {
-              if (!discBtn.isConnected) return; // a second click while it came
-              const area = m.commentArea(L, ctx, { site, product }, k);
-              discBtn.replaceWith(area.box);
-              area.load();
-            }),
+            withChunk(
+              'comments',
+              (m, k) => {
+                if (!discBtn.isConnected) return; // a second click while it came
+                const area = m.commentArea(L, ctx, { site, product }, k);
+                discBtn.replaceWith(area.box);
+                area.load();
+              },
+              () => ctx.live(L.t('loadFail')),
+            ),
         },
         L.t('showDisc'),
       );
@@ -232,8 +236,10 @@ export function reviews(el) {
       panels[j].hidden = i !== j;
     });
     if (i)
-      asked ||= withChunk('questions', L, ctx.live, (m, k) =>
-        m.panel(panels[1], k, { L, live: ctx.live, site, product, el }),
+      asked ||= withChunk(
+        'questions',
+        (m, k) => m.panel(panels[1], k, { L, live: ctx.live, site, product, el }),
+        () => ctx.live(L.t('loadFail')),
       );
   }
 

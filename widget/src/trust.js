@@ -4,9 +4,8 @@
 // page /m/TOKEN where its author edits, deletes, downloads or appeals it), kept in this
 // browser so the visitor finds "Manage your review" next to it on later visits.
 import { ORIGIN, api } from './api.js';
-import { loadChunk } from './chunks.js';
-import { h, newId } from './dom.js';
-import { field, makeForm } from './form.js';
+import { h } from './dom.js';
+import { withChunk } from './kit.js';
 
 const MAX_MINE = 50; // the newest submissions remembered per site
 const mine = new Map(); // site -> {item id: manage_url}, oldest first
@@ -78,7 +77,7 @@ export const guidelines = (L, site) =>
 
 // The "Report" button of a review (kind "review") or comment ("comment"). Its dialog
 // comes with the first click; the chunk gets the core's own helpers (one form
-// machinery, ids unique across the page) rather than bundling copies of them.
+// machinery, ids unique across the page: kit.js) rather than bundling copies of them.
 export function reportButton(L, ctx, kind, id) {
   const button = h(
     'button',
@@ -86,21 +85,20 @@ export function reportButton(L, ctx, kind, id) {
       class: 'lnk',
       type: 'button',
       'aria-haspopup': 'dialog',
-      onclick: async () => {
-        const chunk = await loadChunk('report-dialog');
-        if (!chunk) return ctx.live(L.t('reportFail'));
-        chunk.open({
-          L,
-          live: ctx.live,
-          kind,
-          button,
-          url: api(ctx.site, `/${kind}s/${encodeURIComponent(id)}/reports`),
-          h,
-          newId,
-          field,
-          makeForm,
-        });
-      },
+      onclick: () =>
+        withChunk(
+          'report-dialog',
+          (chunk, k) =>
+            chunk.open({
+              ...k,
+              L,
+              live: ctx.live,
+              kind,
+              button,
+              url: api(ctx.site, `/${kind}s/${encodeURIComponent(id)}/reports`),
+            }),
+          () => ctx.live(L.t('reportFail')),
+        ),
     },
     L.t('report'),
   );
