@@ -1168,16 +1168,15 @@ class Idea:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AdminIdea(Idea):
     """An idea as its site's owner sees it: any status, the author's address, the last
-    moderation (as :class:`AdminReview`), the idea it was merged into (``merged_into``;
-    a merged idea is rejected and its votes moved), and how many voters left an address
-    (``voter_emails``: who hears when it is planned or shipped)."""
+    moderation (as :class:`AdminReview`), its ``sources`` with their status and author,
+    and the idea it was merged into (``merged_into``; a merged idea is rejected and its
+    votes moved)."""
 
     status: ReviewStatus
     author_email: str | None
     spam_reasons: list[str]
     moderation: ModerationDecision | None = None
     merged_into: str | None = None
-    voter_emails: int = 0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AdminIdea:
@@ -1185,5 +1184,4 @@ class AdminIdea(Idea):
             **Idea._fields(data),
             **_admin_fields(data),
             merged_into=data.get("merged_into"),
-            voter_emails=int(data.get("voter_emails") or 0),
         )

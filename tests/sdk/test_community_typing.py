@@ -50,7 +50,7 @@ def sync(client: plaudit.Plaudit) -> None:
     assert_type(idea.sources, list[plaudit.IdeaSource])
     assert_type(idea.sources[0].excerpt, str)
     assert_type(idea.merged_into, str | None)
-    assert_type(idea.voter_emails, int)
+    assert_type(idea.sources[0].status, plaudit.ReviewStatus | None)
     assert_type(idea.product, str | None)
     stage: plaudit.IdeaStage = plaudit.IdeaStage.SHIPPED
     assert_type(client.ideas.update(idea.id, stage=stage, stage_note=None), plaudit.AdminIdea)

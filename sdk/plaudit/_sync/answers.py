@@ -75,11 +75,10 @@ class Answers(ModeratedCollection[AdminAnswer]):
         status: ReviewStatus | str | NotGiven = NOT_GIVEN,
         reason: RejectReason | str | NotGiven = NOT_GIVEN,
         note: str | NotGiven | None = NOT_GIVEN,
-        body: str | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> AdminAnswer:
-        """Change an answer's status or its text; ``reason`` and ``note`` as for
+        """Change an answer's status; ``reason`` and ``note`` as for
         ``client.reviews.update``. The first answer published tells the asker, when
         they asked to hear."""
-        fields = patch_body(status=status, reason=reason, note=note, body=body)
+        fields = patch_body(status=status, reason=reason, note=note)
         return self._patch(answer_id, fields, idempotency_key)

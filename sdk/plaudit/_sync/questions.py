@@ -56,15 +56,10 @@ class Questions(ModeratedCollection[AdminQuestion]):
         status: ReviewStatus | str | NotGiven = NOT_GIVEN,
         reason: RejectReason | str | NotGiven = NOT_GIVEN,
         note: str | NotGiven | None = NOT_GIVEN,
-        body: str | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
     ) -> AdminQuestion:
-        """Change a question's status, or its text (``body``: to take out an order
-        number or an address before publishing it).
-
-        ``reason`` and ``note`` say why it is rejected or marked spam, as for
-        ``client.reviews.update``. Publishing a question invites up to three customers
-        who reviewed its product to answer it.
-        """
-        fields = patch_body(status=status, reason=reason, note=note, body=body)
+        """Change a question's status; ``reason`` and ``note`` say why it is rejected or
+        marked spam, as for ``client.reviews.update``. Publishing a question invites up
+        to three customers who reviewed its product to answer it."""
+        fields = patch_body(status=status, reason=reason, note=note)
         return self._patch(question_id, fields, idempotency_key)
