@@ -359,7 +359,8 @@ def send_answer(token: str) -> Any:
         same_origin_forms_only()
     except Forbidden:
         return _message(locale, "foreign", 403)
-    values = {key: request.form.get(key, "") for key in FIELDS}
+    # A browser sends a text area's line breaks as CRLF; the API's text has LF.
+    values = {key: request.form.get(key, "").replace("\r\n", "\n") for key in FIELDS}
     data, errors = _load(values, locale)
     if data is None:
         return _render(token, values=values, errors=errors, status=422)
