@@ -2,8 +2,8 @@
 
 :mod:`.base` holds the blueprint and what every page shares (security headers, the
 same-origin check for forms, HTML error pages, the audit log's actor), :mod:`.sessions`
-the owner's session cookie, and :mod:`.auth`, :mod:`.queue`, :mod:`.reports`,
-:mod:`.audit_log`, :mod:`.invitations`, :mod:`.insight`, :mod:`.transfer`,
+the owner's session cookie, and :mod:`.auth`, :mod:`.queue`, :mod:`.questions`, :mod:`.ideas`,
+:mod:`.reports`, :mod:`.audit_log`, :mod:`.invitations`, :mod:`.insight`, :mod:`.transfer`,
 :mod:`.webhooks` and :mod:`.settings` the pages (:mod:`.reasons` names the reason codes
 they show). :func:`init_app` binds it all to the app, as any Flask extension is bound.
 
@@ -23,9 +23,11 @@ from flask import Flask
 from . import (  # noqa: F401
     audit_log,
     auth,
+    ideas,
     insight,
     invitations,
     password_reset,
+    questions,
     queue,
     reasons,
     reports,

@@ -1,6 +1,7 @@
 """How a shop is doing: counts, average, histogram, reviews per day, weakest products,
 the shop's own rating (its store reviews) beside its products', and how it answers its
-customers (reply rate and time to the first answer, by month and by product).
+customers (reply rate and time to the first answer, by month and by product), and the
+ideas line: the most wanted ideas of the board and the recently shipped.
 
 The charts are SVG drawn by the server: this module computes the geometry, the template
 writes the elements and the stylesheet colours them. No chart library, no script.
@@ -16,7 +17,7 @@ from flask_login import login_required
 
 from ..extensions import db
 from ..models import STORE
-from ..services import responses, stats
+from ..services import community, responses, stats
 from ..services.summaries import find_product, summary_of
 from ..trust_pages import duration
 from .base import bp, owned_site
@@ -267,4 +268,5 @@ def insight(slug: str) -> Any:
         answers_summary=response_summary(answers["metrics"]),
         duration=lambda hours: duration(hours, "en"),
         short_duration=short_duration,
+        ideas=community.community_stats(db.session, site),
     )

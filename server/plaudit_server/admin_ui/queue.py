@@ -8,6 +8,7 @@ queue the owner came from (post/redirect/get, so a reload never repeats an actio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
@@ -78,6 +80,7 @@ class Links:
     _incentive: str
     _history: str
     _reports: str
+    _new_idea: str
     _queues: dict[str, str]
 
     @classmethod
@@ -94,6 +97,7 @@ class Links:
             _incentive=url_for("admin_ui.set_incentivized", slug=slug, review_id=_ID),
             _history=url_for("admin_ui.audit_log", slug=slug, object_id=_ID),
             _reports=url_for("admin_ui.reports", slug=slug, status="open", object_id=_ID),
+            _new_idea=f"{url_for('admin_ui.new_idea', slug=slug)}?from={_ID}",
             _queues={
                 kind: url_for(f"admin_ui.{kind}", slug=slug, status="all")
                 for kind in ("reviews", "comments")
@@ -119,6 +123,10 @@ class Links:
     def reports(self, item_id: str) -> str:
         """The item's open reports."""
         return self._reports.replace(_ID, quote(item_id, safe=""))
+
+    def new_idea(self, item_id: str) -> str:
+        """The idea form filled in from a review or comment ("make this an idea")."""
+        return self._new_idea.replace(_ID, quote(item_id, safe=""))
 
     def product(self, kind: str, external_id: str) -> str:
         if external_id == STORE:  # the shop's own row: its reviews are a subject, not an id
@@ -315,7 +323,33 @@ def answer(slug: str, comment_id: str) -> Any:
 
 
 def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_url: str) -> Any:
-    """One request for one item or a whole selection (up to 500): status or delete."""
+    return moderate_selected(
+        site, model, noun, queue_url, set_status=moderation.set_item_status, delete=_delete
+    )
+
+
+def _delete(
+    session: Session, site: Site, model: type[Review] | type[Comment], item_id: str
+) -> bool:
+    delete = moderation.delete_review if model is Review else moderation.delete_comment
+    return delete(session, site, item_id)
+
+
+def moderate_selected(
+    site: Site,
+    model: Any,
+    noun: str,
+    queue_url: str,
+    *,
+    set_status: Callable[..., int],
+    delete: Callable[[Session, Site, Any, str], bool],
+) -> Any:
+    """One request for one item or a whole selection (up to 500): status or delete.
+
+    Every moderated kind's queue posts here (reviews, comments, questions, answers,
+    ideas) with its model (any moderated one: typed loosely, as ``moderation.ITEM_MODELS``),
+    its service's ``set_status(session, site, model, ids, status, reason=, note=)`` and
+    ``delete(session, site, model, id)``, so each asks why and confirms a deletion alike."""
     ids = _selected_ids()
     action = request.form.get("action", "")
     if not ids:
@@ -331,19 +365,17 @@ def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_
                 action_url=request.path,
                 next=safe_next(request.form.get("next")) or queue_url,
             )
-        delete = moderation.delete_review if model is Review else moderation.delete_comment
-        count = sum(delete(db.session, site, item_id) for item_id in ids)
+        count = sum(delete(db.session, site, model, item_id) for item_id in ids)
         done = "deleted"
     elif action in ACTIONS:
         status, done = ACTIONS[action]
         decision: dict[str, Any] = {}
         if status in DECISIONS_WITH_REASON:
-            asked = _reason_and_note(site, ids, noun, action, status, queue_url)
+            asked = _reason_and_note(site, model, ids, noun, action, status, queue_url)
             if not isinstance(asked, dict):
                 return asked  # the page that asks for a reason (again)
             decision = asked
-        setter = moderation.set_review_status if model is Review else moderation.set_comment_status
-        count = setter(db.session, site, ids, status, **decision)
+        count = set_status(db.session, site, model, ids, status, **decision)
     else:
         abort(400, "Unknown action.")
     if count == 0:
@@ -359,7 +391,13 @@ def _moderate(site: Site, model: type[Review] | type[Comment], noun: str, queue_
 
 
 def _reason_and_note(
-    site: Site, ids: list[str], noun: str, action: str, status: Status, queue_url: str
+    site: Site,
+    model: Any,
+    ids: list[str],
+    noun: str,
+    action: str,
+    status: Status,
+    queue_url: str,
 ) -> dict[str, Any] | Any:
     """Why an owner rejects (or marks as spam): a reason from the list and an optional
     note to the author, checked as ``POST /admin/{reviews,comments}/moderate`` checks
@@ -370,7 +408,6 @@ def _reason_and_note(
     unless another is given."""
     if "reason" not in request.form:
         # Only the site's own ids are asked about; none of them: the 404 of any other.
-        model = Review if noun == "review" else Comment
         ids = list(
             db.session.scalars(
                 sa.select(model.id)
