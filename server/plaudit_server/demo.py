@@ -1,4 +1,5 @@
-"""The demo site: a small shop with a realistic spread of reviews and comments."""
+"""The demo site: a small shop with a realistic spread of reviews and comments, questions
+with answers and an idea board."""
 
 from __future__ import annotations
 
@@ -9,8 +10,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from .extensions import db
-from .models import STORE, Invitation, InvitationStatus, Moderation, Review, Site, Status
-from .services import comments, invitations, moderation, reviews, sites, suppressions
+from .models import (
+    IDEA_STAGES,
+    STORE,
+    Idea,
+    Invitation,
+    InvitationStatus,
+    Moderation,
+    Question,
+    Review,
+    Site,
+    Status,
+)
+from .services import comments, community, invitations, moderation, reviews, sites, suppressions
 from .timeutil import utcnow
 
 DEMO_SLUG = "demo"
@@ -81,6 +93,112 @@ COMMENTS = [
     "Mine has been going strong for a year now.",
     "Which grind setting do you use for V60?",
 ]
+
+
+# (product, question, asker, answers): each answer (who, author, body), who being "shop"
+# (the owner's answer, shown first), "verified" (sent with the author's review request,
+# by order number, so a verified buyer's) or "customer". Two products have answers from
+# the shop and from a verified buyer; one question waits for its first answer.
+QUESTIONS: list[tuple[str, str, str, list[tuple[str, str | None, str]]]] = [
+    (
+        "grinder-aurora",
+        "Is it fine enough for espresso, or only for filter coffee?",
+        "Kim",
+        [
+            ("shop", None, "It does both: settings 1-8 are for espresso, most machines like 4-6."),
+            ("verified", "D-1001", "I pull two espresso shots a day at setting 5. No problem."),
+            ("customer", "Ravi", "Fine enough for my moka pot too."),
+        ],
+    ),
+    (
+        "grinder-aurora",
+        "How loud is it compared with a blade grinder?",
+        "Ellie",
+        [("customer", "Bo", "Quieter, but you still hear it through a small flat.")],
+    ),
+    ("grinder-aurora", "Can I buy replacement burrs separately?", "Sam O'Neill", []),
+    (
+        "kettle-pour-over",
+        "Does it work on an induction hob?",
+        "Priya S.",
+        [
+            ("shop", None, "Yes: the base is magnetic steel, so induction, gas and electric."),
+            ("verified", "D-1002", "I use it on induction every morning, it works perfectly."),
+        ],
+    ),
+    (
+        "kettle-pour-over",
+        "How long does it take to boil a litre of water?",
+        "Tom B.",
+        [("customer", "Chen W.", "About six minutes on my gas stove.")],
+    ),
+    (
+        "beans-ethiopia-250",
+        "Do you sell these beans ground for filter?",
+        "Nour",
+        [("shop", None, "Whole beans only, so they stay fresh: grind them just before brewing.")],
+    ),
+]
+PENDING_QUESTION = ("mug-set-stoneware", "Are the mugs safe in the dishwasher?", "Alex")
+
+# (title, body, author, product, stage, stage note, votes): one idea in every stage.
+IDEAS: list[tuple[str, str, str, str | None, str, str | None, int]] = [
+    (
+        "A decaf version of the Ethiopia beans",
+        "The same blueberry notes, for an evening cup.",
+        "Nour",
+        "beans-ethiopia-250",
+        "open",
+        None,
+        4,
+    ),
+    (
+        "A hand grinder for travelling",
+        "Something small for camping trips and hotel rooms.",
+        "Yuki",
+        None,
+        "under_review",
+        "We are talking to two makers about it.",
+        9,
+    ),
+    (
+        "A monthly bean subscription",
+        "Pick a roast and get a fresh bag every month.",
+        "Ines",
+        None,
+        "planned",
+        "Planned for the spring: you choose the roast and how often.",
+        12,
+    ),
+    (
+        "A set of six mugs",
+        "Four is one short for our family.",
+        "Léa Fontaine",
+        "mug-set-stoneware",
+        "shipped",
+        "Shipped: the six-mug set is in the shop now.",
+        7,
+    ),
+    (
+        "Sell loose-leaf tea too",
+        "Not everyone in my house drinks coffee.",
+        "Alex",
+        None,
+        "declined",
+        "We are staying a coffee shop, but thank you for asking!",
+        2,
+    ),
+]
+# The shop turns a review into an idea ("make this an idea"), and works on it.
+FROM_REVIEW = (
+    "hopper lid",
+    "A hopper lid that fits snugly",
+    "Buyers tell us the grinder's hopper lid sits a little loose.",
+    "in_progress",
+    "A new lid with a silicone seal is being tested.",
+    6,
+)
+PENDING_IDEA = ("Gift wrapping at checkout", "For birthdays and holidays.", "Sam O'Neill")
 
 
 def create_demo(origins: list[str], *, reset: bool = False) -> str:
@@ -184,12 +302,15 @@ def create_demo(origins: list[str], *, reset: bool = False) -> str:
         )
         store_review.created_at = store_review.updated_at = now - timedelta(days=3 * i + 1)
     _demo_invitations(site)
+    _demo_questions(site)
+    _demo_ideas(site, made)
     session.commit()
     return "\n".join(
         [
             f"Demo site {DEMO_SLUG!r} created with {len(made) + 3} reviews "
-            f"on {len(PRODUCTS)} products, {len(STORE_SAMPLES)} reviews of the shop "
-            f"and {len(INVITATIONS)} review requests.",
+            f"on {len(PRODUCTS)} products, {len(STORE_SAMPLES)} reviews of the shop, "
+            f"{len(INVITATIONS)} review requests, {len(QUESTIONS) + 1} questions "
+            f"and {len(IDEAS) + 2} ideas (one in every stage).",
             f"Secret API key: {new.secret_key}   (shown once)",
             f"Admin sign-in:  {DEMO_EMAIL} / {DEMO_PASSWORD}",
             "Start the server with `plaudit run`, then try "
@@ -245,6 +366,86 @@ def _demo_invitations(site: Site) -> None:
                     },
                     visitor_hash="demo-invited",
                 )
+    session.flush()
+
+
+def _demo_questions(site: Site) -> None:
+    """Questions with answers from the shop, verified buyers and other customers, one
+    still unanswered, one in the moderation queue, and a few helpful votes, all through
+    the community service as the API would have left them."""
+    session = db.session
+    now = utcnow()
+    tokens = {
+        invitation.order_id: invitations.token_for(invitation.id)
+        for invitation in session.scalars(
+            sa.select(Invitation).where(Invitation.site_id == site.id)
+        )
+    }
+    for n, (product, body, asker, answers) in enumerate(QUESTIONS):
+        question = community.ask(
+            session,
+            site,
+            product,
+            {"body": body, "author_name": asker},
+            visitor_hash=f"demo-asker-{n}",
+        )
+        question.created_at = question.updated_at = now - timedelta(days=20 - 3 * n)
+        for k, (who, author, text) in enumerate(answers):
+            if who == "shop":
+                made = community.owner_answer(session, site, question.id, text)
+            else:
+                data: dict[str, Any] = {"body": text, "author_name": author}
+                if who == "verified":
+                    assert author is not None
+                    # Answered from the buyer's review request: its order's buyer.
+                    data["author_name"] = next(i[1] for i in INVITATIONS if i[0] == author)
+                    data["invite"] = tokens[author]
+                made = community.answer(
+                    session, site, question.id, data, visitor_hash=f"demo-answer-{n}-{k}"
+                )
+            made.created_at = made.updated_at = question.created_at + timedelta(hours=5 + k)
+            for v in range(2 - min(k, 2)):  # the first answers were found helpful
+                community.vote_answer(session, site, made.id, f"demo-helpful-{n}-{k}-{v}", True)
+    product, body, asker = PENDING_QUESTION
+    pending = community.ask(
+        session, site, product, {"body": body, "author_name": asker}, visitor_hash="demo-asker-q"
+    )
+    community.set_status(session, site, Question, [pending.id], Status.PENDING)
+    session.flush()
+
+
+def _demo_ideas(site: Site, made: list[Review]) -> None:
+    """The idea board: an idea in every stage with votes and the shop's notes, one made
+    from a review, one waiting in the moderation queue."""
+    session = db.session
+    ideas: list[tuple[Idea, str, str | None, int]] = []
+    for n, (title, body, author, product, stage, note, votes) in enumerate(IDEAS):
+        idea = community.propose(
+            session,
+            site,
+            {"title": title, "body": body, "author_name": author, "product": product},
+            visitor_hash=f"demo-idea-{n}",
+        )
+        ideas.append((idea, stage, note, votes))
+    words, title, body, stage, note, votes = FROM_REVIEW
+    review = next(r for r in made if words in r.body)
+    from_review = community.create_from_feedback(
+        session, site, {"title": title, "body": body, "sources": [review.id]}
+    )
+    ideas.append((from_review, stage, note, votes))
+    for n, (idea, stage, note, votes) in enumerate(ideas):
+        for v in range(votes):
+            # Every third voter left an address to hear when it is planned or shipped.
+            email = f"voter{v}@buyer.plaudit.test" if v % 3 == 0 else None
+            community.vote_idea(session, site, idea.id, f"demo-vote-{n}-{v}", True, email=email)
+        if stage != "open":
+            community.set_stage(session, site, idea, stage, note)
+    title, body, author = PENDING_IDEA
+    pending = community.propose(
+        session, site, {"title": title, "body": body, "author_name": author}, visitor_hash=None
+    )
+    community.set_status(session, site, Idea, [pending.id], Status.PENDING)
+    assert {stage for _, stage, _, _ in ideas} == set(IDEA_STAGES)
     session.flush()
 
 

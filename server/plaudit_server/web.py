@@ -8,7 +8,8 @@ for a year. ``GET /widget/<name>.js`` serves the widget's on-demand chunks
 (``static/widget/``) the same way; the core imports them with the hash in ``?v=``.
 
 ``/demo`` is a small shop on the demo site (``plaudit demo``): a listing page with star
-badges and one page per product with the full widget.
+badges, one page per product with the full widget and its questions, and an ideas page
+with the roadmap and the idea board.
 """
 
 from __future__ import annotations
@@ -190,5 +191,18 @@ def demo_product(product: str) -> str:
         site=DEMO_SLUG,
         ready=_demo_site_exists(),
         lang=lang if lang in {"en", "de", "fr", "es"} else "en",
+        theme=theme if theme in {"light", "dark", "auto"} else "light",
+    )
+
+
+@bp.route("/demo/ideas", methods=["GET"])
+def demo_ideas() -> str:
+    """The idea board's page: the roadmap by stage and the ideas to vote on (a page of
+    its own, as a shop would have it, so the listing stays one request for its badges)."""
+    theme = request.args.get("theme", "")
+    return render_template(
+        "demo/ideas.html",
+        site=DEMO_SLUG,
+        ready=_demo_site_exists(),
         theme=theme if theme in {"light", "dark", "auto"} else "light",
     )
