@@ -461,6 +461,25 @@ def test_the_shops_answer_after_moderation_in_the_sites_language(
     assert "Bo respondió:" in text_of(arrived)
 
 
+def test_the_shops_answer_from_the_queue_is_told_when_the_question_is_published(
+    mail_app: Flask, mapi: Api, smtp_sink: MailSink
+) -> None:
+    question = ask(mapi, author_email=ADA, notify=True)
+    assert question["status"] == "pending"
+    body = {"question_id": question["id"], "body": "Yes, down to 200 microns."}
+    ok(mapi.admin("POST", "/answers", json=body), 201)
+    assert messages(mail_app, "answer_published") == []  # the question is not public yet
+    moderate(mapi, "questions", question["id"], "published")
+    [queued] = messages(mail_app, "answer_published")
+    assert queued.email == ADA
+    assert run(mail_app).answers == 1
+    [arrived] = smtp_sink.wait_for(1)
+    assert "Acme Shop answered:\n\nYes, down to 200 microns." in text_of(arrived)
+    moderate(mapi, "questions", question["id"], "rejected")
+    moderate(mapi, "questions", question["id"], "published")
+    assert len(messages(mail_app, "answer_published")) == 1  # once
+
+
 def test_an_answer_gone_before_sending_is_not_mailed(
     mail_app: Flask, open_shop: Api, smtp_sink: MailSink
 ) -> None:

@@ -32,8 +32,10 @@ Who gets what, and how often:
 - The asker's news (:func:`answer_published`, kind ``answer_published``): when the
   first answer is published, to an asker who ticked ``notify`` and gave an address,
   once (``Question.answer_notified_at``, conditional as above); their own answer is
-  no news and does not count. Like the shop's reply (kind ``reply``) it answers what
-  they asked for and still carries ``List-Unsubscribe``, to the same ``replies`` list.
+  no news and does not count. An answer the shop gave while the question waited in
+  the queue is told when the question is published. Like the shop's reply (kind
+  ``reply``) it answers what they asked for and still carries ``List-Unsubscribe``, to
+  the same ``replies`` list.
 - "You asked, we built it" (:func:`idea_stage_reached`, kind ``idea_progress``): when
   an idea reaches ``planned`` or ``shipped``, one message per address to everyone who
   voted with an address (in the language they voted in), the authors of its linked
@@ -92,8 +94,22 @@ _CANDIDATES_MAX = 500  # and at most this many: the most recent verified buyers 
 
 def question_published(session: Session, site: Site, question: Question) -> list[Message]:
     """Ask up to three of the product's reviewers to answer a newly published question
-    (who, and how often: the module's docstring). Returns the rows queued."""
-    if question.status != Status.PUBLISHED or question.community_asked_at is not None:
+    (who, and how often: the module's docstring). Returns the rows queued.
+
+    An answer published while the question was not (the shop answers from the queue)
+    is the asker's news now: :func:`answer_published` is told of the first one."""
+    if question.status != Status.PUBLISHED:
+        return []
+    if question.notify and question.answer_notified_at is None:
+        first = session.scalar(
+            sa.select(Answer)
+            .where(Answer.question_id == question.id, Answer.status == Status.PUBLISHED)
+            .order_by(Answer.created_at, Answer.id)
+            .limit(1)
+        )
+        if first is not None:
+            answer_published(session, site, first, question)
+    if question.community_asked_at is not None:
         return []
     now = utcnow()
     # Conditional, so two publications committed at once still ask once.
