@@ -614,4 +614,8 @@ def test_every_message_in_every_language(
         assert arrived.message["Content-Language"] == locale
         for part in (text_of(arrived), arrived.html, arrived.message["Subject"]):
             assert not re.search(r"\{[a-z_]+\}", part), part
-        unsubscribe_link(arrived)
+        # The unsubscribe page names each list in the reader's language.
+        path = urlsplit(unsubscribe_link(arrived)).path
+        asked_page = mail_app.test_client().get(path, headers={"Accept-Language": locale})
+        assert asked_page.status_code == 200
+        assert f'<html lang="{locale}">' in asked_page.get_data(as_text=True)
