@@ -208,6 +208,10 @@ def test_ask_by_keyboard_under_a_strict_csp(page: Page, plaudit: Plaudit) -> Non
     ]
     mine = [r for r in stored(plaudit, "Question") if r["author_name"] == "Mo"]
     assert mine and mine[0]["notify"] is True and mine[0]["author_email"] == "mo@example.com"
+    # destroy() takes the mount and its JSON-LD away.
+    page.evaluate("() => Plaudit.destroy()")
+    expect(page.locator('script[type="application/ld+json"]')).to_have_count(0)
+    expect(q.locator(".pl")).to_have_count(0)
     assert real_errors(seen) == []
 
 
@@ -314,7 +318,8 @@ def test_all_answers_sorting_and_paging(page: Page, plaudit: Plaudit) -> None:
 def test_questions_tab_by_keyboard(page: Page, plaudit: Plaudit) -> None:
     site = plaudit.site()
     plaudit.review(site, PRODUCT, 1, body="A fine grinder")
-    ask(plaudit, site, "Can I grind for French press?")
+    asked = ask(plaudit, site, "Can I grind for French press?")
+    answer(plaudit, site, asked, "Yes, on the coarsest settings.", owner=True)
     chunks = chunk_requests(page)
     seen = open_page(page, plaudit, mount(site))
     w = widget(page)
@@ -342,6 +347,16 @@ def test_questions_tab_by_keyboard(page: Page, plaudit: Plaudit) -> None:
     page.keyboard.press("ArrowRight")
     expect(panel).to_be_visible()
     assert len(chunks) == 1  # loaded once
+    # The tab adds the FAQPage beside the reviews' Product.
+    assert faq(page, site)["mainEntity"][0]["acceptedAnswer"]["text"] == (
+        "Yes, on the coarsest settings."
+    )
+    assert (
+        json.loads(page.locator(f'script[data-plaudit="{site}/{PRODUCT}"]').text_content() or "")[
+            "@type"
+        ]
+        == "Product"
+    )
 
     # Asking from the tab works as in the standalone mount.
     panel.get_by_role("button", name="Ask a question").click()
@@ -349,6 +364,8 @@ def test_questions_tab_by_keyboard(page: Page, plaudit: Plaudit) -> None:
     panel.get_by_label("Your name").fill("Lu")
     panel.get_by_role("button", name="Submit question").click()
     expect(panel.locator(".qa")).to_have_count(2)
+    page.evaluate("() => Plaudit.destroy()")
+    expect(page.locator('script[type="application/ld+json"]')).to_have_count(0)
     assert real_errors(seen) == []
 
 

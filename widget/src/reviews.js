@@ -366,6 +366,7 @@ export function reviews(el) {
       clear(root);
       unshare();
       removeJsonLd(site, product);
+      asked?.then((p) => p?.destroy()); // the Questions tab's list and its JSON-LD
     },
   };
 }
