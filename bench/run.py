@@ -4,6 +4,7 @@
     scripts/bench --scales 1000 --duration 5
     scripts/bench --admin-only --scales 1000,1000000   # the admin page and API alone
     scripts/bench --invitations        # review requests alone: create, send (invitations.py)
+    scripts/bench --community          # question and idea board reads alone (community.py)
 
 Every server runs under the same gunicorn settings (2 sync workers) and is loaded by
 the same wrk settings (2 threads, 32 connections), one after the other in one run, so
@@ -311,8 +312,19 @@ def run_plaudit(reviews: int, duration: int, *, admin_only: bool = False) -> Sca
             shallow, _ = _page_paths(server.url, hot_path, 1, 50)
             deep, scale.page = _page_paths(server.url, hot_path, 1000, 50)
             admin = {"Authorization": f"Bearer {api_key}"}
+            community_urls: dict[str, str] = {}
+            if not admin_only:  # questions and the idea board, written through the API
+                from community import community_reads
+
+                community_urls, _ = community_reads(server.url, api_key, info)
             runs = {
                 "read_hit": (hot + "?limit=10", (), None, None),
+                # Right after the review read, before the misses and submissions write.
+                **{
+                    label: (url, (), None, None)
+                    for label, url in community_urls.items()
+                    if label != "read_hit"
+                },
                 "read_miss": (hot, ("paths.lua",), None, shallow),
                 "badges_50": (badges, (), None, None),
                 "page_1_miss": (hot, ("paths.lua",), None, shallow),
@@ -542,6 +554,11 @@ def report(
     print(f"\n{'ratio':<42}{'value':>10}  target")
     for label, (value, target) in checks.items():
         print(f"{label:<42}{value:>10.2f}  {target}")
+    if ceiling and isso:
+        from community import bundle_sizes
+
+        print("\nwidget sizes (bench/widget_size.py: the core, the bundles, the chunks)")
+        print(bundle_sizes().rstrip())
     return {
         "machine": {
             "cpus": os.cpu_count(),
@@ -576,6 +593,14 @@ def api_checks(
     hit = last.results["read_hit"]["rps"]
     checks = {
         "read_hit / ceiling (measured together)": (ratio(hit, last.ceiling["rps"]), ">= 0.70"),
+        **{
+            f"{label} / ceiling (measured together)": (
+                ratio(last.results[label]["rps"], last.ceiling["rps"]),
+                ">= 0.70",
+            )
+            for label in ("questions_hit", "ideas_hit")
+            if label in last.results
+        },
         "read_hit / isso": (ratio(hit, isso["rps"]), ">= 20"),
         "read_miss req/s": (last.results["read_miss"]["rps"], ">= 1000"),
         "read_miss p99 ms": (last.results["read_miss"]["p99_ms"], "< 50"),
