@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from plaudit_server.models import Answer, Idea, Question, Status
+from plaudit_server.admin_ui.ideas import STAGE_LABELS
+from plaudit_server.models import IDEA_STAGES, Answer, Idea, Question, Status
 
 from .community_helpers import (
     answers_of,
@@ -104,6 +105,35 @@ def test_the_sections_need_a_session_and_the_owners_own_site(
     assert answers_of(app, question) == []
     theirs_review = seed_reviews(app, theirs.slug, 1)[0]
     ok(me.get(f"{ADMIN}/{mine.slug}/ideas/new?from={theirs_review}"), 404)
+
+
+def test_every_stage_has_words_in_the_models_order() -> None:
+    assert tuple(STAGE_LABELS) == IDEA_STAGES
+
+
+def test_forms_from_another_site_are_refused(app: Flask, owner: Any) -> None:
+    """The same-origin check covers the new forms: a post another site made the
+    browser send changes nothing."""
+    slug = owner.site.slug
+    idea, question = seed_idea(app, slug), seed_question(app, slug)
+    posts = [
+        (f"ideas/{idea}/stage", {"stage": "planned"}),
+        (f"ideas/{idea}/edit", {"title": "Taken over", "body": ""}),
+        ("ideas/moderate", {"ids": idea, "action": "approve"}),
+        (f"questions/{question}/answer", {"body": "Buy elsewhere"}),
+        ("questions/moderate", {"ids": question, "action": "approve"}),
+        ("ideas/new", {"title": "Planted idea"}),
+    ]
+    for path, data in posts:
+        response = owner.post(
+            f"{ADMIN}/{slug}/{path}", data=data, headers={"Sec-Fetch-Site": "cross-site"}
+        )
+        assert response.status_code == 403, path
+    stored = row(app, Idea, idea)
+    assert (stored.stage, stored.title, stored.status) == ("open", "A travel case", Status.PENDING)
+    assert row(app, Question, question).status == Status.PENDING
+    assert answers_of(app, question) == []
+    assert ideas_titled(app, slug, "Planted idea") == []
 
 
 def test_the_navigation_names_both_sections(owner: Any) -> None:
