@@ -30,7 +30,7 @@ def sync(client: plaudit.Plaudit) -> None:
         assert_type(question.moderation, plaudit.ModerationDecision | None)
         assert_type(question.updated_at, dt.datetime)
     assert_type(client.questions.get("que_1"), plaudit.AdminQuestion)
-    assert_type(client.questions.update("que_1", body="Fits?", note=None), plaudit.AdminQuestion)
+    assert_type(client.questions.update("que_1", status="spam", note=None), plaudit.AdminQuestion)
     assert_type(client.questions.reject("que_1", reason="off_topic"), plaudit.AdminQuestion)
     assert_type(client.questions.moderate(["que_1"], "published"), int)
     assert_type(client.questions.delete("que_1"), None)

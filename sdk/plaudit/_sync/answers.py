@@ -58,8 +58,9 @@ class Answers(ModeratedCollection[AdminAnswer]):
         self, *, question_id: str, body: str, idempotency_key: str | None = None
     ) -> AdminAnswer:
         """Answer a question as the shop itself: published at once, ``is_owner`` true,
-        and shown before every other answer. Answering a question that is not published
-        (or not this site's) raises :class:`~plaudit.ValidationError` on ``question_id``."""
+        and shown before every other answer. A pending question may be answered from the
+        queue; one rejected, marked spam or not this site's raises
+        :class:`~plaudit.ValidationError` on ``question_id``."""
         data = self._client.request(
             "POST",
             "admin/answers",
