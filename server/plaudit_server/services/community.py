@@ -354,6 +354,7 @@ def _add_answer(
     )
     session.add(created)
     session.flush()
+    _show(created, question_body=_excerpt(question.body))  # its admin form, for events
     if status == Status.PUBLISHED:
         _move_question_counts(session, question.id, answers=1, helpful=0)
     site_counts.adjust(session, site.id, Answer, [(None, status)])
@@ -499,6 +500,7 @@ def _add_idea(
     )
     session.add(idea)
     session.flush()
+    _show(idea, sources=[])
     site_counts.adjust(session, site.id, Idea, [(None, status)])
     _touch(session, site, [BOARD])
     events.emit(session, site, "idea.created", idea)
