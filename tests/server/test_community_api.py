@@ -434,3 +434,29 @@ def test_question_and_idea_reads_are_cached_and_retired_by_writes(
     assert len(listed["answers"]) == 1
     assert api.client.get(api.public("/ideas")).get_json()["ideas"][0]["vote_count"] == 1
     assert api.client.get(api.public(f"/ideas/{idea['id']}")).get_json()["idea"]["vote_count"] == 1
+
+
+def test_submissions_and_votes_are_rate_limited_like_reviews(
+    app_factory: Callable[..., Flask], api: Api, site: SiteInfo
+) -> None:
+    question = ask(api).get_json()["question"]
+    idea = propose(api).get_json()["idea"]
+    limited = Api(
+        app_factory(
+            RATELIMIT_ENABLED=True,
+            RATELIMIT_SUBMISSIONS_PER_VISITOR="2/minute",
+            RATELIMIT_VOTES_PER_VISITOR="1/minute",
+        ).test_client(),
+        site,
+    )
+    asked = [ask(limited, body=f"Question number {n}?").status_code for n in range(3)]
+    answered = [answer(limited, question["id"], f"Answer {n}").status_code for n in range(3)]
+    proposed = [propose(limited, title=f"Idea number {n}").status_code for n in range(3)]
+    votes = [vote(limited, idea["id"], True, "9").status_code for _ in range(2)]
+    assert (asked, answered, proposed, votes) == (
+        [201, 201, 429],
+        [201, 201, 429],
+        [201, 201, 429],
+        [200, 429],
+    )
+    assert len(questions(api)) == 3  # the refused one made nothing
