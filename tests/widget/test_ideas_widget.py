@@ -203,9 +203,27 @@ def test_propose_an_idea_and_sort(page: Page, plaudit: Plaudit) -> None:
             "product": "sku-1",
         }
     ]
-    b.get_by_label("Sort by").select_option("newest")
+    with page.expect_response(lambda r: "sort=newest" in r.url):
+        b.get_by_label("Sort by").select_option("newest")
     expect(b.locator(".idea")).to_have_count(1)
-    assert any("sort=newest" in u for u in seen["api"])
+    assert real_errors(seen) == []
+
+
+def test_a_held_idea_waits_for_approval(page: Page, plaudit: Plaudit) -> None:
+    site = plaudit.site(moderation="pre")
+    seen = open_page(page, plaudit, ideas_mount(site))
+    b = board(page)
+    expect(b.get_by_text("No ideas yet. Propose the first one.")).to_be_visible()
+    b.get_by_role("button", name="Propose an idea").click()
+    b.get_by_label("Your idea in a few words").fill("A travel case")
+    b.get_by_label("Your name").fill("Cam")
+    b.get_by_label("Email (optional, never shown)").fill("cam@example.com")
+    b.get_by_role("button", name="Submit idea").click()
+    expect(b.locator(".msg.good")).to_have_text("Thank you! Your idea will appear once approved.")
+    expect(b.locator(".msg.good")).to_be_focused()
+    expect(b.locator(".idea")).to_have_count(0)
+    expect(b.get_by_text("No ideas yet. Propose the first one.")).to_be_visible()
+    assert plaudit.get(f"/api/v1/sites/{site}/ideas")["ideas"] == []
     assert real_errors(seen) == []
 
 
@@ -337,4 +355,5 @@ def test_only_pages_with_ideas_load_the_bundle(page: Page, plaudit: Plaudit) -> 
     expect(board(page).first.locator(".pl")).to_have_count(0)
     page.evaluate("() => Plaudit.mount()")
     expect(board(page).first.get_by_role("button", name="Propose an idea")).to_be_visible()
+    expect(board(page).first.get_by_text("No ideas yet. Propose the first one.")).to_be_visible()
     assert len(chunks) == 1
