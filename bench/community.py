@@ -33,6 +33,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +205,78 @@ def _check_hit(label: str, url: str) -> None:
         raise RuntimeError(f"{label}: not a cache hit with items ({again.headers}, {items})")
 
 
+# ---------------------------------------------------------------- cost per hit, in process
+
+
+def hit_costs(
+    env: dict[str, str], paths: dict[str, str], rounds: int = 5, calls: int = 2000
+) -> dict[str, dict[str, float]]:
+    """Each read's cost per cache hit inside one process, through the app's WSGI stack
+    (the hit is answered by its middleware) with no network and no wrk: CPU
+    microseconds (the median of ``rounds`` batches of ``calls``, the reads taking turns)
+    and Python function calls (counted by cProfile: the same on any machine). On a
+    shared, loaded machine wrk's requests/s swing by half from one run to the next;
+    these say whether a read's own work differs from the review read's."""
+    import cProfile
+    import pstats
+
+    from werkzeug.test import EnvironBuilder
+
+    from plaudit_server import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": env["DATABASE_URL"],
+            "REDIS_URL": env["REDIS_URL"],
+            "REDIS_KEY_PREFIX": env["PLAUDIT_REDIS_KEY_PREFIX"],
+            "SECRET_KEY": env["SECRET_KEY"],
+            "RATELIMIT_ENABLED": False,
+            "TESTING": True,  # no logging set-up of its own
+        }
+    )
+    environs = {}
+    for label, path in paths.items():
+        route, _, query = path.partition("?")
+        environs[label] = EnvironBuilder(
+            path=route, query_string=query, headers={"Accept-Encoding": "gzip, br"}
+        ).get_environ()
+    seen: dict[str, str] = {}
+
+    def start(status: str, headers: list[tuple[str, str]]) -> None:
+        seen.update(headers)
+
+    hits = dict.fromkeys(paths, 0)
+
+    def hit(label: str) -> None:
+        seen.clear()
+        b"".join(app(dict(environs[label]), start))
+        hits[label] += seen.get("X-Cache") == "hit"
+
+    for label in paths:
+        hit(label)  # the miss that fills it, if the API's reads have not
+        hit(label)
+        if seen.get("X-Cache") != "hit":
+            raise RuntimeError(f"{label}: not a cache hit in process ({seen})")
+    hits.update(dict.fromkeys(paths, 0))  # a slow Redis (the breaker) makes misses: counted
+    cpu: dict[str, list[float]] = {label: [] for label in paths}
+    for _ in range(rounds):
+        for label in paths:
+            started = time.process_time()
+            for _ in range(calls):
+                hit(label)
+            cpu[label].append((time.process_time() - started) / calls * 1e6)
+    costs = {}
+    for label in paths:
+        profile = cProfile.Profile()
+        profile.runcall(lambda label=label: [hit(label) for _ in range(100)])
+        costs[label] = {
+            "cpu_us": statistics.median(cpu[label]),
+            "python_calls": pstats.Stats(profile).total_calls / 100,
+            "hit_share": hits[label] / (rounds * calls + 100),
+        }
+    return costs
+
+
 # ---------------------------------------------------------------- sizes
 
 
@@ -245,12 +318,20 @@ def run_community(reviews: int, duration: int, rounds: int) -> dict[str, Any]:
                 )
                 for label, url in urls.items():
                     measured[label].append(_measure(label, url, duration, (), None))
+            say("cost per hit in one process ...")
+            costs = hit_costs(env, {k: v.removeprefix(server.url) for k, v in urls.items()})
     finally:
         if not os.environ.get("PLAUDIT_BENCH_KEEP_DATABASES"):
             _drop(name)
         _forget(env["PLAUDIT_REDIS_KEY_PREFIX"])
     results = {label: _median_round(runs) for label, runs in measured.items()}
-    return {"reviews": reviews, "seeded": made, "rounds": measured, "results": results}
+    return {
+        "reviews": reviews,
+        "seeded": made,
+        "rounds": measured,
+        "results": results,
+        "in_process": costs,
+    }
 
 
 def _median_round(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -299,6 +380,25 @@ def report(data: dict[str, Any]) -> bool:
         passed &= ok
         each = ", ".join(f"{v:.2f}" for v in values)
         print(f"{label:<24}{value:>10.2f}  {target}  {'PASS' if ok else 'FAIL'}  ({each})")
+    # The issue's comparison itself: the same ratio as the review read, round by round.
+    for label in ("questions_hit", "ideas_hit"):
+        against = [
+            ratio(read["rps"], review["rps"])
+            for read, review in zip(rounds[label], rounds["read_hit"], strict=True)
+        ]
+        each = ", ".join(f"{v:.2f}" for v in against)
+        print(f"{label + ' / read_hit':<24}{statistics.median(against):>10.2f}  ~ 1      ({each})")
+    costs = data["in_process"]
+    base = costs["read_hit"]
+    head = f"{'CPU us':>10}{'/ review':>10}{'calls':>8}{'/ review':>10}{'hits':>8}"
+    print(f"\n{'cost per hit, in process':<24}{head}")
+    for label, cost in costs.items():
+        print(
+            f"{label:<24}{cost['cpu_us']:>10.1f}{ratio(cost['cpu_us'], base['cpu_us']):>10.2f}"
+            f"{cost['python_calls']:>8.0f}"
+            f"{ratio(cost['python_calls'], base['python_calls']):>10.2f}"
+            f"{cost['hit_share']:>8.1%}"
+        )
     print("\nwidget sizes (bench/widget_size.py)")
     print(bundle_sizes().rstrip())
     return passed
