@@ -25,6 +25,7 @@ __all__ = [
     "BatchResult",
     "Comment",
     "CommentStatus",
+    "CommunityCounts",
     "DayCount",
     "Delivery",
     "DeliveryStatus",
@@ -1094,6 +1095,21 @@ class AdminQuestion(Question):
             **_admin_fields(data),
             updated_at=parse_datetime(data["updated_at"]),
             notify=bool(data.get("notify", False)),
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommunityCounts:
+    """A product's published ``questions`` and how many of them are ``answered`` (for
+    a badge such as "12 questions, 9 answered")."""
+
+    questions: int = 0
+    answered: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CommunityCounts:
+        return cls(
+            questions=int(data.get("questions") or 0), answered=int(data.get("answered") or 0)
         )
 
 

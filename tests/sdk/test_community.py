@@ -360,6 +360,25 @@ def test_public_questions_and_answers_as_the_widget_shows_them(both, sdk, visito
         both(lambda client: client.products.answers(hidden))
 
 
+def test_question_counts_of_many_products_at_once(both, sdk, visitor, proxy, site):
+    answered = visitor.question("sku-a")["id"]
+    visitor.question("sku-a")
+    visitor.question("sku-b")
+    sdk.answers.create(question_id=answered, body="Yes.")
+
+    counts = both(lambda client: client.products.community(["sku-a", "sku-b", "sku-none"]))
+    assert counts == {
+        "sku-a": plaudit.CommunityCounts(questions=2, answered=1),
+        "sku-b": plaudit.CommunityCounts(questions=1, answered=0),
+        "sku-none": plaudit.CommunityCounts(questions=0, answered=0),
+    }
+    many = [f"sku-{n}" for n in range(250)]
+    with plaudit.Plaudit(api_key=site.api_key, base_url=proxy.url) as client:
+        counted = client.products.community(iter([*many, "sku-a"]), site=site.slug)
+    assert list(counted) == [*many, "sku-a"] and counted["sku-a"].questions == 2
+    assert [seen.path.split("?")[0].rsplit("/", 1)[1] for seen in proxy.seen] == ["community"] * 3
+
+
 def test_the_public_idea_board(both, sdk, visitor, post, site):
     review = post.review("sku-1", body="Please sell refills")["id"]
     planned = sdk.ideas.create(title="Refills", sources=[review]).id

@@ -70,6 +70,7 @@ def sync(client: plaudit.Plaudit) -> None:
     board = client.products.ideas(stage=plaudit.IdeaStage.PLANNED, sort="top")
     assert_type(board, CursorPage[plaudit.Idea])
     assert_type(client.products.idea("idea_1").sources[0].status, plaudit.ReviewStatus | None)
+    assert_type(client.products.community(["sku"])["sku"], plaudit.CommunityCounts)
 
 
 async def asynchronous(client: plaudit.AsyncPlaudit) -> None:

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .._base_client import path_segment
 from .._base_resource import AsyncAPIResource, chunked
-from .._models import Answer, Comment, Idea, IdeaStage, Question, Review, Summary
+from .._models import (
+    Answer,
+    Comment,
+    CommunityCounts,
+    Idea,
+    IdeaStage,
+    Question,
+    Review,
+    Summary,
+)
 from .pagination import AsyncCursorPage, AsyncProductReviewsPage
 
 if TYPE_CHECKING:
@@ -29,10 +38,6 @@ BoardSort = Literal["top", "newest"]
 SUMMARIES_BATCH = 100
 
 T = TypeVar("T")
-
-
-def _summaries(data: Mapping[str, Any]) -> dict[str, Summary]:
-    return {product: Summary.from_dict(s) for product, s in data["summaries"].items()}
 
 
 def _site_path(site: str) -> str:
@@ -83,16 +88,33 @@ class AsyncProducts(AsyncAPIResource):
         Any number of products: they are asked for 100 at a time. Products without
         reviews have a count of 0.
         """
+        batches = await self._batched(products, site, "summaries")
+        return {product: Summary.from_dict(s) for b in batches for product, s in b.items()}
+
+    async def community(
+        self, products: Iterable[str], *, site: str | None = None
+    ) -> dict[str, CommunityCounts]:
+        """Question counts of many products at once (published questions, and how many
+        are answered), batched like :meth:`summaries`; a product without questions has
+        zeros."""
+        wanted = _unique(products)
+        batches = await self._batched(wanted, site, "community", key="counts")
+        found = {product: CommunityCounts.from_dict(c) for b in batches for product, c in b.items()}
+        return {product: found.get(product, CommunityCounts()) for product in wanted}
+
+    async def _batched(
+        self, products: Iterable[str], site: str | None, what: str, *, key: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The per-product objects of ``sites/{site}/{what}?products=...``, asked for
+        100 products at a time: one dict (product to object) per request."""
         site = await self._site(site)
-        result: dict[str, Summary] = {}
+        answers: list[dict[str, Any]] = []
         for batch in chunked(_unique(products), SUMMARIES_BATCH):
             data = await self._client.request(
-                "GET",
-                f"{_site_path(site)}/summaries",
-                params={"products": ",".join(batch)},
+                "GET", f"{_site_path(site)}/{what}", params={"products": ",".join(batch)}
             )
-            result.update(_summaries(data))
-        return result
+            answers.append(dict(data[key or what]))
+        return answers
 
     async def reviews(
         self,
