@@ -308,6 +308,7 @@ def test_the_idea_list_by_votes_with_a_stage_filter(app: Flask, owner: Any) -> N
     assert 'data-votes="3"' in card(board, many)
     assert "Planned" in card(board, planned) and "Next month." in card(board, planned)
     assert card_ids(owner.get(f"{ADMIN}/{slug}/ideas?stage=planned")) == [planned]
+    assert card_ids(owner.get(f"{ADMIN}/{slug}/ideas?q=number+1")) == [many]
     assert card_ids(owner.get(f"{ADMIN}/{slug}/ideas?sort=newest")) == [planned, many, few]
     ignored = ok(owner.get(f"{ADMIN}/{slug}/ideas?stage=someday"))
     assert "Some filters were ignored: stage." in text_of(ignored)
