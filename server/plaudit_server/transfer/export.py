@@ -15,15 +15,15 @@ out in constant memory.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import STORE, Comment, Invitation, Product, Review, Site, Suppression
+from ..models import STORE, Comment, Invitation, Product, Review, Site, Suppression, UTCDateTime
 from ..services.summaries import summary_of
 
 FORMAT = "plaudit-export"
@@ -32,14 +32,35 @@ SCHEMA_PATH = Path(__file__).with_name("schema.json")
 PAGE = 2000
 
 
+# The columns each kind of line reads (all of them would also decode JSON and convert
+# times that the line does not show: a third of the export's time).
+REVIEW_COLUMNS = (
+    *("id", "product_id", "rating", "title", "body", "author_name", "author_email"),
+    *("verified_buyer", "status", "helpful_count", "unhelpful_count", "reply_body"),
+    *("reply_created_at", "created_at", "updated_at", "source", "source_id"),
+)
+COMMENT_COLUMNS = (
+    *("id", "product_id", "review_id", "parent_id", "body", "author_name", "author_email"),
+    *("is_owner", "status", "created_at", "updated_at", "source", "source_id"),
+)
+INVITATION_COLUMNS = (
+    *("id", "order_id", "email", "name", "products", "store_review", "locale", "status"),
+    *("send_at", "sent_at", "reminded_at", "reviewed_at", "expires_at", "created_at"),
+)
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _time(value: datetime | None) -> str | None:
+    """A time in UTC as the export writes it; naive values are UTC (``_plain``)."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"
 
 
 def _line(obj: dict[str, Any]) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _ENCODE(obj) + "\n"
 
 
 def export_lines(session: Session, site: Site) -> Iterator[str]:
@@ -75,7 +96,7 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
         value = external[product_id]
         return None if value == STORE else value
 
-    reviews = _rows_of(Review).where(Review.site_id == site.id)
+    reviews = _rows_of(Review, REVIEW_COLUMNS).where(Review.site_id == site.id)
     for review in _pages(session, reviews, Review):
         yield _line(
             {
@@ -101,7 +122,9 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
             }
         )
     for depth in range(3):  # parents before their replies
-        comments = _rows_of(Comment).where(Comment.site_id == site.id, Comment.depth == depth)
+        comments = _rows_of(Comment, COMMENT_COLUMNS).where(
+            Comment.site_id == site.id, Comment.depth == depth
+        )
         for comment in _pages(session, comments, Comment):
             yield _line(
                 {
@@ -121,7 +144,7 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
                     "source_id": comment.source_id,
                 }
             )
-    invitations = _rows_of(Invitation).where(Invitation.site_id == site.id)
+    invitations = _rows_of(Invitation, INVITATION_COLUMNS).where(Invitation.site_id == site.id)
     for invitation in _pages(session, invitations, Invitation):
         yield _line(
             {
@@ -153,28 +176,40 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
         )
 
 
-def _rows_of(model: Any) -> sa.Select[Any]:
-    """Every column of ``model`` as plain rows: no ORM objects to build and track for a
-    million reviews (a third of the export's time when it had them)."""
-    return sa.select(*model.__table__.columns)
+def _plain(column: Any) -> Any:
+    """A UTC time column as the naive UTC it holds, which ``_time`` writes as it is:
+    not made aware and back for each value of a million rows."""
+    if isinstance(column.type, UTCDateTime):
+        return sa.type_coerce(column, sa.DateTime())
+    return column
+
+
+def _rows_of(model: Any, names: Sequence[str] | None = None) -> sa.Select[Any]:
+    """These columns of ``model`` (every one by default) as plain rows: no ORM objects
+    to build and track for a million reviews (a third of the export's time when it had
+    them)."""
+    table = model.__table__
+    columns = table.columns if names is None else [table.c[name] for name in names]
+    return sa.select(*(_plain(column).label(column.key) for column in columns))
 
 
 def _pages(session: Session, stmt: sa.Select[Any], model: Any) -> Iterator[Any]:
-    """The rows of ``stmt`` in (created_at, id) order, a page at a time (keyset).
-    Products go by external id."""
-    keys: tuple[Any, ...] = (
-        (model.external_id,) if model is Product else (model.created_at, model.id)
-    )
+    """The rows of ``stmt`` in (created_at, id) order, a page at a time (keyset), read
+    through the session's connection (Core rows, no ORM result processing). Products go
+    by external id."""
+    names = ("external_id",) if model is Product else ("created_at", "id")
+    keys = tuple(_plain(model.__table__.c[name]) for name in names)
+    connection = session.connection()
     after: tuple[Any, ...] | None = None
     while True:
         page = stmt.order_by(*keys).limit(PAGE)
         if after is not None:
             page = page.where(sa.tuple_(*keys) > sa.tuple_(*after))
-        rows = session.execute(page).all()
+        rows = connection.execute(page).all()
         yield from rows
         if len(rows) < PAGE:
             return
-        after = tuple(getattr(rows[-1], key.key) for key in keys)
+        after = tuple(getattr(rows[-1], name) for name in names)
 
 
 def export_site(session: Session, site: Site, path: Path, progress: Callable[[int], None]) -> int:
