@@ -380,6 +380,8 @@ def test_feedback_becomes_an_idea_and_shows_only_while_published(api: Api) -> No
     api.admin("PATCH", f"/reviews/{review['review']['id']}", json={"status": "rejected"})
     public = api.client.get(api.public(f"/ideas/{idea['id']}")).get_json()["idea"]
     assert [s["type"] for s in public["sources"]] == ["comment"]
+    (listed,) = api.client.get(api.public("/ideas")).get_json()["ideas"]
+    assert listed["sources"] == public["sources"]
     unknown = api.admin(
         "POST", "/ideas", json={"title": "Nothing", "from": ["rev_01J9Z3Q8W5V6N2K4T7X0M1B3C5"]}
     )

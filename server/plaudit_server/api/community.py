@@ -198,7 +198,7 @@ def community_counts(query: dict[str, Any], site: str) -> dict[str, Any]:
 @bp.response(200, IdeaList)
 def list_ideas(query: dict[str, Any], site: str) -> dict[str, Any]:
     """The board's published ideas (`sort`: `top` by votes, `newest`; `stage`, `product`
-    narrow it). `sources` is empty here: one idea's read has them."""
+    narrow it), each with the published feedback it was made from."""
     items, next_cursor = community.public_ideas(db.session, public.current_site(), query)
     return {"ideas": items, "next_cursor": next_cursor}
 

@@ -510,7 +510,8 @@ def _add_idea(
 def public_ideas(
     session: Session, site: Site, query: dict[str, Any]
 ) -> tuple[list[Idea], str | None]:
-    """A page of the board's published ideas (``sort``, ``stage``, ``product``)."""
+    """A page of the board's published ideas (``sort``, ``stage``, ``product``), each
+    with the published feedback it was made from."""
     stmt = sa.select(Idea).where(Idea.site_id == site.id, Idea.status == Status.PUBLISHED)
     if query.get("stage"):
         stmt = stmt.where(Idea.stage == query["stage"])
@@ -536,8 +537,7 @@ def public_ideas(
             product=query.get("product"),
         ),
     )
-    for idea in items:
-        _show(idea, sources=[])
+    attach_sources(session, items, public=True)
     return items, next_cursor
 
 
