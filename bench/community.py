@@ -18,7 +18,8 @@ runs next to it, and the scenarios are measured in rounds, each round the ceilin
 then every read: on a shared machine the speed drifts, and a ratio should compare
 figures measured a few seconds apart. A read's ratio is the median over the rounds of
 its requests/s over the ceiling's in the same round; the table shows each scenario's
-median round.
+median round. Then each read's cost per hit inside one process (:func:`hit_costs`),
+and the sizes. Writes ``bench/results/community.json``.
 
 The full run (``run.py``) measures ``questions_hit`` and ``ideas_hit`` too, at every
 scale, with the same seeding (:func:`community_reads`), and checks their ratios to the
@@ -28,6 +29,7 @@ ceiling as it checks the review read's.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import statistics
@@ -44,6 +46,7 @@ sys.path.insert(0, str(HERE))
 
 from invitations import _forget  # noqa: E402  (bench/invitations.py: this run's Redis keys)
 from run import (  # noqa: E402  (bench/run.py: the same server, database and seed)
+    RESULTS,
     _database,
     _drop,
     _measure,
@@ -412,7 +415,11 @@ def main() -> None:
     args = parser.parse_args()
     ensure_server()
     data = run_community(args.reviews, args.duration, args.rounds)
-    sys.exit(0 if report(data) else 1)
+    passed = report(data)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "community.json").write_text(json.dumps(data, indent=2))
+    say(f"\nwrote {RESULTS / 'community.json'}")
+    sys.exit(0 if passed else 1)
 
 
 if __name__ == "__main__":
