@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
-from .._base_client import NOT_GIVEN, NotGiven, path_segment
-from .._base_resource import AsyncPages, patch_body, rejection
+from .._base_client import NOT_GIVEN, NotGiven
+from .._base_resource import AsyncPages, patch_body
 from .._models import AdminComment, CommentStatus, RejectReason
-from .collection import AsyncCollection
+from .collection import AsyncModeratedCollection
 
 __all__ = ["AsyncComments"]
 
@@ -47,20 +47,11 @@ def _create_body(
     return data
 
 
-def _comment(data: Mapping[str, Any]) -> AdminComment:
-    # Creation may answer with the comment itself or wrapped as {"comment": ...}.
-    inner = data.get("comment")
-    return AdminComment.from_dict(inner if isinstance(inner, Mapping) else data)
-
-
-def _path(comment_id: str) -> str:
-    return f"admin/comments/{path_segment(comment_id, 'comment_id')}"
-
-
-class AsyncComments(AsyncCollection[AdminComment]):
+class AsyncComments(AsyncModeratedCollection[AdminComment]):
     """The site's fan comments, in every status (admin API)."""
 
     name = "comments"
+    item_key = "comment"
 
     def _item(self, data: Mapping[str, Any]) -> AdminComment:
         return AdminComment.from_dict(data)
@@ -82,10 +73,6 @@ class AsyncComments(AsyncCollection[AdminComment]):
         """
         return self._list(_list_params(status, product, review, q, updated_since, sort, limit))
 
-    async def get(self, comment_id: str) -> AdminComment:
-        """One comment by id; :class:`NotFoundError` if it is not one of this site's."""
-        return AdminComment.from_dict(await self._client.request("GET", _path(comment_id)))
-
     async def create(
         self,
         *,
@@ -105,7 +92,7 @@ class AsyncComments(AsyncCollection[AdminComment]):
             json=_create_body(product, body, review_id, parent_id),
             idempotency_key=idempotency_key,
         )
-        return _comment(data)
+        return self._one(data)
 
     async def reply(self, comment_id: str, body: str) -> AdminComment:
         """Answer a comment as the shop: a new owner comment under it."""
@@ -130,50 +117,4 @@ class AsyncComments(AsyncCollection[AdminComment]):
         ``client.reviews.update``.
         """
         body = patch_body(status=status, reason=reason, note=note, incentivized=incentivized)
-        data = await self._client.request(
-            "PATCH", _path(comment_id), json=body, idempotency_key=idempotency_key
-        )
-        return AdminComment.from_dict(data)
-
-    async def approve(self, comment_id: str) -> AdminComment:
-        """Publish a comment."""
-        return await self.update(comment_id, status=CommentStatus.PUBLISHED)
-
-    async def reject(
-        self,
-        comment_id: str,
-        *,
-        reason: RejectReason | str | None = None,
-        note: str | None = None,
-    ) -> AdminComment:
-        """Reject a comment, telling its author why with ``reason`` and ``note``."""
-        return await self.update(
-            comment_id, status=CommentStatus.REJECTED, **rejection(reason, note)
-        )
-
-    async def mark_spam(
-        self,
-        comment_id: str,
-        *,
-        reason: RejectReason | str | None = None,
-        note: str | None = None,
-    ) -> AdminComment:
-        """Mark a comment as spam (``reason`` and ``note`` as for :meth:`reject`)."""
-        return await self.update(comment_id, status=CommentStatus.SPAM, **rejection(reason, note))
-
-    async def delete(self, comment_id: str) -> None:
-        """Delete a comment for good."""
-        await self._client.request("DELETE", _path(comment_id))
-
-    async def moderate(
-        self,
-        ids: Iterable[str],
-        status: CommentStatus | str,
-        *,
-        reason: RejectReason | str | None = None,
-        note: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> int:
-        """Give many comments one status (500 per request); returns how many were
-        updated. ``reason`` and ``note`` go with ``"rejected"`` or ``"spam"``."""
-        return await self._moderate(ids, status, idempotency_key, reason=reason, note=note)
+        return await self._patch(comment_id, body, idempotency_key)

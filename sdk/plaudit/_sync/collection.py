@@ -1,8 +1,9 @@
 # Generated from plaudit/_async/collection.py by sdk/scripts/unasync.py: do not edit;
 # edit that file and run the script.
 """What the admin collections share: read in cursor pages and moderated in batches
-(``client.reviews``, ``client.comments``...), and for the community's questions,
-answers and ideas one item by id, changed, published, rejected or deleted alike."""
+(``client.reviews``, ``client.reports``...), and for the moderated ones (reviews,
+comments, questions, answers, ideas) one item by id, changed, published, rejected or
+deleted alike."""
 
 from __future__ import annotations
 
@@ -74,8 +75,8 @@ class Collection(APIResource, Generic[ItemT]):
 
 class ModeratedCollection(Collection[ItemT]):
     """``admin/<name>/<id>`` too: one item read, changed (PATCH), given a status or
-    deleted, the same way for each kind of item, so questions, answers and ideas behave
-    as reviews do. Each resource adds its typed ``list()`` and ``update()``."""
+    deleted, the same way for reviews, comments, questions, answers and ideas. Each
+    resource adds its typed ``list()`` and ``update()``."""
 
     #: What one item is called: the member wrapping it in answers that wrap it
     #: (``{"answer": ...}``), and ``<item>_id`` in the error for a bad id.
@@ -141,6 +142,9 @@ class ModeratedCollection(Collection[ItemT]):
         note: str | None = None,
         idempotency_key: str | None = None,
     ) -> int:
-        """Give many items one status (500 per request); returns how many were updated.
-        ``reason`` and ``note`` go with ``"rejected"`` or ``"spam"``."""
+        """Give many items one status; returns how many were updated.
+
+        Any number of ids: they are sent 500 at a time. ``reason`` and ``note`` (with
+        ``"rejected"`` or ``"spam"``) are recorded on each, as with ``update()``.
+        """
         return self._moderate(ids, status, idempotency_key, reason=reason, note=note)

@@ -5,14 +5,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
-from .._base_client import NOT_GIVEN, NotGiven, path_segment
-from .._base_resource import Pages, patch_body, rejection
+from .._base_client import NOT_GIVEN, NotGiven
+from .._base_resource import Pages, patch_body
 from .._export import Destination, Exporter
 from .._models import AdminReview, RejectReason, ReviewStatus
-from .collection import Collection
+from .collection import ModeratedCollection
 
 __all__ = ["Reviews"]
 
@@ -54,10 +54,12 @@ def _export_total(stats_counts: Any, status: ReviewStatus | str | None) -> int |
         return None
 
 
-class Reviews(Collection[AdminReview]):
-    """The site's reviews, in every status (admin API)."""
+class Reviews(ModeratedCollection[AdminReview]):
+    """The site's reviews, in every status (admin API). ``delete()`` deletes a review
+    with its votes and comments, for good."""
 
     name = "reviews"
+    item_key = "review"
 
     def _item(self, data: Mapping[str, Any]) -> AdminReview:
         return AdminReview.from_dict(data)
@@ -94,11 +96,6 @@ class Reviews(Collection[AdminReview]):
             _list_params(status, product, rating, q, updated_since, sort, limit, subject)
         )
 
-    def get(self, review_id: str) -> AdminReview:
-        """One review by id; :class:`NotFoundError` if it is not one of this site's."""
-        path = f"admin/reviews/{path_segment(review_id, 'review_id')}"
-        return AdminReview.from_dict(self._client.request("GET", path))
-
     def update(
         self,
         review_id: str,
@@ -130,7 +127,6 @@ class Reviews(Collection[AdminReview]):
         >>> (client.reviews.approve(review.id)).status
         <ReviewStatus.PUBLISHED: 'published'>
         """
-        path = f"admin/reviews/{path_segment(review_id, 'review_id')}"
         body = patch_body(
             status=status,
             reply=reply,
@@ -139,59 +135,11 @@ class Reviews(Collection[AdminReview]):
             note=note,
             incentivized=incentivized,
         )
-        return AdminReview.from_dict(
-            self._client.request("PATCH", path, json=body, idempotency_key=idempotency_key)
-        )
-
-    def approve(self, review_id: str) -> AdminReview:
-        """Publish a review."""
-        return self.update(review_id, status=ReviewStatus.PUBLISHED)
-
-    def reject(
-        self,
-        review_id: str,
-        *,
-        reason: RejectReason | str | None = None,
-        note: str | None = None,
-    ) -> AdminReview:
-        """Reject a review: it stays in the admin API but is never public. ``reason`` and
-        ``note`` tell its author why (see :meth:`update`)."""
-        return self.update(review_id, status=ReviewStatus.REJECTED, **rejection(reason, note))
-
-    def mark_spam(
-        self,
-        review_id: str,
-        *,
-        reason: RejectReason | str | None = None,
-        note: str | None = None,
-    ) -> AdminReview:
-        """Mark a review as spam: it is hidden like a rejected one (``reason`` and
-        ``note`` as for :meth:`reject`)."""
-        return self.update(review_id, status=ReviewStatus.SPAM, **rejection(reason, note))
+        return self._patch(review_id, body, idempotency_key)
 
     def reply(self, review_id: str, body: str | None) -> AdminReview:
         """Set the shop's public reply shown under the review; ``None`` removes it."""
         return self.update(review_id, reply=body)
-
-    def delete(self, review_id: str) -> None:
-        """Delete a review, its votes and its comments, for good."""
-        self._client.request("DELETE", f"admin/reviews/{path_segment(review_id, 'review_id')}")
-
-    def moderate(
-        self,
-        ids: Iterable[str],
-        status: ReviewStatus | str,
-        *,
-        reason: RejectReason | str | None = None,
-        note: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> int:
-        """Give many reviews one status; returns how many were updated.
-
-        Any number of ids: they are sent 500 at a time. ``reason`` and ``note`` (with
-        ``"rejected"`` or ``"spam"``) are recorded on each, as with :meth:`update`.
-        """
-        return self._moderate(ids, status, idempotency_key, reason=reason, note=note)
 
     def export(
         self,
