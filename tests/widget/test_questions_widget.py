@@ -376,6 +376,52 @@ def test_all_answers_sorting_and_paging(page: Page, plaudit: Plaudit) -> None:
     assert real_errors(seen) == []
 
 
+# ---------------------------------------------------------------- the FAQPage
+
+
+def test_the_faq_page_is_the_servers_and_names_verified_buyers(
+    page: Page, plaudit: Plaudit
+) -> None:
+    """The bundle's FAQPage is the document the server's /questions/jsonld builds for
+    shops that render on the server (api/seo.py): a verified buyer's accepted answer has
+    "Verified buyer" as its author's description, the shop's and a visitor's none."""
+    site = plaudit.site()
+    by_shop = ask(plaudit, site, "Does it come with a warranty card?")
+    answer(plaudit, site, by_shop, "Two years, the card is in the box.", owner=True)
+    answer(plaudit, site, by_shop, "Mine had one.", verified=True)  # not the accepted one
+    by_buyer = ask(plaudit, site, "Is it fine enough for Turkish coffee?")
+    answer(plaudit, site, by_buyer, "Yes, on the finest setting.", verified=True)
+    by_visitor = ask(plaudit, site, "Does it work with a 220 V plug?")
+    answer(plaudit, site, by_visitor, "I think so.")
+    ask(plaudit, site, "Is there a version in white?")  # unanswered: not in the FAQPage
+    seen = open_page(page, plaudit, questions_mount(site, product_name="Aurora grinder"))
+    expect(qbox(page).locator(".qa")).to_have_count(4)
+    mine = faq(page, site)
+    authors = {e["name"]: e["acceptedAnswer"]["author"] for e in mine["mainEntity"]}
+    assert set(authors) == {
+        "Does it come with a warranty card?",
+        "Is it fine enough for Turkish coffee?",
+        "Does it work with a 220 V plug?",
+    }
+    shop = authors["Does it come with a warranty card?"]
+    assert shop["@type"] == "Organization" and "description" not in shop
+    assert authors["Is it fine enough for Turkish coffee?"] == {
+        "@type": "Person",
+        "name": "Ari",
+        "description": "Verified buyer",
+    }
+    assert authors["Does it work with a 220 V plug?"] == {"@type": "Person", "name": "Ari"}
+    servers = plaudit.get(
+        f"/api/v1/sites/{site}/products/{PRODUCT}/questions/jsonld?name=Aurora%20grinder"
+    )
+
+    def by_name(document: dict[str, Any]) -> dict[str, Any]:
+        return {**document, "mainEntity": sorted(document["mainEntity"], key=str)}
+
+    assert by_name(mine) == by_name(servers)
+    assert real_errors(seen) == []
+
+
 # ---------------------------------------------------------------- the reviews widget's tab
 
 

@@ -285,6 +285,9 @@ function jsonLd(el, site, product, questions) {
         author: {
           '@type': q.top_answer.is_owner ? 'Organization' : 'Person',
           name: q.top_answer.author_name,
+          // As a verified review's author in jsonld.js, and as api/seo.py says it.
+          description:
+            q.top_answer.verified_buyer && !q.top_answer.is_owner ? 'Verified buyer' : undefined,
         },
       },
     })),
