@@ -64,23 +64,15 @@ def test_the_ideas_page_has_the_roadmap_and_the_board(
     axe(page)
 
 
-PHONE_ROADMAP = pytest.mark.xfail(
-    strict=True,
-    reason="the roadmap fills its stacked columns one request at a time (one per stage),"
-    " so on a phone each column's ideas push the next column down: the widget's to fix",
-)
-
-
-@pytest.mark.parametrize(
-    "size",
-    [pytest.param(size, marks=PHONE_ROADMAP) if size[0] < 640 else size for size in WIDTHS],
-    ids=[f"{w}px" for w, _ in WIDTHS],
-)
+@pytest.mark.parametrize("size", WIDTHS, ids=[f"{w}px" for w, _ in WIDTHS])
 def test_the_ideas_page_does_not_move(
     widget_browser: Any,
     demo: Plaudit,  # noqa: F811
     size: Any,
 ) -> None:
+    """The roadmap draws its four columns at once, when every stage's ideas are here:
+    drawn as each answer came, a stacked column's ideas would push the next ones down."""
+
     def rendered(page: Any) -> None:
         expect(page.locator("#ideas .idea")).to_have_count(6)
         expect(page.locator("#roadmap .col")).to_have_count(4)

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from .conftest import Plaudit, off_loop
-from .test_browser import open_page, real_errors
+from .test_browser import PRODUCT, open_page, real_errors
+from .test_invitations import admin, secret_key
 
 pw = pytest.importorskip("playwright.sync_api", reason="pip install pytest-playwright")
 Page, expect = pw.Page, pw.expect
@@ -239,6 +240,34 @@ def test_more_ideas_page_in(page: Page, plaudit: Plaudit) -> None:
     expect(b.locator(".idea")).to_have_count(12)
     expect(b.locator(".idea").nth(10)).to_be_focused()
     expect(b.get_by_role("button", name="Show more ideas")).to_be_hidden()
+
+
+def test_an_idea_made_from_a_review_shows_it(page: Page, plaudit: Plaudit) -> None:
+    """The shop turns reviews into an idea (admin API, "make this an idea"): the board
+    and the roadmap show the published ones under the idea, as text."""
+    site = plaudit.site()
+    wish = "Please add a <b>timer</b>, I always grind too much."
+    kept = plaudit.review(site, PRODUCT, 1, body=wish)
+    dropped = plaudit.review(site, PRODUCT, 2, body="A timer would be nice as well.")
+    key = secret_key(plaudit, site)
+    status, made = admin(
+        plaudit, key, "POST", "/api/v1/admin/ideas", {"title": "A timer", "from": [kept, dropped]}
+    )
+    assert status == 201, made
+    status, _ = admin(
+        plaudit, key, "PATCH", f"/api/v1/admin/reviews/{dropped}", {"status": "rejected"}
+    )
+    assert status == 200
+    status, _ = admin(
+        plaudit, key, "PATCH", f"/api/v1/admin/ideas/{made['idea']['id']}", {"stage": "planned"}
+    )
+    assert status == 200
+    seen = open_page(page, plaudit, ideas_mount(site) + ideas_mount(site, view="roadmap"))
+    for mount in (board(page).first, board(page).nth(1).get_by_role("region", name="Planned")):
+        shown = mount.locator(".idea").filter(has_text="A timer")
+        expect(shown.locator(".src strong")).to_have_text("From customer feedback")
+        expect(shown.locator(".src li")).to_have_text([wish])  # the rejected one is not
+    assert real_errors(seen) == []
 
 
 # ---------------------------------------------------------------- roadmap and changelog

@@ -248,24 +248,35 @@ function board(box, k, x) {
   return { destroy: ideas.pages.abort };
 }
 
-// A column per stage, most wanted first.
+// A column per stage, most wanted first. Every column's first page is awaited and the
+// columns are drawn together: drawn one by one as their answers came, the ideas of one
+// column would push the columns below it down (stacked on a phone, in view), a layout
+// shift. Until then the mount stays as empty as the space the shop reserved for it.
 function roadmap(box, k, x) {
   const cols = COLUMNS.map((stage) => {
     const headId = k.newId();
     const ideas = ideaList(k, x, () => ({ stage, sort: 'top' }), headId, 'noneHere');
-    box.append(
-      k.h(
-        'section',
-        { class: 'col', 'aria-labelledby': headId },
-        k.h('h3', { id: headId }, x.T.t(stage)),
-        ideas.box,
-      ),
+    const col = k.h(
+      'section',
+      { class: 'col', 'aria-labelledby': headId },
+      k.h('h3', { id: headId }, x.T.t(stage)),
+      ideas.box,
     );
-    ideas.pages.load(false);
-    return ideas;
+    return { ...ideas, col };
   });
+  let gone = false;
   box.classList.add('road');
-  return { destroy: () => cols.forEach((c) => c.pages.abort()) };
+  box.setAttribute('aria-busy', 'true');
+  Promise.all(cols.map((c) => c.pages.load(false))).then(() => {
+    box.removeAttribute('aria-busy');
+    if (!gone) box.append(...cols.map((c) => c.col));
+  });
+  return {
+    destroy: () => {
+      gone = true;
+      cols.forEach((c) => c.pages.abort());
+    },
+  };
 }
 
 // The changelog: what shipped, newest first, with the shop's note.
