@@ -4,6 +4,7 @@ out again, through the commands a shop runs. Run by hand:
     scripts/bench --transfer                   # 1,000,000 rows
     scripts/bench --transfer --rows 100000     # a shorter run
     scripts/bench --transfer --profile 100000  # cProfile of an import of 100,000 rows
+    scripts/bench --transfer --index-costs 30000  # PostgreSQL's CPU a row per search index
 
 1. Writes a Judge.me review export (every column of ``formats/judgeme.py``'s docstring;
    about 1,000 products, most reviews on a few of them; bodies of one to a dozen
@@ -672,6 +673,147 @@ def profile(rows: int, seed: int, workdir: Path, top: int = 30) -> str:
     return report.read_text()
 
 
+# ---------------------------------------------------------------- what each index costs
+
+_DOCUMENT = (
+    "body || ' ' || coalesce(title, '') || ' ' || author_name || ' ' || coalesce(author_email, '')"
+)
+_SEARCH = "ix_reviews_search_trgm"
+# Each variant: statements run on the migrated schema before the load, and one run after
+# it (timed apart: building an index after a bulk load).
+INDEX_VARIANTS: dict[str, tuple[list[str], str | None]] = {
+    "as migrated": ([], None),
+    "no search index": ([f"DROP INDEX {_SEARCH}"], None),
+    "trigrams of the body alone": (
+        [
+            f"DROP INDEX {_SEARCH}",
+            f"CREATE INDEX {_SEARCH} ON reviews USING gin (body gin_trgm_ops)",
+        ],
+        None,
+    ),
+    "full text search (simple)": (
+        [
+            f"DROP INDEX {_SEARCH}",
+            f"CREATE INDEX {_SEARCH} ON reviews USING gin (to_tsvector('simple', {_DOCUMENT}))",
+        ],
+        None,
+    ),
+    "an array of words": (
+        [
+            f"DROP INDEX {_SEARCH}",
+            f"CREATE INDEX {_SEARCH} ON reviews USING gin "
+            f"(string_to_array(lower({_DOCUMENT}) COLLATE \"C\", ' '))",
+        ],
+        None,
+    ),
+    "search index built after the load": (
+        [f"DROP INDEX {_SEARCH}"],
+        f"CREATE INDEX {_SEARCH} ON reviews USING gin (({_DOCUMENT}) gin_trgm_ops)",
+    ),
+}
+_COLUMNS = (
+    "id, site_id, product_id, rating, title, body, author_name, author_email, verified_buyer,"
+    " status, spam_reasons, helpful_count, unhelpful_count, comment_count, reply_body,"
+    " reply_created_at, source, source_id, created_at, updated_at"
+)
+
+
+def _backend_cpu(conn: psycopg.Connection[Any]) -> float:
+    row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    assert row is not None
+    return _cpu_s(int(row[0])) or 0.0
+
+
+def index_costs(rows: int, seed: int, workdir: Path) -> str:
+    """The PostgreSQL backend's CPU a row for the loader's statement (``INSERT ... SELECT
+    ... ON CONFLICT DO NOTHING`` from a staged batch of 2,000, a commit a batch) into an
+    empty ``reviews``, under each of ``INDEX_VARIANTS``: what each index costs an import,
+    apart from the importer (the rows are made in SQL from the generated file)."""
+    csv_path = workdir / f"judgeme-{rows}-{seed}.csv"
+    if not csv_path.exists():
+        write_judgeme(csv_path, rows, seed)
+    name = "plaudit_bench_transfer_indexes"
+    dsn, _ = prepare(name)
+    out = [f"{rows:,} rows; PostgreSQL backend CPU of the INSERTs (load {os.getloadavg()[0]:.1f})"]
+    try:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE TABLE src ({', '.join(f'{c} text' for c in COLUMNS)})")
+            copying = conn.cursor().copy("COPY src FROM STDIN (FORMAT csv, HEADER true)")
+            with copying as copy, csv_path.open("rb") as handle:
+                while data := handle.read(1 << 20):
+                    copy.write(data)
+            site = conn.execute("SELECT id FROM sites").fetchone()
+            assert site is not None
+            product = "'prd_' || substr(md5(coalesce(nullif(product_id, ''), '__store__')), 1, 26)"
+            conn.execute(
+                "INSERT INTO products (id, site_id, external_id, created_at, published_count,"
+                " rating_sum, stars_1, stars_2, stars_3, stars_4, stars_5)"
+                f" SELECT DISTINCT {product}, %s, coalesce(nullif(product_id, ''), '__store__'),"
+                " now(), 0, 0, 0, 0, 0, 0, 0 FROM src",
+                (site[0],),
+            )
+            conn.execute(
+                "CREATE TABLE staged AS SELECT row_number() OVER () AS n,"
+                " 'rev_' || substr(md5(random()::text), 1, 26) AS id, %s::text AS site_id,"
+                f" {product} AS product_id, rating::smallint AS rating,"
+                " nullif(title, '') AS title, body, reviewer_name AS author_name,"
+                " nullif(reviewer_email, '') AS author_email, false AS verified_buyer,"
+                " CASE WHEN curated = 'ok' THEN 'published' ELSE 'pending' END AS status,"
+                " '[]'::json AS spam_reasons, 0 AS helpful_count, 0 AS unhelpful_count,"
+                " 0 AS comment_count, nullif(reply, '') AS reply_body,"
+                " nullif(reply_date, '')::timestamp AS reply_created_at, 'judgeme' AS source,"
+                " md5(body || review_date || reviewer_email) AS source_id,"
+                " review_date::timestamp AS created_at, review_date::timestamp AS updated_at"
+                " FROM src",
+                (site[0],),
+            )
+            conn.execute("CREATE INDEX ON staged (n)")
+            conn.execute("ANALYZE")
+            migrated = conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'reviews'"
+                " AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+            ).fetchall()
+            conn.execute(
+                f"CREATE TEMPORARY TABLE stage AS SELECT {_COLUMNS} FROM reviews WITH NO DATA"
+            )
+            for label, (before, after) in INDEX_VARIANTS.items():
+                conn.execute("TRUNCATE reviews CASCADE")
+                for index, _ in migrated:
+                    conn.execute(f'DROP INDEX IF EXISTS "{index}"')
+                for _, definition in migrated:
+                    conn.execute(definition)
+                for statement in before:
+                    conn.execute(statement)
+                conn.execute("CHECKPOINT")
+                cpu = 0.0
+                for first in range(1, rows + 1, 2000):
+                    with conn.transaction():
+                        conn.execute(
+                            f"INSERT INTO stage SELECT {_COLUMNS} FROM staged"
+                            f" WHERE n >= {first} AND n < {first + 2000}"
+                        )
+                        started = _backend_cpu(conn)
+                        conn.execute(
+                            f"INSERT INTO reviews ({_COLUMNS}, first_reply_at)"
+                            f" SELECT {_COLUMNS}, reply_created_at FROM stage"
+                            " ON CONFLICT (site_id, source, source_id) DO NOTHING"
+                        )
+                        cpu += _backend_cpu(conn) - started
+                        conn.execute("TRUNCATE stage")
+                    if first == 2001:
+                        conn.execute("ANALYZE reviews")
+                built = ""
+                if after is not None:
+                    started = _backend_cpu(conn)
+                    conn.execute(after)
+                    built_cpu = _backend_cpu(conn) - started
+                    built = f" + {built_cpu / rows * 1e6:,.0f} us to build it after"
+                out.append(f"  {label:<36}{cpu / rows * 1e6:>7,.0f} us a row{built}")
+    finally:
+        _drop(name)
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="Judge.me rows to import")
@@ -687,6 +829,13 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=int, default=0, metavar="ROWS", help="profile an import of ROWS rows"
     )
+    parser.add_argument(
+        "--index-costs",
+        type=int,
+        default=0,
+        metavar="ROWS",
+        help="what each search index (INDEX_VARIANTS) costs PostgreSQL a row, ROWS rows",
+    )
     args = parser.parse_args()
     ensure_server()
     with tempfile.TemporaryDirectory(prefix="plaudit-transfer-") as tmp:
@@ -694,6 +843,9 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         if args.profile:
             print(profile(args.profile, args.seed, workdir))
+            return
+        if args.index_costs:
+            print(index_costs(args.index_costs, args.seed, workdir))
             return
         started = time.monotonic()
         results = run_transfer(args.rows, args.seed, workdir, analyze=not args.no_analyze)
