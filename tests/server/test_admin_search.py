@@ -87,4 +87,4 @@ def test_postgresql_finds_matches_through_the_trigram_index(
         )
         plan = connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
         transaction.rollback()
-    assert f"Bitmap Index Scan on ix_{kind}_search_trgm" in "\n".join(plan)
+    assert f"Bitmap Index Scan on ix_{kind}_search_trgm" in "\n".join(plan), "\n".join(plan)
