@@ -112,6 +112,48 @@ def test_lost_answer_to_a_delete_is_done(run, proxy, post, sdk):
     assert list(sdk.reviews.list()) == []
 
 
+def test_retried_community_writes_reuse_their_idempotency_keys(run, proxy, sdk, post):
+    review = post.review()["id"]
+    proxy.script(answer(503, retry_after="0"))
+    idea = run(lambda client: client.ideas.create(title="A bigger lid", sources=[review]))
+    proxy.script(answer(502, retry_after="0"))
+    run(lambda client: client.ideas.update(idea.id, stage="planned", idempotency_key="plan"))
+    keys = _keys(proxy)
+    assert len(keys) == 4 and keys[0] == keys[1] and keys[0] != "plan"
+    assert keys[2:] == ["plan", "plan"]
+    assert [i.id for i in sdk.ideas.list()] == [idea.id]
+    assert sdk.ideas.get(idea.id).stage == "planned"
+
+
+def test_lost_answers_to_community_posts_create_one_object(run, proxy, sdk, post):
+    proxy.script(Action("forward_then_drop"))
+    idea = run(lambda client: client.ideas.create(title="Gift wrapping"))
+    assert [i.id for i in sdk.ideas.list()] == [idea.id]
+
+    question = post.http.post(
+        f"{post.base_url}/api/v1/sites/{post.slug}/products/sku-1/questions",
+        json={"body": "Does it come gift wrapped?", "author_name": "Ada"},
+    )
+    assert question.status_code == 201, question.text
+    question_id = question.json()["question"]["id"]
+    proxy.script(Action("forward_then_drop"))
+    ours = run(lambda client: client.answers.create(question_id=question_id, body="It does."))
+    assert [a.id for a in sdk.answers.list(question_id=question_id)] == [ours.id]
+    assert proxy.forwarded == 4
+    assert len(set(_keys(proxy)[:2])) == 1 and len(set(_keys(proxy)[2:])) == 1
+
+
+def test_community_moderation_in_batches_has_a_key_per_batch(run, proxy, sdk, post):
+    ideas = [sdk.ideas.create(title=f"Idea number {n}").id for n in range(2)]
+    ids = [*ideas, *[f"idea_missing_{n}" for n in range(600)]]
+    updated = run(
+        lambda client: client.ideas.moderate(ids, "rejected", reason="spam", idempotency_key="b")
+    )
+    assert updated == 2
+    assert _keys(proxy) == ["b", "b:1"]
+    assert {i.status for i in sdk.ideas.list()} == {plaudit.ReviewStatus.REJECTED}
+
+
 def test_timeout_is_an_api_timeout_error(run, proxy):
     proxy.script(Action("delay", seconds=1.0))
     with pytest.raises(plaudit.APITimeoutError):
