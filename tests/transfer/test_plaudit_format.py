@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from plaudit_server.extensions import db
-from plaudit_server.models import Comment, Product, Review, Site, Status, StatusCount
+from plaudit_server.models import Comment, Product, Question, Review, Site, Status, StatusCount
 from plaudit_server.services import invitations, sites, suppressions
 from plaudit_server.transfer.export import SCHEMA_PATH
 
@@ -58,6 +58,37 @@ def fill(api: Any, app: Flask) -> None:
         site = db.session.scalar(sa.select(Site))
         suppressions.suppress(db.session, site.id, "invitations", "gone@example.com")
         db.session.commit()
+    fill_community(api, token)
+
+
+def fill_community(api: Any, token: str) -> None:
+    """Questions with answers (the shop's, a verified buyer's, a voted one, a rejected
+    one), and ideas: one made from a review, one merged into it, one in a stage."""
+    question = api.client.post(
+        api.public("/products/sku-1/questions"),
+        json={"body": "Is it <b>dishwasher</b> safe?", "author_name": "Ed", "notify": True},
+    ).get_json()["question"]
+    api.admin("POST", "/answers", json={"question_id": question["id"], "body": "Yes."})
+    verified = api.client.post(
+        api.public(f"/questions/{question['id']}/answers"),
+        json={"body": "Mine is fine.", "author_name": "Cy", "invite": token},
+    ).get_json()["answer"]
+    api.client.post(api.public(f"/answers/{verified['id']}/votes"), json={"helpful": True})
+    rejected = api.client.post(
+        api.public(f"/questions/{question['id']}/answers"),
+        json={"body": "Buy elsewhere", "author_name": "Zed"},
+    ).get_json()["answer"]
+    api.admin("PATCH", f"/answers/{rejected['id']}", json={"status": "rejected"})
+    review = api.admin("GET", "/reviews?limit=1").get_json()["reviews"][0]
+    kept = api.admin(
+        "POST", "/ideas", json={"title": "A bigger size", "from": [review["id"]]}
+    ).get_json()["idea"]
+    duplicate = api.client.post(
+        api.public("/ideas"), json={"title": "Larger one please", "author_name": "Fa"}
+    ).get_json()["idea"]
+    api.client.post(api.public(f"/ideas/{duplicate['id']}/votes"), json={"vote": True})
+    api.admin("POST", f"/ideas/{duplicate['id']}/merge", json={"into": kept["id"]})
+    api.admin("PATCH", f"/ideas/{kept['id']}", json={"stage": "planned", "stage_note": "Soon"})
 
 
 def run(runner: Any, *args: str) -> Any:
@@ -75,7 +106,15 @@ def counters(app: Flask) -> dict[str, Any]:
             (c.subject, c.status): c.count for c in db.session.scalars(sa.select(StatusCount))
         }
         comment_counts = {r.id: r.comment_count for r in db.session.scalars(sa.select(Review))}
-    return {"products": products, "counts": counts, "comment_counts": comment_counts}
+        answer_counts = {
+            q.id: (q.answer_count, q.helpful_count) for q in db.session.scalars(sa.select(Question))
+        }
+    return {
+        "products": products,
+        "counts": counts,
+        "comment_counts": comment_counts,
+        "answer_counts": answer_counts,
+    }
 
 
 def test_export_import_export_is_identical(
@@ -93,12 +132,13 @@ def test_export_import_export_is_identical(
         jsonschema.validate(line, schema)
     kinds = [line["type"] for line in lines]
     assert kinds[0] == "site"
-    for kind in ("product", "store", "review", "comment", "invitation", "suppression"):
+    order = ["site", "product", "store", "review", "comment", "question", "answer", "idea"]
+    order += ["invitation", "suppression"]
+    for kind in order:
         assert kind in kinds, kind
-    assert kinds == sorted(
-        kinds,
-        key=["site", "product", "store", "review", "comment", "invitation", "suppression"].index,
-    )
+    assert kinds == sorted(kinds, key=order.index)
+    merged = next(line for line in lines if line["type"] == "idea" and line["merged_into"])
+    assert kinds.index("idea") < lines.index(merged)  # after the idea it was merged into
 
     # Into an empty database: the same tables, emptied.
     with app.app_context():
@@ -120,6 +160,8 @@ def test_export_import_export_is_identical(
     after = counters(app)
     assert after["counts"] == before["counts"]
     assert after["comment_counts"] == before["comment_counts"]
+    assert after["answer_counts"] == before["answer_counts"]
+    assert [n for n, _ in before["answer_counts"].values()] == [2]  # the rejected one not
     assert sorted(after["products"].values()) == sorted(before["products"].values())
     # The invitation's link still works (same id, same SECRET_KEY).
     invitation = next(line for line in lines if line["type"] == "invitation")

@@ -2,7 +2,9 @@
 
 In this order: the ``site`` (its settings), its ``product``s (with their summaries),
 ``review``s (store reviews have ``"product": null``; replies inline, votes as counts),
-``comment``s (parents before replies), ``invitation``s and ``suppression``s. Every list
+``comment``s (parents before replies), ``question``s, ``answer``s, ``idea``s (an idea
+merged into another after it; its linked feedback inline, votes as counts),
+``invitation``s and ``suppression``s. Every list
 is in a stable order and every object's keys in a fixed order, so exporting the same
 data twice gives the same bytes: export, import into an empty database (``plaudit
 import --format plaudit`` keeps ids), export again, and the files are identical.
@@ -23,7 +25,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import STORE, Comment, Invitation, Product, Review, Site, Suppression, UTCDateTime
+from ..models import (
+    STORE,
+    Answer,
+    Comment,
+    Idea,
+    IdeaSource,
+    Invitation,
+    Product,
+    Question,
+    Review,
+    Site,
+    Suppression,
+    UTCDateTime,
+)
 from ..services.summaries import summary_of
 
 FORMAT = "plaudit-export"
@@ -42,6 +57,15 @@ REVIEW_COLUMNS = (
 COMMENT_COLUMNS = (
     *("id", "product_id", "review_id", "parent_id", "body", "author_name", "author_email"),
     *("is_owner", "status", "created_at", "updated_at", "source", "source_id"),
+)
+QUESTION_COLUMNS = (
+    *("id", "product_id", "body", "author_name", "author_email", "notify", "status"),
+    *("created_at", "updated_at"),
+)
+ANSWER_COLUMNS = (
+    *("id", "question_id", "body", "author_name", "author_email", "is_owner"),
+    *("verified_buyer", "status", "helpful_count", "unhelpful_count", "created_at"),
+    "updated_at",
 )
 INVITATION_COLUMNS = (
     *("id", "order_id", "email", "name", "products", "store_review", "locale", "status"),
@@ -144,6 +168,7 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
                     "source_id": comment.source_id,
                 }
             )
+    yield from _community(session, site, product_of)
     invitations = _rows_of(Invitation, INVITATION_COLUMNS).where(Invitation.site_id == site.id)
     for invitation in _pages(session, invitations, Invitation):
         yield _line(
@@ -174,6 +199,90 @@ def export_lines(session: Session, site: Site) -> Iterator[str]:
         yield _line(
             {"type": "suppression", "kind": kind, "email": email, "created_at": _time(created_at)}
         )
+
+
+def _community(
+    session: Session, site: Site, product_of: Callable[[str], str | None]
+) -> Iterator[str]:
+    """The site's questions, their answers and its ideas."""
+    questions = _rows_of(Question, QUESTION_COLUMNS).where(Question.site_id == site.id)
+    for question in _pages(session, questions, Question):
+        yield _line(
+            {
+                "type": "question",
+                "id": question.id,
+                "product": product_of(question.product_id),
+                "body": question.body,
+                "author_name": question.author_name,
+                "author_email": question.author_email,
+                "notify": question.notify,
+                "status": question.status.value,
+                "created_at": _time(question.created_at),
+                "updated_at": _time(question.updated_at),
+            }
+        )
+    answers = _rows_of(Answer, ANSWER_COLUMNS).where(Answer.site_id == site.id)
+    for answer in _pages(session, answers, Answer):
+        yield _line(
+            {
+                "type": "answer",
+                "id": answer.id,
+                "question_id": answer.question_id,
+                "body": answer.body,
+                "author_name": answer.author_name,
+                "author_email": answer.author_email,
+                "is_owner": answer.is_owner,
+                "verified_buyer": answer.verified_buyer,
+                "status": answer.status.value,
+                "helpful_count": answer.helpful_count,
+                "unhelpful_count": answer.unhelpful_count,
+                "created_at": _time(answer.created_at),
+                "updated_at": _time(answer.updated_at),
+            }
+        )
+    # A board has ideas by the hundred, not by the million: read at once, so that an
+    # idea merged into another can follow it (the loader links it to one it has).
+    ideas = session.scalars(
+        sa.select(Idea).where(Idea.site_id == site.id).order_by(Idea.created_at, Idea.id)
+    ).all()
+    sources: dict[str, list[dict[str, str | None]]] = {}
+    for link in session.scalars(
+        sa.select(IdeaSource)
+        .join(Idea, Idea.id == IdeaSource.idea_id)
+        .where(Idea.site_id == site.id)
+        .order_by(IdeaSource.created_at, IdeaSource.object_id)
+    ):
+        sources.setdefault(link.idea_id, []).append(
+            {"type": link.object_type, "id": link.object_id, "linked_at": _time(link.created_at)}
+        )
+    written: set[str | None] = {None}
+    while len(written) <= len(ideas):
+        ready = [i for i in ideas if i.id not in written and i.merged_into in written]
+        if not ready:  # a cycle cannot be made through the API; nothing more to order
+            ready = [i for i in ideas if i.id not in written]
+        for idea in ready:
+            written.add(idea.id)
+            yield _line(
+                {
+                    "type": "idea",
+                    "id": idea.id,
+                    "product": None if idea.product_id is None else product_of(idea.product_id),
+                    "title": idea.title,
+                    "body": idea.body,
+                    "author_name": idea.author_name,
+                    "author_email": idea.author_email,
+                    "status": idea.status.value,
+                    "stage": idea.stage,
+                    "stage_note": idea.stage_note,
+                    "stage_changed_at": _time(idea.stage_changed_at),
+                    "announced": list(idea.announced or []),
+                    "vote_count": idea.vote_count,
+                    "merged_into": idea.merged_into,
+                    "sources": sources.get(idea.id, []),
+                    "created_at": _time(idea.created_at),
+                    "updated_at": _time(idea.updated_at),
+                }
+            )
 
 
 def _plain(column: Any) -> Any:

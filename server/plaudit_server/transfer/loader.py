@@ -35,12 +35,17 @@ from .. import cache
 from ..fields import PRODUCT_RE, EmailAddress, Name, OptionalText, Text
 from ..ids import new_id
 from ..models import (
+    IDEA_STAGES,
     STORE,
+    Answer,
     Comment,
+    Idea,
+    IdeaSource,
     Invitation,
     InvitationStatus,
     Moderation,
     Product,
+    Question,
     Review,
     Site,
     Status,
@@ -408,12 +413,97 @@ class _Writer:
                     self.summary.by_kind["invitation"] += 1
             elif record.type == "suppression":
                 self._suppression(data)
+            elif record.type in COMMUNITY:
+                self._community(record.type, data)
             elif record.type not in {"product", "store"}:
                 self.summary.refused.append(Refused(record.line, f"unknown type {record.type!r}"))
                 return
         except (KeyError, TypeError, ValueError) as error:
             reason = f"{record.type}: bad or missing {error}"
             self.summary.refused.append(Refused(record.line, reason, data.get("id")))
+
+    def _community(self, kind: str, data: dict[str, Any]) -> None:
+        """A question, answer or idea of the plaudit format, with its id (its links to
+        its question, to the idea it was merged into and to its feedback kept).
+        Counters (answers, helpful votes) are recounted at the end; votes came as
+        counts."""
+        model = COMMUNITY[kind]
+        if self.session.get(model, data["id"]) is not None:
+            self.summary.duplicates += 1
+            return
+        values = {
+            "id": str(data["id"]),
+            "site_id": self.site.id,
+            "author_name": _NAME.deserialize(data["author_name"]),
+            "author_email": _EMAIL.deserialize(data.get("author_email")),
+            "status": self.status or Status(data["status"]),
+            "spam_reasons": [],
+            "created_at": export_time(data["created_at"]),
+            "updated_at": export_time(data["updated_at"]),
+        }
+        if kind == "idea":
+            if data["stage"] not in IDEA_STAGES:
+                raise ValueError("stage")
+            values.update(
+                title=Text(min_length=5, max_length=120).deserialize(data["title"]),
+                body=OptionalText(max_length=5000).deserialize(data.get("body")) or "",
+                stage=data["stage"],
+                stage_note=OptionalText(max_length=2000).deserialize(data.get("stage_note")),
+                stage_changed_at=export_time(data.get("stage_changed_at")),
+                announced=[s for s in data.get("announced") or [] if s in IDEA_STAGES],
+                vote_count=int(data.get("vote_count") or 0),
+                merged_into=self._known(Idea, data.get("merged_into")),
+            )
+        else:
+            values["body"] = _BODY.deserialize(data["body"])
+        if kind == "answer":
+            question = self._known(Question, data["question_id"])
+            if question is None:
+                raise KeyError("question_id (no such question)")
+            is_owner, verified = bool(data.get("is_owner")), bool(data.get("verified_buyer"))
+            values.update(
+                question_id=question,
+                product_id=self.session.scalar(
+                    sa.select(Question.product_id).where(Question.id == question)
+                ),
+                is_owner=is_owner,
+                verified_buyer=verified,
+                rank=2 if is_owner else int(verified),
+                helpful_count=int(data.get("helpful_count") or 0),
+                unhelpful_count=int(data.get("unhelpful_count") or 0),
+            )
+        elif data.get("product") is not None or kind == "question":
+            product = str(data["product"])
+            if not PRODUCT_RE.fullmatch(product):
+                raise ValueError("product")
+            values["product_id"] = self._products({product})[product]
+        if kind == "question":
+            values["notify"] = bool(data.get("notify"))
+        self.summary.by_kind[kind] += 1
+        if self.dry_run:
+            return
+        self.session.add(model(**values))
+        if kind == "idea":
+            self.session.add_all(
+                IdeaSource(
+                    idea_id=values["id"],
+                    object_type=link["type"],
+                    object_id=link["id"],
+                    created_at=export_time(link["linked_at"]),
+                )
+                for link in data.get("sources") or []
+                if link["type"] in ("review", "comment")
+            )
+        self.session.flush()
+
+    def _known(self, model: Any, item_id: str | None) -> str | None:
+        """``item_id`` if the site has that item (in a dry run: if it might)."""
+        if item_id is None or self.dry_run:
+            return item_id
+        found = self.session.scalar(
+            sa.select(model.id).where(model.id == item_id, model.site_id == self.site.id)
+        )
+        return found  # type: ignore[no-any-return]
 
     def _suppression(self, data: dict[str, Any]) -> None:
         email = str(data["email"]).lower()
@@ -805,7 +895,8 @@ def _message(error: ma.ValidationError) -> str:
 
 def recount(session: Session, site: Site) -> None:
     """Set every counter of ``site`` from its rows: each product's summary, each
-    review's published comment count, the per-status counts of the admin page.
+    review's published comment count, each question's published answers and their
+    helpful votes, the per-status counts of the admin page.
 
     Aggregates grouped once over the site's rows, written only where a counter differs:
     after a million imported reviews without comments, nothing needs writing but the
@@ -867,8 +958,19 @@ def recount(session: Session, site: Site) -> None:
         )
         .values(comment_count=0)
     )
+    published_answers = (Answer.status == Status.PUBLISHED, Answer.question_id == Question.id)
+    session.execute(
+        sa.update(Question)
+        .where(Question.site_id == site.id)
+        .values(
+            answer_count=sa.select(sa.func.count()).where(*published_answers).scalar_subquery(),
+            helpful_count=sa.select(sa.func.coalesce(sa.func.sum(Answer.helpful_count), 0))
+            .where(*published_answers)
+            .scalar_subquery(),
+        )
+    )
     session.execute(sa.delete(StatusCount).where(StatusCount.site_id == site.id))
-    for model in (Review, Comment):
+    for model in (Review, Comment, Question, Answer, Idea):
         counted = session.execute(
             sa.select(model.status, sa.func.count())
             .where(model.site_id == site.id)
@@ -883,6 +985,9 @@ def recount(session: Session, site: Site) -> None:
 
 
 # ---------------------------------------------------------------- the report
+
+
+COMMUNITY: dict[str, Any] = {"question": Question, "answer": Answer, "idea": Idea}
 
 
 def write_refused(path: Path, refused: list[Refused]) -> None:

@@ -85,7 +85,8 @@ class Note:
 @dataclass
 class Other:
     """A line of the plaudit format that is not a review or a comment (the site's
-    settings, an invitation, a suppressed address), written by the loader as it is."""
+    settings, an invitation, a suppressed address, a question, an answer, an idea),
+    written by the loader as it is."""
 
     type: str
     data: dict[str, Any]
