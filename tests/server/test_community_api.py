@@ -462,3 +462,25 @@ def test_submissions_and_votes_are_rate_limited_like_reviews(
         [200, 429],
     )
     assert len(questions(api)) == 3  # the refused one made nothing
+
+
+def test_a_link_to_another_sites_feedback_shows_nothing(
+    app: Flask, api: Api, make_site: Callable[..., SiteInfo]
+) -> None:
+    """Links come from the shop's own feedback, or from an imported file that might name
+    any id: another site's review never shows on this site's idea."""
+    from plaudit_server.extensions import db
+    from plaudit_server.models import IdeaSource
+
+    other = Api(api.client, make_site())
+    foreign = other.post_review(body="Another shop's words").get_json()["review"]
+    own = api.post_review(body="Our customer's words").get_json()["review"]
+    idea = api.admin("POST", "/ideas", json={"title": "A linked idea", "from": [own["id"]]})
+    idea_id = idea.get_json()["idea"]["id"]
+    with app.app_context():
+        db.session.add(IdeaSource(idea_id=idea_id, object_type="review", object_id=foreign["id"]))
+        db.session.commit()
+    public = api.client.get(api.public(f"/ideas/{idea_id}")).get_json()["idea"]
+    admin = api.admin("GET", f"/ideas/{idea_id}").get_json()["idea"]
+    assert [s["id"] for s in public["sources"]] == [own["id"]]
+    assert [s["id"] for s in admin["sources"]] == [own["id"]]

@@ -563,7 +563,11 @@ def public_idea(session: Session, site: Site, idea_id: str) -> Idea:
 def attach_sources(session: Session, ideas: Sequence[Idea], *, public: bool) -> None:
     """Give each idea its ``sources``: ``{"type", "id", "excerpt"}`` of the reviews and
     comments it was made from. The public form shows published feedback only; the
-    admin form shows every linked item that still exists (with its status)."""
+    admin form shows every linked item that still exists (with its status). Only the
+    ideas' own site's items: a link (an imported one, say) to another site's shows
+    nothing."""
+    if not ideas:
+        return
     links = session.execute(
         sa.select(IdeaSource)
         .where(IdeaSource.idea_id.in_([i.id for i in ideas]))
@@ -572,7 +576,9 @@ def attach_sources(session: Session, ideas: Sequence[Idea], *, public: bool) -> 
     by_idea: dict[str, list[IdeaSource]] = {}
     for link in links:
         by_idea.setdefault(link.idea_id, []).append(link)
-    items = _feedback(session, [link for group in by_idea.values() for link in group])
+    items = _feedback(
+        session, ideas[0].site_id, [link for group in by_idea.values() for link in group]
+    )
     for idea in ideas:
         sources = []
         for link in by_idea.get(idea.id, []):
@@ -591,14 +597,18 @@ def attach_sources(session: Session, ideas: Sequence[Idea], *, public: bool) -> 
         _show(idea, sources=sources)
 
 
-def _feedback(session: Session, links: Sequence[IdeaSource]) -> dict[str, Review | Comment]:
+def _feedback(
+    session: Session, site_id: str, links: Sequence[IdeaSource]
+) -> dict[str, Review | Comment]:
     found: dict[str, Review | Comment] = {}
     for model in FEEDBACK:
         ids = [link.object_id for link in links if link.object_type == NAMES_FEEDBACK[model]]
         if ids:
             found.update(
                 (item.id, item)
-                for item in session.scalars(sa.select(model).where(model.id.in_(ids)))
+                for item in session.scalars(
+                    sa.select(model).where(model.site_id == site_id, model.id.in_(ids))
+                )
             )
     return found
 
