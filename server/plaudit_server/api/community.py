@@ -76,19 +76,6 @@ _limit = public._limit
 PRODUCT_PATH = public.PRODUCT_PATH
 
 
-def _submission_limits(view: Any) -> Any:
-    """The submission limits of reviews: per visitor, per site, per product."""
-    for decorate in reversed(
-        [
-            limiter.limit(_limit("submissions_per_visitor")),
-            limiter.limit(_limit("submissions_per_site"), key_func=public._site_limit_key),
-            limiter.limit(_limit("submissions_per_product"), key_func=public._product_limit_key),
-        ]
-    ):
-        view = decorate(view)
-    return view
-
-
 # ---------------------------------------------------------------- questions and answers
 
 
@@ -113,7 +100,7 @@ def list_questions(query: dict[str, Any], site: str, product: str) -> dict[str, 
 
 
 @bp.route(PRODUCT_PATH + "/questions", methods=["POST"])
-@_submission_limits
+@public.submission_limits
 @idempotent
 @bp.arguments(QuestionCreate)
 @bp.response(201, QuestionCreated)
@@ -145,7 +132,7 @@ def list_answers(query: dict[str, Any], site: str, question_id: str) -> dict[str
 
 
 @bp.route("/<site>/questions/<question_id>/answers", methods=["POST"])
-@_submission_limits
+@public.submission_limits
 @idempotent
 @bp.arguments(AnswerCreate)
 @bp.response(201, AnswerCreated)
@@ -204,7 +191,7 @@ def list_ideas(query: dict[str, Any], site: str) -> dict[str, Any]:
 
 
 @bp.route("/<site>/ideas", methods=["POST"])
-@_submission_limits
+@public.submission_limits
 @idempotent
 @bp.arguments(IdeaCreate)
 @bp.response(201, IdeaCreated)

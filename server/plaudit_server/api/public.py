@@ -72,6 +72,14 @@ def _limit(name: str) -> Callable[[], str]:
     return resolve
 
 
+def submission_limits(view: Callable[..., Any]) -> Callable[..., Any]:
+    """The limits of every public submission (reviews, comments, questions, answers,
+    ideas): per visitor, per site, per product."""
+    view = limiter.limit(_limit("submissions_per_product"), key_func=_product_limit_key)(view)
+    view = limiter.limit(_limit("submissions_per_site"), key_func=_site_limit_key)(view)
+    return limiter.limit(_limit("submissions_per_visitor"))(view)
+
+
 @bp.before_request
 def load_site() -> None:
     args = request.view_args or {}
@@ -163,9 +171,7 @@ def _review_page(query: dict[str, Any], product: str) -> dict[str, Any]:
 
 
 @bp.route(PRODUCT_PATH + "/reviews", methods=["POST"])
-@limiter.limit(_limit("submissions_per_visitor"))
-@limiter.limit(_limit("submissions_per_site"), key_func=_site_limit_key)
-@limiter.limit(_limit("submissions_per_product"), key_func=_product_limit_key)
+@submission_limits
 @idempotent
 @bp.arguments(ReviewCreate)
 @bp.response(201, ReviewCreated)
@@ -181,9 +187,7 @@ def create_review(data: dict[str, Any], site: str, product: str) -> dict[str, An
 
 
 @bp.route("/<site>/store/reviews", methods=["POST"])
-@limiter.limit(_limit("submissions_per_visitor"))
-@limiter.limit(_limit("submissions_per_site"), key_func=_site_limit_key)
-@limiter.limit(_limit("submissions_per_product"), key_func=_product_limit_key)
+@submission_limits
 @idempotent
 @bp.arguments(ReviewCreate)
 @bp.response(201, ReviewCreated)
@@ -257,9 +261,7 @@ def list_comments(query: dict[str, Any], site: str, product: str) -> dict[str, A
 
 
 @bp.route(PRODUCT_PATH + "/comments", methods=["POST"])
-@limiter.limit(_limit("submissions_per_visitor"))
-@limiter.limit(_limit("submissions_per_site"), key_func=_site_limit_key)
-@limiter.limit(_limit("submissions_per_product"), key_func=_product_limit_key)
+@submission_limits
 @idempotent
 @bp.arguments(CommentCreate)
 @bp.response(201, CommentCreated)

@@ -48,7 +48,7 @@ from ..pagination import SortOrder, fingerprint, paginate
 from ..timeutil import utcnow
 from . import audit, community_mail, invitations, moderation, site_counts, spam, summaries
 from .admin_lists import admin_page
-from .reviews import VOTES_PER_NETWORK_PER_DAY, initial_status, record_vote
+from .reviews import initial_status, network_spent, record_vote
 
 # The cache key the idea board's reads depend on: a pseudo product, as ``@`` never
 # appears in a shop's product ids (see models.STORE).
@@ -641,7 +641,7 @@ def vote_idea(
     )
     delta = 0
     if vote and existing is None:
-        if not _network_spent(session, idea.id, network_hash):
+        if not network_spent(session, IdeaVote, IdeaVote.idea_id, idea.id, network_hash):
             try:
                 with session.begin_nested():
                     session.add(
@@ -674,21 +674,6 @@ def vote_idea(
         )
     )
     return idea.vote_count, bool(voted)
-
-
-def _network_spent(session: Session, idea_id: str, network_hash: str | None) -> bool:
-    if network_hash is None:
-        return False
-    recent: int = session.execute(
-        sa.select(sa.func.count())
-        .select_from(IdeaVote)
-        .where(
-            IdeaVote.idea_id == idea_id,
-            IdeaVote.network_hash == network_hash,
-            IdeaVote.created_at > utcnow() - timedelta(days=1),
-        )
-    ).scalar_one()
-    return recent >= VOTES_PER_NETWORK_PER_DAY
 
 
 # ---------------------------------------------------------------- the shop's side

@@ -244,6 +244,26 @@ def vote(
     return review
 
 
+def network_spent(
+    session: Session, model: Any, item_column: Any, item_id: str, network_hash: str | None
+) -> bool:
+    """Whether the voter's network has cast its daily share of new votes on this item
+    (in the vote table ``model``, keyed by ``item_column``): vote stuffing from one
+    network stops counting, whatever the User-Agents say."""
+    if network_hash is None:
+        return False
+    from_network: int = session.execute(
+        sa.select(sa.func.count())
+        .select_from(model)
+        .where(
+            item_column == item_id,
+            model.network_hash == network_hash,
+            model.created_at > utcnow() - timedelta(days=1),
+        )
+    ).scalar_one()
+    return from_network >= VOTES_PER_NETWORK_PER_DAY
+
+
 def record_vote(
     session: Session,
     model: Any,
@@ -262,18 +282,8 @@ def record_vote(
         .where(item_column == item_id, model.visitor_hash == visitor_hash)
         .with_for_update()
     )
-    if existing is None and network_hash is not None:
-        from_network: int = session.execute(
-            sa.select(sa.func.count())
-            .select_from(model)
-            .where(
-                item_column == item_id,
-                model.network_hash == network_hash,
-                model.created_at > utcnow() - timedelta(days=1),
-            )
-        ).scalar_one()
-        if from_network >= VOTES_PER_NETWORK_PER_DAY:
-            return 0, 0
+    if existing is None and network_spent(session, model, item_column, item_id, network_hash):
+        return 0, 0
     old = None
     if existing is None:
         try:
