@@ -728,17 +728,27 @@ def attach(session: Session, model: Item, items: Sequence[Any]) -> None:
 
 def admin_get(session: Session, site: Site, model: Item, item_id: str) -> Any:
     """One question, answer or idea of the site, admin form (404 for another site's)."""
-    item = session.scalar(sa.select(model).where(model.id == item_id, model.site_id == site.id))
+    item = _owned(session, site, model, item_id)
+    attach(session, model, [item])
+    return item
+
+
+def _owned(session: Session, site: Site, model: Item, item_id: str, *, lock: bool = False) -> Any:
+    stmt = sa.select(model).where(model.id == item_id, model.site_id == site.id)
+    if lock:
+        stmt = stmt.with_for_update(of=model)
+    item = session.scalar(stmt)
     if item is None:
         raise _not_found(model, item_id)
-    attach(session, model, [item])
     return item
 
 
 def update(session: Session, site: Site, model: Item, item_id: str, changes: dict[str, Any]) -> Any:
     """The admin PATCH: a status (with a reason and note), and for ideas the title, the
     body, the stage and its public note."""
-    item = admin_get(session, site, model, item_id)
+    # An idea is locked from the start (its edits follow); an answer is locked by
+    # set_status, after its question (the order every writer takes).
+    item = _owned(session, site, model, item_id, lock=model is Idea)
     if "status" in changes:
         set_status(
             session,
@@ -750,14 +760,6 @@ def update(session: Session, site: Site, model: Item, item_id: str, changes: dic
             note=changes.get("note"),
         )
     if model is Idea:
-        item = session.scalar(
-            sa.select(Idea)
-            .where(Idea.id == item.id)
-            .with_for_update(of=Idea)
-            .execution_options(populate_existing=True)
-        )
-        if item is None:  # deleted meanwhile
-            raise _not_found(Idea, item_id)
         edited = {k: changes[k] for k in ("title", "body") if k in changes}
         if edited:
             for name, value in edited.items():
