@@ -457,15 +457,20 @@ class _Writer:
         else:
             values["body"] = _BODY.deserialize(data["body"])
         if kind == "answer":
-            question = self._known(Question, data["question_id"])
-            if question is None:
+            question = str(data["question_id"])
+            # The question's product, which also tells that the site has the question
+            # (a dry run wrote none: it takes the line as it is).
+            product_id = self.session.scalar(
+                sa.select(Question.product_id).where(
+                    Question.id == question, Question.site_id == self.site.id
+                )
+            )
+            if product_id is None and not self.dry_run:
                 raise KeyError("question_id (no such question)")
             is_owner, verified = bool(data.get("is_owner")), bool(data.get("verified_buyer"))
             values.update(
                 question_id=question,
-                product_id=self.session.scalar(
-                    sa.select(Question.product_id).where(Question.id == question)
-                ),
+                product_id=product_id,
                 is_owner=is_owner,
                 verified_buyer=verified,
                 rank=2 if is_owner else int(verified),
